@@ -1,0 +1,137 @@
+#include "agent/capture/pcap_source.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "agent/decode/decoder.hpp"
+
+namespace ww {
+
+PcapSource PcapSource::open_file(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) throw CaptureError(path + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw CaptureError(path + ": is a directory, not a capture file");
+  if (st.st_size == 0) throw CaptureError(path + ": empty file, not a capture");
+  std::uint32_t magic = 0;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw CaptureError(path + ": " + std::strerror(errno));
+    in.read(reinterpret_cast<char*>(&magic), sizeof magic);
+  }
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* h = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+  if (!h) {
+    std::string why = err;
+    if (why.find("unknown file format") != std::string::npos) why = "not a pcap or pcapng capture file";
+    throw CaptureError(path + ": " + why);
+  }
+  PcapSource s;
+  s.handle_ = h;
+  s.linktype_ = pcap_datalink(h);
+  s.format_ = magic == 0x0a0d0d0a ? "pcapng" : "pcap";  // pcapng Section Header Block type
+  s.file_size_ = static_cast<std::uint64_t>(st.st_size);
+  if (!is_supported_linktype(s.linktype_)) {
+    throw CaptureError(path + ": unsupported link type " + s.linktype_name() + " (" + std::to_string(s.linktype_) + ")");
+  }
+  return s;
+}
+
+PcapSource PcapSource::open_live(const std::string& interface, const std::string& bpf_filter) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* h = pcap_create(interface.c_str(), err);
+  if (!h) throw CaptureError(interface + ": " + err);
+  PcapSource s;
+  s.handle_ = h;
+  s.format_ = "live";
+  pcap_set_snaplen(h, 262144);
+  pcap_set_promisc(h, 1);  // a SPAN port delivers frames for other MACs
+  pcap_set_timeout(h, 200);
+  pcap_set_buffer_size(h, 32 * 1024 * 1024);
+  const int rc = pcap_activate(h);
+  if (rc < 0) {
+    std::string why = pcap_geterr(h);
+    if (rc == PCAP_ERROR_NO_SUCH_DEVICE) why = "no such interface";
+    else if (rc == PCAP_ERROR_PERM_DENIED) why = "permission denied (needs root or CAP_NET_RAW)";
+    throw CaptureError(interface + ": " + why);
+  }
+  s.linktype_ = pcap_datalink(h);
+  if (!is_supported_linktype(s.linktype_)) {
+    throw CaptureError(interface + ": unsupported link type " + s.linktype_name());
+  }
+  if (!bpf_filter.empty()) {
+    bpf_program prog{};
+    if (pcap_compile(h, &prog, bpf_filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      throw CaptureError("bad filter '" + bpf_filter + "': " + pcap_geterr(h));
+    }
+    const int set = pcap_setfilter(h, &prog);
+    pcap_freecode(&prog);
+    if (set != 0) throw CaptureError("cannot set filter: " + std::string(pcap_geterr(h)));
+  }
+  return s;
+}
+
+PcapSource::PcapSource(PcapSource&& o) noexcept
+    : handle_(o.handle_), linktype_(o.linktype_), format_(std::move(o.format_)), file_size_(o.file_size_) {
+  o.handle_ = nullptr;
+}
+
+PcapSource& PcapSource::operator=(PcapSource&& o) noexcept {
+  if (this != &o) {
+    if (handle_) pcap_close(handle_);
+    handle_ = o.handle_;
+    linktype_ = o.linktype_;
+    format_ = std::move(o.format_);
+    file_size_ = o.file_size_;
+    o.handle_ = nullptr;
+  }
+  return *this;
+}
+
+PcapSource::~PcapSource() {
+  if (handle_) pcap_close(handle_);
+}
+
+PcapSource::Next PcapSource::next(CapturedPacket& out) {
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* data = nullptr;
+  const int rc = pcap_next_ex(handle_, &hdr, &data);
+  if (rc == 1) {
+    out.data = Bytes(data, hdr->caplen);
+    out.wire_len = hdr->len;
+    out.ts_us = static_cast<std::int64_t>(hdr->ts.tv_sec) * 1'000'000 + hdr->ts.tv_usec;
+    return Next::packet;
+  }
+  if (rc == 0) return Next::timeout;
+  if (rc == PCAP_ERROR_BREAK) return Next::end;
+  const std::string err = pcap_geterr(handle_);
+  return err.find("truncated") != std::string::npos ? Next::truncated : Next::error;
+}
+
+std::string PcapSource::linktype_name() const {
+  const char* name = pcap_datalink_val_to_name(linktype_);
+  return name ? name : "UNKNOWN";
+}
+
+std::string PcapSource::last_error() const { return handle_ ? pcap_geterr(handle_) : ""; }
+
+std::uint64_t PcapSource::file_offset() const {
+  if (!handle_ || format_ == "live") return 0;
+  FILE* f = pcap_file(handle_);
+  const long pos = f ? std::ftell(f) : 0;
+  return pos > 0 ? static_cast<std::uint64_t>(pos) : 0;
+}
+
+bool PcapSource::counters(std::uint64_t& received, std::uint64_t& dropped, std::uint64_t& if_dropped) const {
+  pcap_stat st{};
+  if (!handle_ || format_ != "live" || pcap_stats(handle_, &st) != 0) return false;
+  received = st.ps_recv;
+  dropped = st.ps_drop;
+  if_dropped = st.ps_ifdrop;
+  return true;
+}
+
+}  // namespace ww

@@ -1,0 +1,59 @@
+// Read-only packet sources on libpcap: capture files (pcap and pcapng) and live interfaces. Strictly
+// passive: this class never calls pcap_inject/pcap_sendpacket, and opens no other socket.
+#pragma once
+
+#include <pcap/pcap.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "wardwatch/byte_reader.hpp"
+
+namespace ww {
+
+class CaptureError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CapturedPacket {
+  Bytes data;
+  std::uint32_t wire_len = 0;
+  std::int64_t ts_us = 0;
+};
+
+class PcapSource {
+ public:
+  enum class Next { packet, timeout, end, truncated, error };
+
+  // Throws CaptureError with a one-line reason (missing, directory, not a capture, empty, link type).
+  static PcapSource open_file(const std::string& path);
+  static PcapSource open_live(const std::string& interface, const std::string& bpf_filter);
+
+  PcapSource(PcapSource&& other) noexcept;
+  PcapSource& operator=(PcapSource&& other) noexcept;
+  PcapSource(const PcapSource&) = delete;
+  PcapSource& operator=(const PcapSource&) = delete;
+  ~PcapSource();
+
+  Next next(CapturedPacket& out);
+  [[nodiscard]] int linktype() const { return linktype_; }
+  [[nodiscard]] std::string linktype_name() const;
+  [[nodiscard]] const std::string& format() const { return format_; }
+  [[nodiscard]] std::string last_error() const;
+  // Byte offset in the capture file (for progress), and its size; 0 for live sources.
+  [[nodiscard]] std::uint64_t file_offset() const;
+  [[nodiscard]] std::uint64_t file_size() const { return file_size_; }
+  // libpcap's received / dropped-by-kernel / dropped-by-interface counters (live only).
+  bool counters(std::uint64_t& received, std::uint64_t& dropped, std::uint64_t& if_dropped) const;
+
+ private:
+  PcapSource() = default;
+  pcap_t* handle_ = nullptr;
+  int linktype_ = 0;
+  std::string format_;
+  std::uint64_t file_size_ = 0;
+};
+
+}  // namespace ww

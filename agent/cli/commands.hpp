@@ -1,0 +1,48 @@
+// The agent's commands as library functions; main.cpp only parses arguments and calls these.
+// Exit codes (docs/usage.md): 0 ok, 1 runtime error, 2 usage error.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/limits.hpp"
+
+namespace ww {
+
+inline constexpr int kExitOk = 0, kExitRuntime = 1, kExitUsage = 2;
+
+struct CommonOptions {
+  std::optional<std::string> db_path;    // none: a private in-memory database
+  std::optional<std::string> json_path;  // "-" for stdout
+  std::string ieee_data_dir = "/usr/share/ieee-data";
+  Limits limits;
+  bool quiet = false;
+};
+
+struct ReadOptions : CommonOptions {
+  std::vector<std::string> captures;
+  bool progress = true;  // shown only when stderr is a terminal and the input is large
+};
+
+struct CaptureOptions : CommonOptions {
+  std::string interface;
+  std::string filter;
+  double duration_s = 0;  // 0: until SIGINT/SIGTERM
+};
+
+struct ExportOptions {
+  std::string db_path;
+  std::string format = "json";  // json | csv
+  std::string output = "-";
+  std::string ieee_data_dir = "/usr/share/ieee-data";
+  Limits limits;
+};
+
+int run_read(const ReadOptions& opts);
+int run_capture(const CaptureOptions& opts);
+int run_export(const ExportOptions& opts);
+
+const char* version();
+
+}  // namespace ww

@@ -1,0 +1,169 @@
+// wardwatch: the command line. Parses arguments with Boost.Program_options and hands over to the core
+// library (agent/cli/commands.hpp). Exit codes: 0 ok, 1 runtime error, 2 usage error.
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "agent/cli/commands.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: wardwatch <command> [options]\n"
+    "\n"
+    "Passive network and asset discovery for hospital networks.\n"
+    "\n"
+    "commands:\n"
+    "  read CAPTURE...        build the inventory from pcap/pcapng files\n"
+    "  capture -i IFACE       listen passively on an interface (SPAN/mirror port)\n"
+    "  export --db PATH       export a stored inventory as JSON or CSV\n"
+    "\n"
+    "options:\n"
+    "  -h [ --help ]          this help (also: wardwatch <command> --help)\n"
+    "  --version              print the version\n";
+
+po::options_description limit_options(ww::Limits& l) {
+  po::options_description d("limits (docs/limits.md)");
+  d.add_options()
+      ("max-flows", po::value(&l.max_flows)->default_value(l.max_flows), "flows tracked at once")
+      ("max-assets", po::value(&l.max_assets)->default_value(l.max_assets), "device records kept in memory")
+      ("max-streams", po::value(&l.max_streams)->default_value(l.max_streams), "TCP streams followed for parsers")
+      ("max-stream-buffer", po::value(&l.max_stream_buffer_bytes)->default_value(l.max_stream_buffer_bytes),
+       "bytes buffered per stream direction")
+      ("max-observations", po::value(&l.max_observations_per_asset)->default_value(l.max_observations_per_asset),
+       "observations per device")
+      ("max-values-per-key", po::value(&l.max_values_per_key)->default_value(l.max_values_per_key),
+       "values per observation key per device")
+      ("max-peers", po::value(&l.max_peers_per_asset)->default_value(l.max_peers_per_asset), "peers per device")
+      ("router-min-foreign-ips", po::value(&l.router_min_foreign_ips)->default_value(l.router_min_foreign_ips),
+       "unproven IPs behind one MAC that make it a router")
+      ("flow-idle-timeout", po::value(&l.flow_idle_timeout_s)->default_value(l.flow_idle_timeout_s),
+       "seconds before an idle flow is dropped")
+      ("flush-interval", po::value(&l.flush_interval_s)->default_value(l.flush_interval_s),
+       "seconds between database flushes");
+  return d;
+}
+
+po::options_description output_options(ww::CommonOptions& o) {
+  po::options_description d("output");
+  d.add_options()
+      ("db", po::value<std::string>(), "SQLite database to create or add to (default: in memory only)")
+      ("json", po::value<std::string>(), "write the inventory as JSON to PATH ('-' for stdout)")
+      ("ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")
+      ("quiet,q", po::bool_switch(&o.quiet), "no summary on stderr");
+  return d;
+}
+
+void take_outputs(const po::variables_map& vm, ww::CommonOptions& o) {
+  if (vm.count("db")) o.db_path = vm["db"].as<std::string>();
+  if (vm.count("json")) o.json_path = vm["json"].as<std::string>();
+}
+
+// Parses `args` against `desc`; prints help and returns 0, or reports a usage error and returns 2.
+std::optional<int> parse(const std::vector<std::string>& args, const po::options_description& desc,
+                         const po::positional_options_description* positional, po::variables_map& vm,
+                         const char* usage_line) {
+  try {
+    po::command_line_parser parser(args);
+    parser.options(desc);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << usage_line << "\n\n" << desc << '\n';
+      return ww::kExitOk;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "wardwatch: usage error: " << e.what() << "\n" << usage_line << "\n";
+    return ww::kExitUsage;
+  }
+  return std::nullopt;
+}
+
+int cmd_read(const std::vector<std::string>& args) {
+  ww::ReadOptions o;
+  po::options_description desc("read options");
+  desc.add_options()("help,h", "this help")("capture", po::value(&o.captures)->multitoken(), "capture files")(
+      "no-progress", "never draw a progress bar");
+  desc.add(output_options(o)).add(limit_options(o.limits));
+  po::positional_options_description pos;
+  pos.add("capture", -1);
+  po::variables_map vm;
+  const char* usage = "usage: wardwatch read CAPTURE... [--db PATH] [--json PATH|-]";
+  if (auto rc = parse(args, desc, &pos, vm, usage)) return *rc;
+  if (o.captures.empty()) {
+    std::cerr << "wardwatch: usage error: no capture file given\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  take_outputs(vm, o);
+  o.progress = vm.count("no-progress") == 0;
+  return ww::run_read(o);
+}
+
+int cmd_capture(const std::vector<std::string>& args) {
+  ww::CaptureOptions o;
+  po::options_description desc("capture options");
+  desc.add_options()("help,h", "this help")("interface,i", po::value(&o.interface)->required(), "interface to listen on")(
+      "filter", po::value(&o.filter), "BPF capture filter")(
+      "duration", po::value(&o.duration_s), "stop after this many seconds (default: until SIGINT/SIGTERM)");
+  desc.add(output_options(o)).add(limit_options(o.limits));
+  po::variables_map vm;
+  const char* usage = "usage: wardwatch capture -i IFACE [--filter BPF] [--duration SECONDS] [--db PATH] [--json PATH]";
+  if (auto rc = parse(args, desc, nullptr, vm, usage)) return *rc;
+  if (o.duration_s < 0) {
+    std::cerr << "wardwatch: usage error: --duration must be positive\n";
+    return ww::kExitUsage;
+  }
+  take_outputs(vm, o);
+  return ww::run_capture(o);
+}
+
+int cmd_export(const std::vector<std::string>& args) {
+  ww::ExportOptions o;
+  po::options_description desc("export options");
+  desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(), "SQLite database")(
+      "format", po::value(&o.format)->default_value("json"), "json | csv")(
+      "output,o", po::value(&o.output)->default_value("-"), "output file ('-' for stdout)")(
+      "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs");
+  po::variables_map vm;
+  const char* usage = "usage: wardwatch export --db PATH --format json|csv [-o PATH]";
+  if (auto rc = parse(args, desc, nullptr, vm, usage)) return *rc;
+  if (o.format != "json" && o.format != "csv") {
+    std::cerr << "wardwatch: usage error: --format must be json or csv\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  return ww::run_export(o);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return ww::kExitUsage;
+  }
+  const std::string command = args.front();
+  args.erase(args.begin());
+  if (command == "--version" || command == "-V") {
+    std::cout << "wardwatch " << ww::version() << '\n';
+    return ww::kExitOk;
+  }
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return ww::kExitOk;
+  }
+  try {
+    if (command == "read") return cmd_read(args);
+    if (command == "capture") return cmd_capture(args);
+    if (command == "export") return cmd_export(args);
+  } catch (const std::exception& e) {
+    std::cerr << "wardwatch: error: " << e.what() << '\n';
+    return ww::kExitRuntime;
+  }
+  std::cerr << "wardwatch: usage error: unknown command '" << command << "'\n" << kUsage;
+  return ww::kExitUsage;
+}

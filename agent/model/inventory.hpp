@@ -1,0 +1,62 @@
+// The resolved inventory that every exporter consumes: one entry per device, plain data, stable order.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ww {
+
+struct AddressView {
+  std::string ip;
+  std::int64_t first_us = 0, last_us = 0;
+  std::vector<std::string> sources;  // "arp", "ndp", "dhcp", "traffic"
+};
+
+struct ServiceView {
+  std::string proto;  // "tcp" | "udp"
+  std::uint16_t port = 0;
+  std::int64_t first_us = 0, last_us = 0;
+  std::uint64_t count = 0;
+};
+
+struct ObservationView {
+  std::string key, value;
+  std::int64_t first_us = 0, last_us = 0;
+  std::uint64_t count = 0;
+};
+
+struct AssetView {
+  std::string id;                 // "mac:aa:bb:cc:dd:ee:ff" or "ip:10.0.0.5"
+  std::optional<std::string> mac;
+  std::vector<AddressView> addresses;
+  std::optional<std::string> vendor;
+  std::optional<std::string> oui_registry;  // MA-L, MA-M, MA-S, IAB
+  bool locally_administered = false;
+  bool beyond_router = false;  // an IP-keyed host seen only through a router's MAC
+  bool router = false;         // a MAC carrying traffic of several foreign IPs
+  std::int64_t first_us = 0, last_us = 0;
+  std::uint64_t packets_sent = 0, packets_received = 0, bytes_sent = 0, bytes_received = 0;
+  std::vector<std::uint16_t> vlans;
+  std::vector<ServiceView> offered, used;
+  std::uint64_t peer_count = 0;
+  std::vector<ObservationView> observations;
+};
+
+struct SourceView {
+  std::string path, name, format, linktype;
+  std::uint64_t packets = 0, bytes = 0;
+  std::int64_t first_us = 0, last_us = 0;
+  bool truncated = false;
+};
+
+struct Inventory {
+  std::vector<SourceView> sources;
+  std::map<std::string, std::uint64_t> stats;  // summed over runs
+  std::int64_t first_us = 0, last_us = 0;
+  std::vector<AssetView> assets;  // sorted by id
+};
+
+}  // namespace ww

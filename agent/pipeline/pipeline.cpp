@@ -1,0 +1,155 @@
+#include "agent/pipeline/pipeline.hpp"
+
+#include <algorithm>
+
+namespace ww {
+namespace {
+
+// Resolves a parser's Party to the records of the current packet and records observations there.
+class PacketSink final : public ObservationSink {
+ public:
+  PacketSink(Tracker& tracker, Stats& stats, const PacketParties& parties, std::int64_t ts, bool reversed)
+      : tracker_(tracker), stats_(stats), parties_(parties), ts_(ts), reversed_(reversed) {}
+
+  void observe(Party party, std::string_view key, std::string_view value) override {
+    const bool sender = (party == Party::sender) != reversed_;
+    BindingRecord* b = sender ? parties_.sender : parties_.receiver;
+    MacRecord* m = sender ? parties_.sender_mac : parties_.receiver_mac;
+    if (b) {
+      tracker_.observe(b->observations, key, value, ts_);
+    } else if (m) {
+      tracker_.observe(m->observations, key, value, ts_);
+    }
+  }
+  void observe_mac(const MacAddr& mac, std::string_view key, std::string_view value) override {
+    if (mac.is_group() || mac.is_zero()) return;
+    tracker_.observe(tracker_.mac_record(mac, ts_)->observations, key, value, ts_);
+  }
+  void bind_ip(const MacAddr& mac, const IpAddr& ip) override {
+    tracker_.confirm(mac, ip, confirmed_by::dhcp, ts_);
+  }
+  void anomaly(std::string_view name) override { stats_.count_anomaly(name); }
+
+ private:
+  Tracker& tracker_;
+  Stats& stats_;
+  const PacketParties& parties_;
+  std::int64_t ts_;
+  bool reversed_;
+};
+
+}  // namespace
+
+Pipeline::Pipeline(const Limits& limits, const ParserRegistry& registry, FlushTarget* target)
+    : limits_(limits), registry_(registry), target_(target), tracker_(limits, stats_),
+      follower_(limits, stats_, registry) {
+  tracker_.set_flush_hook([this] { flush(); });
+  tracker_.set_flow_release_hook([this](FlowState& f) { follower_.release(f); });
+  const auto& parsers = registry_.datagram();
+  for (std::size_t i = 0; i < parsers.size() && i < 256; ++i) {
+    const auto& spec = parsers[i]->spec();
+    const auto index = static_cast<std::uint8_t>(i);
+    if (spec.transport == Transport::ethernet) {
+      ethernet_parsers_.push_back(index);
+    } else if (spec.transport == Transport::udp) {
+      udp_parsers_.push_back(index);
+      for (std::uint16_t port : spec.port_hints) udp_by_port_[port].push_back(index);
+    }
+  }
+}
+
+void Pipeline::process_frame(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us) {
+  const DecodeError err = decode_frame(dlt, frame, wire_len, ts_us, view_);
+  if (err != DecodeError::none) {
+    ++stats_.packets;
+    stats_.bytes += wire_len;
+    ++stats_.malformed;
+    ++stats_.malformed_by_reason[static_cast<std::size_t>(err)];
+    // What decoded below the broken layer is still true (the sender's MAC sent a frame).
+    view_.l3 = L3Kind::none;
+    view_.l4 = L4Kind::none;
+    tracker_.on_packet(view_);
+    periodic(ts_us);
+    return;
+  }
+  process(view_);
+}
+
+void Pipeline::process(const PacketView& p) {
+  ++stats_.packets;
+  stats_.bytes += p.wire_len;
+  if (p.non_first_fragment) ++stats_.non_first_fragments;
+  const PacketParties parties = tracker_.on_packet(p);
+  if (p.l4 == L4Kind::udp || (p.l3 == L3Kind::other && !ethernet_parsers_.empty())) {
+    dispatch_datagram(p, parties);
+  } else if (p.l4 == L4Kind::tcp && parties.flow) {
+    PacketSink sink(tracker_, stats_, parties, p.ts_us, false);
+    PacketSink reverse(tracker_, stats_, parties, p.ts_us, true);
+    follower_.on_segment(p, *parties.flow, parties.flow_from_client, sink, reverse);
+  }
+  periodic(p.ts_us);
+}
+
+void Pipeline::dispatch_datagram(const PacketView& p, const PacketParties& parties) {
+  PacketMeta meta;
+  meta.ts_us = p.ts_us;
+  meta.has_mac = p.has_src_mac;
+  meta.src_mac = p.src_mac;
+  meta.dst_mac = p.dst_mac;
+  meta.has_ip = p.l3 == L3Kind::ipv4 || p.l3 == L3Kind::ipv6;
+  meta.src_ip = p.src_ip;
+  meta.dst_ip = p.dst_ip;
+  meta.src_port = p.src_port;
+  meta.dst_port = p.dst_port;
+  meta.ethertype = p.ethertype;
+  meta.snap_oui = p.snap_oui;
+  meta.ttl = p.ttl;
+  const Bytes payload = p.l4 == L4Kind::udp ? p.payload : p.l2_payload;
+  const auto& parsers = registry_.datagram();
+  PacketSink sink(tracker_, stats_, parties, p.ts_us, false);
+
+  auto try_parser = [&](std::uint8_t i) {
+    const DatagramParser& parser = *parsers[i];
+    if (!parser.probe(meta, payload)) return false;
+    const ParseStatus st = parser.parse(meta, payload, sink);
+    return st == ParseStatus::ok || st == ParseStatus::malformed;
+  };
+  if (p.l4 != L4Kind::udp) {
+    for (std::uint8_t i : ethernet_parsers_) {
+      if (try_parser(i)) return;
+    }
+    return;
+  }
+  // Port hints order the probes; every UDP parser still gets its probe (a port is never proof).
+  const auto& by_src = udp_by_port_[p.src_port];
+  const auto& by_dst = udp_by_port_[p.dst_port];
+  for (std::uint8_t i : by_dst) {
+    if (try_parser(i)) return;
+  }
+  for (std::uint8_t i : by_src) {
+    if (try_parser(i)) return;
+  }
+  for (std::uint8_t i : udp_parsers_) {
+    if (std::find(by_dst.begin(), by_dst.end(), i) != by_dst.end()) continue;
+    if (std::find(by_src.begin(), by_src.end(), i) != by_src.end()) continue;
+    if (try_parser(i)) return;
+  }
+}
+
+void Pipeline::periodic(std::int64_t ts_us) {
+  if (++since_periodic_ < 4096) return;
+  since_periodic_ = 0;
+  if (ts_us - last_expiry_us_ > 10'000'000) {
+    tracker_.expire_idle_flows(ts_us);
+    last_expiry_us_ = ts_us;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_flush_ >= std::chrono::seconds(limits_.flush_interval_s)) flush();
+}
+
+void Pipeline::flush() {
+  last_flush_ = std::chrono::steady_clock::now();
+  if (target_) target_->flush(tracker_, stats_);
+}
+
+}  // namespace ww

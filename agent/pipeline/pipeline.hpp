@@ -1,0 +1,61 @@
+// The packet pipeline: decode → tracker (devices, flows, services) → parsers (observations) → store.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "agent/decode/decoder.hpp"
+#include "agent/limits.hpp"
+#include "agent/pipeline/stats.hpp"
+#include "agent/pipeline/stream_follower.hpp"
+#include "agent/pipeline/tracker.hpp"
+#include "wardwatch/parser.hpp"
+
+namespace ww {
+
+// Receives the tracker's deltas; the SQLite store implements it.
+class FlushTarget {
+ public:
+  virtual ~FlushTarget() = default;
+  virtual void flush(Tracker& tracker, Stats& stats) = 0;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const Limits& limits, const ParserRegistry& registry, FlushTarget* target);
+
+  // Decodes and processes one captured frame of link type `dlt`.
+  void process_frame(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us);
+  // Processes an already decoded packet (tests use this directly).
+  void process(const PacketView& p);
+  // Writes everything pending to the store.
+  void flush();
+
+  [[nodiscard]] Stats& stats() { return stats_; }
+  [[nodiscard]] Tracker& tracker() { return tracker_; }
+  [[nodiscard]] const Limits& limits() const { return limits_; }
+  [[nodiscard]] std::size_t active_streams() const { return follower_.active_streams(); }
+
+ private:
+  void dispatch_datagram(const PacketView& p, const PacketParties& parties);
+  void periodic(std::int64_t ts_us);
+
+  const Limits& limits_;
+  const ParserRegistry& registry_;
+  FlushTarget* target_;
+  Stats stats_;
+  Tracker tracker_;
+  StreamFollower follower_;
+  PacketView view_;
+  // Datagram parsers by port hint (index into registry_.datagram()), the rest probed after.
+  std::array<std::vector<std::uint8_t>, 65536> udp_by_port_;
+  std::vector<std::uint8_t> ethernet_parsers_;
+  std::vector<std::uint8_t> udp_parsers_;
+  std::uint64_t since_periodic_ = 0;
+  std::int64_t last_expiry_us_ = 0;
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace ww

@@ -1,0 +1,25 @@
+#include "agent/pipeline/stats.hpp"
+
+namespace ww {
+
+void Stats::add(const Stats& o) {
+  packets += o.packets;
+  bytes += o.bytes;
+  malformed += o.malformed;
+  for (std::size_t i = 0; i < malformed_by_reason.size(); ++i) malformed_by_reason[i] += o.malformed_by_reason[i];
+  non_first_fragments += o.non_first_fragments;
+  pcap_received += o.pcap_received;
+  pcap_dropped += o.pcap_dropped;
+  pcap_if_dropped += o.pcap_if_dropped;
+  flows_evicted += o.flows_evicted;
+  assets_evicted += o.assets_evicted;
+  streams_evicted += o.streams_evicted;
+  stream_bytes_skipped += o.stream_bytes_skipped;
+  observations_dropped += o.observations_dropped;
+  peers_dropped += o.peers_dropped;
+  services_dropped += o.services_dropped;
+  vlans_dropped += o.vlans_dropped;
+  for (const auto& [k, v] : o.anomalies) anomalies[k] += v;
+}
+
+}  // namespace ww

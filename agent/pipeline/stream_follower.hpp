@@ -1,0 +1,64 @@
+// Follows TCP streams for the application parsers: in-order reassembly per direction with retransmission
+// and overlap trimming, a bounded out-of-order stash, mid-stream joins, and hard caps on streams and bytes.
+// Only streams that a parser claims are buffered past the probe window, and a parser can ask to skip bulk.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "agent/decode/packet.hpp"
+#include "agent/limits.hpp"
+#include "agent/pipeline/stats.hpp"
+#include "agent/pipeline/tracker.hpp"
+#include "wardwatch/parser.hpp"
+
+namespace ww {
+
+struct DirectionBuffer {
+  bool started = false;
+  std::uint32_t next_seq = 0;
+  std::uint64_t skip = 0;  // bytes the parser asked to pass over
+  std::vector<std::uint8_t> data;
+  struct Pending {
+    std::uint32_t seq;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Pending> pending;
+  std::size_t pending_bytes = 0;
+  std::size_t probed_bytes = 0;
+};
+
+struct StreamState {
+  enum class Phase : std::uint8_t { probing, parsing, bypass } phase = Phase::probing;
+  const StreamParser* parser = nullptr;
+  std::unique_ptr<StreamSession> session;
+  StreamMeta meta;
+  DirectionBuffer dirs[2];  // indexed by StreamDir
+};
+
+class StreamFollower {
+ public:
+  StreamFollower(const Limits& limits, Stats& stats, const ParserRegistry& registry)
+      : limits_(limits), stats_(stats), registry_(registry) {}
+
+  // Feeds one TCP segment of `flow`. `from_client` tells the direction. `sink` resolves parties for this
+  // segment's direction, `reverse_sink` for the opposite one.
+  void on_segment(const PacketView& p, FlowState& flow, bool from_client, ObservationSink& sink,
+                  ObservationSink& reverse_sink);
+  void release(FlowState& flow);
+  [[nodiscard]] std::size_t active_streams() const { return active_; }
+
+ private:
+  void accept_bytes(StreamState& s, StreamDir dir, std::uint32_t seq, Bytes payload);
+  void append_in_order(StreamState& s, DirectionBuffer& d, Bytes payload);
+  void dispatch(StreamState& s, StreamDir dir, ObservationSink& sink, ObservationSink& reverse_sink);
+  void bypass(StreamState& s);
+
+  const Limits& limits_;
+  Stats& stats_;
+  const ParserRegistry& registry_;
+  std::size_t active_ = 0;
+};
+
+}  // namespace ww

@@ -1,0 +1,300 @@
+#include "agent/pipeline/tracker.hpp"
+
+#include <algorithm>
+
+namespace ww {
+namespace {
+
+constexpr std::uint8_t kTcp = 6, kUdp = 17;
+
+bool usable_unicast(const IpAddr& ip) { return !ip.is_unspecified() && !ip.is_multicast_or_broadcast(); }
+
+// Evicts from `table` every entry idle since before `cutoff_us`; if that frees less than an eighth of
+// `limit`, evicts the least recently seen entries until it does. Returns how many were evicted.
+template <typename Table, typename LastSeen, typename OnErase>
+std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us, LastSeen last_seen,
+                         OnErase on_erase) {
+  const std::size_t target = limit - std::min(limit, std::max<std::size_t>(1, limit / 8));
+  std::size_t evicted = 0;
+  for (auto it = table.begin(); it != table.end();) {
+    if (last_seen(it->second) < cutoff_us) {
+      on_erase(it->second);
+      it = table.erase(it);
+      ++evicted;
+    } else {
+      ++it;
+    }
+  }
+  if (table.size() <= target) return evicted;
+  std::vector<std::int64_t> ages;
+  ages.reserve(table.size());
+  for (auto& [k, v] : table) ages.push_back(last_seen(v));
+  const std::size_t excess = table.size() - target;
+  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(excess - 1), ages.end());
+  const std::int64_t threshold = ages[excess - 1];
+  for (auto it = table.begin(); it != table.end() && table.size() > target;) {
+    if (last_seen(it->second) <= threshold) {
+      on_erase(it->second);
+      it = table.erase(it);
+      ++evicted;
+    } else {
+      ++it;
+    }
+  }
+  return evicted;
+}
+
+}  // namespace
+
+ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view value, std::int64_t ts,
+                                          std::size_t max_total, std::size_t max_per_key) {
+  std::string composite;
+  composite.reserve(key.size() + value.size() + 1);
+  composite.append(key).push_back('\x1f');
+  composite.append(value);
+  if (auto it = index_.find(composite); it != index_.end()) {
+    auto& item = items_[it->second];
+    item.seen.touch(ts);
+    ++item.count;
+    item.dirty = true;
+    return Added::existing;
+  }
+  auto& per_key = per_key_[std::string(key)];
+  if (items_.size() >= max_total || per_key >= max_per_key) return Added::dropped;
+  ++per_key;
+  index_.emplace(std::move(composite), items_.size());
+  ObservationStat stat{std::string(key), std::string(value), {}, 1, true};
+  stat.seen.touch(ts);
+  items_.push_back(std::move(stat));
+  return Added::added;
+}
+
+Tracker::Tracker(const Limits& limits, Stats& stats) : limits_(limits), stats_(stats) {
+  flows_.reserve(std::min<std::size_t>(limits.max_flows, 1 << 16));
+}
+
+Tracker::~Tracker() = default;
+
+MacRecord* Tracker::mac_record(const MacAddr& mac, std::int64_t ts) {
+  auto it = macs_.find(mac);
+  if (it == macs_.end()) {
+    auto rec = std::make_unique<MacRecord>();
+    rec->mac = mac;
+    it = macs_.emplace(mac, std::move(rec)).first;
+  }
+  MacRecord* rec = it->second.get();
+  rec->seen.touch(ts);
+  rec->dirty = true;
+  return rec;
+}
+
+BindingRecord* Tracker::binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts) {
+  const BindingKey key{ip, mac};
+  auto it = bindings_.find(key);
+  if (it == bindings_.end()) {
+    auto rec = std::make_unique<BindingRecord>();
+    rec->key = key;
+    it = bindings_.emplace(key, std::move(rec)).first;
+  }
+  BindingRecord* rec = it->second.get();
+  rec->seen.touch(ts);
+  rec->dirty = true;
+  return rec;
+}
+
+void Tracker::confirm(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, std::int64_t ts) {
+  if (mac.is_group() || mac.is_zero() || !usable_unicast(ip)) return;
+  mac_record(mac, ts);
+  BindingRecord* rec = binding(ip, mac, ts);
+  if ((rec->confirmed & how) != how) {
+    rec->confirmed |= how;
+    rec->confirmed_dirty = true;
+  }
+}
+
+void Tracker::observe(ObservationSet& set, std::string_view key, std::string_view value, std::int64_t ts) {
+  if (set.add(key, value, ts, limits_.max_observations_per_asset, limits_.max_values_per_key) ==
+      ObservationSet::Added::dropped) {
+    ++stats_.observations_dropped;
+  }
+}
+
+void Tracker::add_vlans(MacRecord* rec, const PacketView& p) {
+  for (std::uint8_t i = 0; i < p.vlan_count; ++i) {
+    const std::uint16_t vlan = p.vlans[i];
+    if (std::find(rec->vlans.begin(), rec->vlans.end(), vlan) != rec->vlans.end()) continue;
+    if (rec->vlans.size() >= limits_.max_vlans_per_asset) {
+      ++stats_.vlans_dropped;
+      continue;
+    }
+    rec->vlans.push_back(vlan);
+  }
+}
+
+void Tracker::make_room_for_asset(std::int64_t now_us) {
+  if (asset_count() + 4 < limits_.max_assets) return;
+  if (flush_hook_) flush_hook_();  // everything evicted below is already in the store
+  const std::int64_t cutoff = now_us - limits_.asset_idle_timeout_s * 1'000'000;
+  const std::size_t half = std::max<std::size_t>(2, limits_.max_assets / 2);
+  auto nothing = [](auto&) {};
+  stats_.assets_evicted +=
+      evict_oldest(macs_, half, cutoff, [](const auto& r) { return r->seen.last_us; }, nothing);
+  stats_.assets_evicted +=
+      evict_oldest(bindings_, half, cutoff, [](const auto& r) { return r->seen.last_us; }, nothing);
+}
+
+void Tracker::erase_flow(std::unordered_map<FlowKey, FlowState, FlowKeyHash>::iterator it) {
+  if (release_hook_) release_hook_(it->second);
+  flows_.erase(it);
+}
+
+void Tracker::make_room_for_flow(std::int64_t now_us) {
+  if (flows_.size() < limits_.max_flows) return;
+  const std::int64_t cutoff = now_us - limits_.flow_idle_timeout_s * 1'000'000;
+  stats_.flows_evicted += evict_oldest(
+      flows_, limits_.max_flows, cutoff, [](const FlowState& f) { return f.last_us; },
+      [this](FlowState& f) {
+        if (release_hook_) release_hook_(f);
+      });
+}
+
+void Tracker::expire_idle_flows(std::int64_t now_us) {
+  const std::int64_t cutoff = now_us - limits_.flow_idle_timeout_s * 1'000'000;
+  for (auto it = flows_.begin(); it != flows_.end();) {
+    if (it->second.last_us < cutoff) {
+      auto next = std::next(it);
+      erase_flow(it);
+      it = next;
+    } else {
+      ++it;
+    }
+  }
+}
+
+PacketParties Tracker::on_packet(const PacketView& p) {
+  PacketParties parties;
+  make_room_for_asset(p.ts_us);
+  if (p.has_src_mac && !p.src_mac.is_group() && !p.src_mac.is_zero()) {
+    parties.sender_mac = mac_record(p.src_mac, p.ts_us);
+    parties.sender_mac->traffic.packets_sent += 1;
+    parties.sender_mac->traffic.bytes_sent += p.wire_len;
+    add_vlans(parties.sender_mac, p);
+  }
+  if (p.has_dst_mac && !p.dst_mac.is_group() && !p.dst_mac.is_zero()) {
+    parties.receiver_mac = mac_record(p.dst_mac, p.ts_us);
+    parties.receiver_mac->traffic.packets_received += 1;
+    parties.receiver_mac->traffic.bytes_received += p.wire_len;
+    add_vlans(parties.receiver_mac, p);
+  }
+  if (p.l3 == L3Kind::arp && p.arp_op != 0) {
+    // RFC 826: the sender fields of requests and replies are the sender's own binding (gratuitous too).
+    confirm(p.arp_sender_mac, p.arp_sender_ip, confirmed_by::arp, p.ts_us);
+    if (p.arp_op == 2) confirm(p.arp_target_mac, p.arp_target_ip, confirmed_by::arp, p.ts_us);
+  }
+  if (p.l3 == L3Kind::ipv4 || p.l3 == L3Kind::ipv6) on_ip(p, parties);
+  return parties;
+}
+
+void Tracker::on_ip(const PacketView& p, PacketParties& parties) {
+  const MacAddr none{};
+  // A binding needs a unicast source MAC when the link has MACs; without L2 (loopback, raw IP) the IP
+  // alone identifies the host.
+  const bool has_l2 = p.has_src_mac;
+  if (usable_unicast(p.src_ip) && (!has_l2 || parties.sender_mac)) {
+    parties.sender = binding(p.src_ip, has_l2 ? p.src_mac : none, p.ts_us);
+    parties.sender->traffic.packets_sent += 1;
+    parties.sender->traffic.bytes_sent += p.wire_len;
+  }
+  const bool dst_l2_ok = p.has_dst_mac ? parties.receiver_mac != nullptr : true;
+  if (usable_unicast(p.dst_ip) && dst_l2_ok) {
+    parties.receiver = binding(p.dst_ip, p.has_dst_mac ? p.dst_mac : none, p.ts_us);
+    parties.receiver->traffic.packets_received += 1;
+    parties.receiver->traffic.bytes_received += p.wire_len;
+  }
+  if (p.l4 == L4Kind::icmpv6 && p.nd_has_lladdr) {
+    // RFC 4861: NS carries the sender's own link-layer address, NA the target's (which is the sender).
+    if (p.icmp_type == 135 && !p.src_ip.is_unspecified()) {
+      confirm(p.nd_lladdr, p.src_ip, confirmed_by::ndp, p.ts_us);
+    } else if (p.icmp_type == 136 && p.nd_has_target) {
+      confirm(p.nd_lladdr, p.nd_target, confirmed_by::ndp, p.ts_us);
+    } else if ((p.icmp_type == 133 || p.icmp_type == 134) && !p.src_ip.is_unspecified()) {
+      confirm(p.nd_lladdr, p.src_ip, confirmed_by::ndp, p.ts_us);
+    }
+  }
+  if ((p.l4 == L4Kind::tcp || p.l4 == L4Kind::udp) && parties.sender && parties.receiver) on_flow(p, parties);
+}
+
+void Tracker::record_service(BindingRecord* rec, ServiceRole role, std::uint8_t proto, std::uint16_t port,
+                             std::int64_t ts) {
+  for (auto& s : rec->services) {
+    if (s.role == role && s.proto == proto && s.port == port) {
+      s.seen.touch(ts);
+      ++s.count;
+      s.dirty = true;
+      return;
+    }
+  }
+  if (rec->services.size() >= limits_.max_services_per_asset) {
+    ++stats_.services_dropped;
+    return;
+  }
+  ServiceStat s{role, proto, port, {}, 1, true};
+  s.seen.touch(ts);
+  rec->services.push_back(s);
+}
+
+void Tracker::add_peer(BindingRecord* rec, const IpAddr& peer) {
+  if (rec->peers.contains(peer)) return;
+  if (rec->peers.size() >= limits_.max_peers_per_asset) {
+    ++stats_.peers_dropped;
+    return;
+  }
+  rec->peers.insert(peer);
+  rec->new_peers.push_back(peer);
+}
+
+void Tracker::on_flow(const PacketView& p, PacketParties& parties) {
+  if (p.non_first_fragment) return;
+  const bool src_is_lo = std::tie(p.src_ip, p.src_port) < std::tie(p.dst_ip, p.dst_port);
+  FlowKey key{src_is_lo ? p.src_ip : p.dst_ip, src_is_lo ? p.dst_ip : p.src_ip,
+              src_is_lo ? p.src_port : p.dst_port, src_is_lo ? p.dst_port : p.src_port,
+              p.l4 == L4Kind::tcp ? kTcp : kUdp};
+  auto it = flows_.find(key);
+  if (it == flows_.end()) {
+    make_room_for_flow(p.ts_us);
+    it = flows_.emplace(key, FlowState{}).first;
+    FlowState& f = it->second;
+    // Who started it: the SYN sender for TCP, else the first packet's sender (corrected by SYN+ACK below).
+    f.lo_is_client = src_is_lo;
+    if (p.l4 == L4Kind::tcp && (p.tcp_flags & (tcp_flag::syn | tcp_flag::ack)) == (tcp_flag::syn | tcp_flag::ack)) {
+      f.lo_is_client = !src_is_lo;
+    }
+    f.handshake_seen = p.l4 == L4Kind::udp || (p.tcp_flags & tcp_flag::syn) != 0;
+    add_peer(parties.sender, p.dst_ip);
+    add_peer(parties.receiver, p.src_ip);
+  }
+  FlowState& f = it->second;
+  f.last_us = p.ts_us;
+  const bool from_client = src_is_lo == f.lo_is_client;
+  parties.flow = &f;
+  parties.flow_from_client = from_client;
+  if (f.service_recorded) return;
+  const std::uint8_t proto = p.l4 == L4Kind::tcp ? kTcp : kUdp;
+  bool answered = false;
+  if (p.l4 == L4Kind::tcp) {
+    // The port a host answered a SYN from is a service it offers (RFC 9293 §3.5 handshake).
+    answered = (p.tcp_flags & (tcp_flag::syn | tcp_flag::ack | tcp_flag::rst)) == (tcp_flag::syn | tcp_flag::ack);
+    if (answered && from_client) {  // first packet we saw was the SYN+ACK itself
+      f.lo_is_client = !f.lo_is_client;
+      parties.flow_from_client = false;
+    }
+  } else {
+    answered = !from_client && f.handshake_seen;
+  }
+  if (!answered) return;
+  f.service_recorded = true;
+  record_service(parties.sender, ServiceRole::offered, proto, p.src_port, p.ts_us);
+  record_service(parties.receiver, ServiceRole::used, proto, p.src_port, p.ts_us);
+}
+
+}  // namespace ww

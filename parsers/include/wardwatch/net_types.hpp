@@ -1,0 +1,95 @@
+// Value types for link and network addresses, trivially copyable and hashable, used on the packet path.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ww {
+
+struct MacAddr {
+  std::array<std::uint8_t, 6> octets{};
+
+  [[nodiscard]] bool is_group() const { return (octets[0] & 0x01) != 0; }  // multicast or broadcast (IEEE 802)
+  [[nodiscard]] bool is_locally_administered() const { return (octets[0] & 0x02) != 0; }
+  [[nodiscard]] bool is_zero() const { return octets == std::array<std::uint8_t, 6>{}; }
+  [[nodiscard]] std::uint64_t as_u64() const {
+    std::uint64_t v = 0;
+    for (auto o : octets) v = (v << 8) | o;
+    return v;
+  }
+  [[nodiscard]] std::string to_string() const;  // lower-case, colon separated
+  static std::optional<MacAddr> parse(std::string_view text);
+  static MacAddr from_bytes(const std::uint8_t* p) {
+    MacAddr m;
+    std::memcpy(m.octets.data(), p, 6);
+    return m;
+  }
+  friend bool operator==(const MacAddr&, const MacAddr&) = default;
+  friend auto operator<=>(const MacAddr&, const MacAddr&) = default;
+};
+
+// IPv4 is stored as an IPv4-mapped IPv6 address so that one 16-byte key covers both families.
+struct IpAddr {
+  std::array<std::uint8_t, 16> bytes{};
+
+  static IpAddr v4(std::uint32_t host_order) {
+    IpAddr a;
+    a.bytes[10] = 0xff;
+    a.bytes[11] = 0xff;
+    a.bytes[12] = static_cast<std::uint8_t>(host_order >> 24);
+    a.bytes[13] = static_cast<std::uint8_t>(host_order >> 16);
+    a.bytes[14] = static_cast<std::uint8_t>(host_order >> 8);
+    a.bytes[15] = static_cast<std::uint8_t>(host_order);
+    return a;
+  }
+  static IpAddr v4_from_bytes(const std::uint8_t* p) {
+    return v4((std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3]);
+  }
+  static IpAddr v6_from_bytes(const std::uint8_t* p) {
+    IpAddr a;
+    std::memcpy(a.bytes.data(), p, 16);
+    return a;
+  }
+  [[nodiscard]] bool is_v4() const {
+    static constexpr std::array<std::uint8_t, 12> prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::memcmp(bytes.data(), prefix.data(), 12) == 0;
+  }
+  [[nodiscard]] std::uint32_t v4_host_order() const {
+    return (std::uint32_t{bytes[12]} << 24) | (std::uint32_t{bytes[13]} << 16) | (std::uint32_t{bytes[14]} << 8) |
+           bytes[15];
+  }
+  [[nodiscard]] bool is_unspecified() const;
+  [[nodiscard]] bool is_multicast_or_broadcast() const;
+  [[nodiscard]] bool is_link_local() const;  // 169.254/16, fe80::/10
+  [[nodiscard]] bool is_loopback() const;
+  [[nodiscard]] std::string to_string() const;
+  static std::optional<IpAddr> parse(std::string_view text);
+  friend bool operator==(const IpAddr&, const IpAddr&) = default;
+  friend auto operator<=>(const IpAddr&, const IpAddr&) = default;
+};
+
+// FNV-1a over the raw bytes: cheap, allocation free, good enough for table keys built from wire data.
+inline std::uint64_t fnv1a(const void* data, std::size_t n, std::uint64_t h = 1469598103934665603ULL) {
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+}  // namespace ww
+
+template <>
+struct std::hash<ww::MacAddr> {
+  std::size_t operator()(const ww::MacAddr& m) const noexcept { return ww::fnv1a(m.octets.data(), 6); }
+};
+template <>
+struct std::hash<ww::IpAddr> {
+  std::size_t operator()(const ww::IpAddr& a) const noexcept { return ww::fnv1a(a.bytes.data(), 16); }
+};

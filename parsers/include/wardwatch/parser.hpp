@@ -1,0 +1,118 @@
+// The one interface every protocol parser implements. Parsers are pure: bytes in, observations out through
+// an ObservationSink. They never throw, never allocate per packet unless they emit, and never decide what a
+// device *is* (that is the fingerprint engine's job) — they report what it *said*.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "wardwatch/byte_reader.hpp"
+#include "wardwatch/net_types.hpp"
+
+namespace ww {
+
+enum class Transport : std::uint8_t { ethernet, udp, tcp };
+
+struct ParserSpec {
+  std::string_view name;                             // protocol name, the prefix of every key it emits
+  Transport transport = Transport::udp;
+  std::span<const std::uint16_t> port_hints;         // only orders probes; never proof of a protocol
+  std::span<const std::string_view> keys;            // the observation keys (without prefix) it may emit
+};
+
+// What a datagram parser knows about the packet besides its payload.
+struct PacketMeta {
+  std::int64_t ts_us = 0;
+  bool has_mac = false;
+  MacAddr src_mac, dst_mac;
+  bool has_ip = false;
+  IpAddr src_ip, dst_ip;
+  std::uint16_t src_port = 0, dst_port = 0;
+  std::uint16_t ethertype = 0;  // for Transport::ethernet; SNAP frames carry their protocol id here
+  std::uint32_t snap_oui = 0;   // 0 unless the frame was 802.2 LLC/SNAP
+  std::uint8_t ttl = 0;
+};
+
+// The party of the current packet (or stream direction) an observation is about.
+enum class Party : std::uint8_t { sender, receiver };
+
+class ObservationSink {
+ public:
+  virtual ~ObservationSink() = default;
+  // A fact `key` (full name, "<protocol>.<field>") = `value` about one party of the current packet.
+  virtual void observe(Party party, std::string_view key, std::string_view value) = 0;
+  // A fact about a device named inside the payload rather than by the packet's addresses (DHCP chaddr).
+  virtual void observe_mac(const MacAddr& mac, std::string_view key, std::string_view value) = 0;
+  // The payload proves that `mac` holds `ip` on the local segment (DHCP ACK yiaddr, NDP target).
+  virtual void bind_ip(const MacAddr& mac, const IpAddr& ip) = 0;
+  // A named oddity in the input ("dhcp.option_overrun"): counted, never fatal.
+  virtual void anomaly(std::string_view name) = 0;
+};
+
+enum class ParseStatus : std::uint8_t {
+  ok,         // parsed, observations emitted
+  not_mine,   // the bytes are not this protocol
+  malformed,  // it is this protocol but broken; an anomaly has been reported
+  need_more,  // (streams) keep buffering and call again
+  done,       // (streams) everything useful has been read: stop buffering this stream
+};
+
+class DatagramParser {
+ public:
+  virtual ~DatagramParser() = default;
+  [[nodiscard]] virtual const ParserSpec& spec() const = 0;
+  // Cheap structural check, no side effects.
+  [[nodiscard]] virtual bool probe(const PacketMeta& meta, Bytes payload) const = 0;
+  virtual ParseStatus parse(const PacketMeta& meta, Bytes payload, ObservationSink& sink) const = 0;
+};
+
+enum class StreamDir : std::uint8_t { to_server, to_client };
+
+struct StreamMeta {
+  IpAddr client_ip, server_ip;
+  std::uint16_t client_port = 0, server_port = 0;
+  bool saw_handshake = false;  // false when the capture joined the stream mid-way
+};
+
+// State for one TCP connection; both directions are fed to the same session.
+class StreamSession {
+ public:
+  virtual ~StreamSession() = default;
+  // `data` holds the in-order, not yet consumed bytes of one direction. Set `consumed` to what may be
+  // dropped from the buffer; a value beyond data.size() asks the follower to skip that many bytes of the
+  // direction without buffering them (bulk data such as DICOM pixel data). Observations through `sink`
+  // are resolved against this direction's sender.
+  virtual ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) = 0;
+};
+
+class StreamParser {
+ public:
+  virtual ~StreamParser() = default;
+  [[nodiscard]] virtual const ParserSpec& spec() const = 0;
+  // Cheap check on the first buffered bytes of a direction (possibly mid-stream).
+  [[nodiscard]] virtual bool probe(StreamDir dir, Bytes first_bytes) const = 0;
+  [[nodiscard]] virtual std::unique_ptr<StreamSession> open(const StreamMeta& meta) const = 0;
+};
+
+class ParserRegistry {
+ public:
+  void add(std::unique_ptr<DatagramParser> p) { datagram_.push_back(std::move(p)); }
+  void add(std::unique_ptr<StreamParser> p) { stream_.push_back(std::move(p)); }
+  [[nodiscard]] const std::vector<std::unique_ptr<DatagramParser>>& datagram() const { return datagram_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<StreamParser>>& stream() const { return stream_; }
+  [[nodiscard]] std::vector<std::string_view> names() const;
+
+ private:
+  std::vector<std::unique_ptr<DatagramParser>> datagram_;
+  std::vector<std::unique_ptr<StreamParser>> stream_;
+};
+
+// Generated at configure time from the files in parsers/: each `parsers/<name>.cpp` defines
+// `void register_parser_<name>(ParserRegistry&)`. See cmake/parser_registry.cmake.
+ParserRegistry make_default_registry();
+std::span<const std::string_view> registered_parser_files();
+
+}  // namespace ww

@@ -1,0 +1,89 @@
+#include "wardwatch/net_types.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+
+#include "wardwatch/parser.hpp"
+
+namespace ww {
+
+std::string MacAddr::to_string() const {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", octets[0], octets[1], octets[2], octets[3],
+                octets[4], octets[5]);
+  return buf;
+}
+
+std::optional<MacAddr> MacAddr::parse(std::string_view text) {
+  // Accepts aa:bb:cc:dd:ee:ff and aa-bb-cc-dd-ee-ff, either case.
+  if (text.size() != 17) return std::nullopt;
+  MacAddr m;
+  for (std::size_t i = 0; i < 6; ++i) {
+    unsigned v = 0;
+    for (std::size_t j = 0; j < 2; ++j) {
+      const char c = text[i * 3 + j];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
+      else return std::nullopt;
+    }
+    if (i < 5 && text[i * 3 + 2] != ':' && text[i * 3 + 2] != '-') return std::nullopt;
+    m.octets[i] = static_cast<std::uint8_t>(v);
+  }
+  return m;
+}
+
+bool IpAddr::is_unspecified() const {
+  if (is_v4()) return v4_host_order() == 0;
+  return *this == IpAddr{};
+}
+
+bool IpAddr::is_multicast_or_broadcast() const {
+  if (is_v4()) {
+    const std::uint32_t v = v4_host_order();
+    return (v >> 28) == 0xe || v == 0xffffffffU;
+  }
+  return bytes[0] == 0xff;
+}
+
+bool IpAddr::is_link_local() const {
+  if (is_v4()) return (v4_host_order() >> 16) == 0xa9fe;
+  return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80;
+}
+
+bool IpAddr::is_loopback() const {
+  if (is_v4()) return (v4_host_order() >> 24) == 127;
+  IpAddr one;
+  one.bytes[15] = 1;
+  return *this == one;
+}
+
+std::string IpAddr::to_string() const {
+  char buf[INET6_ADDRSTRLEN];
+  if (is_v4()) {
+    inet_ntop(AF_INET, bytes.data() + 12, buf, sizeof buf);
+  } else {
+    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+  }
+  return buf;
+}
+
+std::optional<IpAddr> IpAddr::parse(std::string_view text) {
+  const std::string s(text);
+  IpAddr a;
+  std::uint8_t v4[4];
+  if (inet_pton(AF_INET, s.c_str(), v4) == 1) return IpAddr::v4_from_bytes(v4);
+  if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) return a;
+  return std::nullopt;
+}
+
+std::vector<std::string_view> ParserRegistry::names() const {
+  std::vector<std::string_view> out;
+  for (const auto& p : datagram_) out.push_back(p->spec().name);
+  for (const auto& p : stream_) out.push_back(p->spec().name);
+  return out;
+}
+
+}  // namespace ww

@@ -1,0 +1,53 @@
+#include <sstream>
+
+#include "reports/report.hpp"
+
+namespace ww {
+namespace {
+
+// RFC 4180: quote fields holding a comma, quote, CR or LF; double embedded quotes. A leading = + - @ is
+// prefixed with ' so that spreadsheet programs do not evaluate wire-supplied text as a formula.
+std::string csv_field(std::string v) {
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v.insert(0, "'");
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
+template <typename Range, typename Fn>
+std::string join(const Range& r, Fn fn) {
+  std::string out;
+  for (const auto& x : r) {
+    if (!out.empty()) out += ';';
+    out += fn(x);
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_csv(const Inventory& inv, std::ostream& out) {
+  out << "id,mac,ips,vendor,locally_administered,router,beyond_router,first_seen,last_seen,packets_sent,"
+         "packets_received,bytes_sent,bytes_received,vlans,services_offered,services_used,peer_count,"
+         "observations\r\n";
+  for (const auto& a : inv.assets) {
+    const auto svc = [](const ServiceView& s) { return s.proto + "/" + std::to_string(s.port); };
+    std::ostringstream row;
+    row << csv_field(a.id) << ',' << csv_field(a.mac.value_or("")) << ','
+        << csv_field(join(a.addresses, [](const AddressView& x) { return x.ip; })) << ','
+        << csv_field(a.vendor.value_or("")) << ',' << (a.locally_administered ? "true" : "false") << ','
+        << (a.router ? "true" : "false") << ',' << (a.beyond_router ? "true" : "false") << ','
+        << format_timestamp(a.first_us) << ',' << format_timestamp(a.last_us) << ',' << a.packets_sent << ','
+        << a.packets_received << ',' << a.bytes_sent << ',' << a.bytes_received << ','
+        << csv_field(join(a.vlans, [](std::uint16_t v) { return std::to_string(v); })) << ','
+        << csv_field(join(a.offered, svc)) << ',' << csv_field(join(a.used, svc)) << ',' << a.peer_count << ','
+        << csv_field(join(a.observations, [](const ObservationView& o) { return o.key + "=" + o.value; }));
+    out << row.str() << "\r\n";
+  }
+}
+
+}  // namespace ww

@@ -1,0 +1,146 @@
+#include <ctime>
+
+#include "reports/report.hpp"
+
+namespace ww {
+
+using ordered_json = nlohmann::ordered_json;
+
+void enrich_vendors(Inventory& inv, const OuiRegistry& oui) {
+  for (auto& a : inv.assets) {
+    if (!a.mac) continue;
+    const auto mac = MacAddr::parse(*a.mac);
+    if (!mac || mac->is_locally_administered()) continue;
+    if (auto m = oui.lookup(*mac)) {
+      a.vendor = m->organization;
+      a.oui_registry = m->registry;
+    }
+  }
+}
+
+std::string format_timestamp(std::int64_t ts_us) {
+  const std::time_t secs = static_cast<std::time_t>(ts_us / 1'000'000);
+  const long micros = static_cast<long>(ts_us % 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%06ldZ", micros < 0 ? 0 : micros);
+  return buf;
+}
+
+namespace {
+
+ordered_json seen(std::int64_t first, std::int64_t last) {
+  return {{"first_seen", format_timestamp(first)}, {"last_seen", format_timestamp(last)}};
+}
+
+ordered_json services_json(const std::vector<ServiceView>& services) {
+  ordered_json out = ordered_json::array();
+  for (const auto& s : services) {
+    ordered_json j{{"proto", s.proto}, {"port", s.port}};
+    j.update(seen(s.first_us, s.last_us));
+    j["count"] = s.count;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+ordered_json optional_text(const std::optional<std::string>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
+
+ordered_json asset_json(const AssetView& a) {
+  ordered_json j;
+  j["id"] = a.id;
+  j["mac"] = optional_text(a.mac);
+  ordered_json ips = ordered_json::array();
+  ordered_json addresses = ordered_json::array();
+  for (const auto& ad : a.addresses) {
+    ips.push_back(ad.ip);
+    ordered_json x{{"ip", ad.ip}};
+    x.update(seen(ad.first_us, ad.last_us));
+    x["sources"] = ad.sources;
+    addresses.push_back(std::move(x));
+  }
+  j["ips"] = std::move(ips);
+  j["addresses"] = std::move(addresses);
+  j["vendor"] = optional_text(a.vendor);
+  j["oui_registry"] = optional_text(a.oui_registry);
+  j["locally_administered"] = a.locally_administered;
+  j["router"] = a.router;
+  j["beyond_router"] = a.beyond_router;
+  j.update(seen(a.first_us, a.last_us));
+  j["packets"] = {{"sent", a.packets_sent}, {"received", a.packets_received}};
+  j["bytes"] = {{"sent", a.bytes_sent}, {"received", a.bytes_received}};
+  j["vlans"] = a.vlans;
+  j["services"] = {{"offered", services_json(a.offered)}, {"used", services_json(a.used)}};
+  j["peer_count"] = a.peer_count;
+  ordered_json obs = ordered_json::array();
+  for (const auto& o : a.observations) {
+    ordered_json x{{"key", o.key}, {"value", o.value}};
+    x.update(seen(o.first_us, o.last_us));
+    x["count"] = o.count;
+    obs.push_back(std::move(x));
+  }
+  j["observations"] = std::move(obs);
+  return j;
+}
+
+std::uint64_t stat(const Inventory& inv, const std::string& name) {
+  auto it = inv.stats.find(name);
+  return it == inv.stats.end() ? 0 : it->second;
+}
+
+ordered_json stats_json(const Inventory& inv) {
+  ordered_json s;
+  for (const char* name : {"packets", "bytes", "malformed", "non_first_fragments", "dropped", "if_dropped"}) {
+    s[name] = stat(inv, name);
+  }
+  ordered_json by_reason = ordered_json::object();
+  ordered_json anomalies = ordered_json::object();
+  for (const auto& [name, v] : inv.stats) {
+    if (name.rfind("malformed.", 0) == 0) by_reason[name.substr(10)] = v;
+    if (name.rfind("anomaly.", 0) == 0) anomalies[name.substr(8)] = v;
+  }
+  s["malformed_by_reason"] = std::move(by_reason);
+  s["evicted"] = {{"flows", stat(inv, "flows_evicted")},
+                  {"assets", stat(inv, "assets_evicted")},
+                  {"streams", stat(inv, "streams_evicted")}};
+  s["limited"] = {{"observations", stat(inv, "observations_dropped")},
+                  {"peers", stat(inv, "peers_dropped")},
+                  {"services", stat(inv, "services_dropped")},
+                  {"vlans", stat(inv, "vlans_dropped")},
+                  {"stream_bytes", stat(inv, "stream_bytes_skipped")}};
+  s["anomalies"] = std::move(anomalies);
+  return s;
+}
+
+}  // namespace
+
+ordered_json to_json(const Inventory& inv, const std::string& generator_version) {
+  ordered_json root;
+  root["schema_version"] = kJsonSchemaVersion;
+  root["generator"] = {{"name", "wardwatch"}, {"version", generator_version}};
+  ordered_json sources = ordered_json::array();
+  for (const auto& s : inv.sources) {
+    ordered_json j{{"name", s.name}, {"path", s.path}, {"format", s.format}, {"linktype", s.linktype},
+                   {"packets", s.packets}, {"bytes", s.bytes}};
+    j.update(seen(s.first_us, s.last_us));
+    j["truncated"] = s.truncated;
+    sources.push_back(std::move(j));
+  }
+  root["sources"] = std::move(sources);
+  root["time_range"] = inv.last_us == 0 ? ordered_json(nullptr) : seen(inv.first_us, inv.last_us);
+  root["stats"] = stats_json(inv);
+  ordered_json assets = ordered_json::array();
+  for (const auto& a : inv.assets) assets.push_back(asset_json(a));
+  root["assets"] = std::move(assets);
+  return root;
+}
+
+void write_json(const Inventory& inv, const std::string& generator_version, std::ostream& out) {
+  // Invalid UTF-8 from the wire must not abort the export: replace it (U+FFFD).
+  out << to_json(inv, generator_version).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+      << '\n';
+}
+
+}  // namespace ww

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package wardwatch needs to build, run and test.
+# Idempotent; safe to run as root on a fresh machine. Usage: scripts/install-deps.sh [--test]
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+build_pkgs=(
+  build-essential cmake pkg-config ca-certificates
+  libpcap-dev libtins-dev libboost-program-options-dev libsqlite3-dev
+  nlohmann-json3-dev libdcmtk-dev ieee-data p0f libwireshark-data
+  python3 python3-scapy dcmtk tcpdump iproute2 python3-hl7 sqlite3
+)
+test_pkgs=(
+  googletest libgtest-dev tshark python3-jsonschema clang libclang-rt-14-dev
+  dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
+  python3-zeroconf procps time
+)
+
+pkgs=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  # tshark asks whether non-root users may capture; answer "no" without prompting.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq
+  # Never start services we install for tests (dnsmasq, snmpd, lldpd, avahi): the lab starts its own.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
