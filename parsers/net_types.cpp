@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "wardwatch/parser.hpp"
+#include "wardwatch/text.hpp"
 
 namespace ww {
 
@@ -77,6 +79,40 @@ std::optional<IpAddr> IpAddr::parse(std::string_view text) {
   if (inet_pton(AF_INET, s.c_str(), v4) == 1) return IpAddr::v4_from_bytes(v4);
   if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) return a;
   return std::nullopt;
+}
+
+std::string printable(std::string_view raw) {
+  while (!raw.empty() && (raw.back() == '\0' || raw.back() == ' ')) raw.remove_suffix(1);
+  std::string out;
+  out.reserve(std::min(raw.size(), kMaxValueLength));
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char ch : raw) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (out.size() >= kMaxValueLength) {
+      out.resize(kMaxValueLength - 3);
+      out += "...";
+      break;
+    }
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+std::string hex(Bytes raw) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : raw) {
+    if (out.size() + 2 > kMaxValueLength) break;
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xf]);
+  }
+  return out;
 }
 
 std::vector<std::string_view> ParserRegistry::names() const {

@@ -7,13 +7,13 @@ export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(
   build-essential cmake pkg-config ca-certificates
   libpcap-dev libtins-dev libboost-program-options-dev libsqlite3-dev
-  nlohmann-json3-dev libdcmtk-dev ieee-data p0f libwireshark-data
+  nlohmann-json3-dev libdcmtk-dev libssl-dev ieee-data p0f libwireshark-data
   python3 python3-scapy dcmtk tcpdump iproute2 python3-hl7 sqlite3
 )
 test_pkgs=(
   googletest libgtest-dev tshark python3-jsonschema clang libclang-rt-14-dev
   dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
-  python3-zeroconf procps time
+  python3-zeroconf procps time iputils-ping ethtool
 )
 
 pkgs=("${build_pkgs[@]}")

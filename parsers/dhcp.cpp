@@ -1,0 +1,167 @@
+// DHCPv4 (RFC 2131, options RFC 2132). Facts are keyed on the client hardware address `chaddr`, never on
+// the Ethernet source: a relay agent forwards other devices' requests (RFC 2131 §4.1).
+#include <array>
+#include <string>
+
+#include "wardwatch/parser.hpp"
+#include "wardwatch/text.hpp"
+
+namespace ww {
+namespace {
+
+constexpr std::uint16_t kPorts[] = {67, 68};
+constexpr std::string_view kKeys[] = {
+    "message_type", "hostname", "requested_ip", "parameter_request_list", "max_message_size",
+    "vendor_class", "client_id", "user_class", "client_fqdn", "vendor_identifying_class",
+    "vendor_specific_enterprise", "server_id", "router", "dns_server", "domain", "lease_time", "offered_ip",
+    "relay_agent_ip",
+};
+constexpr std::uint32_t kMagicCookie = 0x63825363;  // RFC 2131 §3
+
+constexpr std::array<std::string_view, 19> kMessageTypes{
+    "", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM", "FORCERENEW",
+    "LEASEQUERY", "LEASEUNASSIGNED", "LEASEUNKNOWN", "LEASEACTIVE", "BULKLEASEQUERY", "LEASEQUERYDONE",
+    "ACTIVELEASEQUERY", "LEASEQUERYSTATUS", "TLS"};
+
+std::string ipv4_list(Bytes b) {
+  std::string out;
+  for (std::size_t i = 0; i + 4 <= b.size(); i += 4) {
+    if (!out.empty()) out += ',';
+    out += IpAddr::v4_from_bytes(b.data() + i).to_string();
+  }
+  return out;
+}
+
+class DhcpParser final : public DatagramParser {
+ public:
+  const ParserSpec& spec() const override { return spec_; }
+
+  bool probe(const PacketMeta&, Bytes payload) const override {
+    ByteReader r(payload);
+    const std::uint8_t op = r.u8();
+    const std::uint8_t htype = r.u8();
+    const std::uint8_t hlen = r.u8();
+    r.skip(233);
+    return r.ok() && (op == 1 || op == 2) && hlen <= 16 && htype != 0xff && r.u32be() == kMagicCookie && r.ok();
+  }
+
+  ParseStatus parse(const PacketMeta&, Bytes payload, ObservationSink& sink) const override {
+    ByteReader r(payload);
+    const std::uint8_t op = r.u8();
+    const std::uint8_t htype = r.u8();
+    const std::uint8_t hlen = r.u8();
+    r.skip(1 + 4 + 2 + 2);  // hops, xid, secs, flags
+    r.skip(4);              // ciaddr
+    Bytes yiaddr = r.bytes(4);
+    r.skip(4);  // siaddr
+    Bytes giaddr = r.bytes(4);
+    Bytes chaddr = r.bytes(16);
+    r.skip(64 + 128);  // sname, file
+    if (r.u32be() != kMagicCookie || !r.ok()) return ParseStatus::not_mine;
+    // Only Ethernet client addresses name a device we can key (htype 1, hlen 6; RFC 1700).
+    if (htype != 1 || hlen != 6) {
+      sink.anomaly("dhcp.non_ethernet_chaddr");
+      return ParseStatus::ok;
+    }
+    const MacAddr client = MacAddr::from_bytes(chaddr.data());
+    const bool from_server = op == 2;
+    auto client_fact = [&](std::string_view field, std::string_view value) {
+      sink.observe_mac(client, field, value);
+    };
+    auto server_fact = [&](std::string_view field, std::string_view value) {
+      sink.observe(Party::sender, field, value);
+    };
+    // Facts a message carries about whoever sent it: the server's for replies, the client's for requests.
+    auto sender_fact = [&](std::string_view field, std::string_view value) {
+      if (from_server) server_fact(field, value);
+      else client_fact(field, value);
+    };
+    int message_type = 0;
+    bool malformed = false;
+    while (!r.empty()) {
+      const std::uint8_t code = r.u8();
+      if (code == 0) continue;    // pad
+      if (code == 255) break;     // end
+      const std::uint8_t len = r.u8();
+      Bytes v = r.bytes(len);
+      if (!r.ok()) {
+        malformed = true;
+        break;
+      }
+      const std::string_view text = as_text(v);
+      switch (code) {
+        case 53:
+          if (len == 1) message_type = v[0];
+          break;
+        case 12: client_fact("dhcp.hostname", printable(text)); break;
+        case 50:
+          if (len == 4) client_fact("dhcp.requested_ip", ipv4_list(v));
+          break;
+        case 55: {
+          std::string list;
+          for (std::uint8_t o : v) list += (list.empty() ? "" : ",") + std::to_string(o);
+          client_fact("dhcp.parameter_request_list", list);
+          break;
+        }
+        case 57:
+          if (len == 2) client_fact("dhcp.max_message_size", std::to_string((v[0] << 8) | v[1]));
+          break;
+        case 60:
+          sender_fact("dhcp.vendor_class", printable(text));
+          break;
+        case 61: client_fact("dhcp.client_id", hex(v)); break;
+        case 77: client_fact("dhcp.user_class", printable(text)); break;
+        case 81:
+          // RFC 4702 §2: flags, rcode1, rcode2, then the name (wire or ASCII form; shown printable).
+          if (len > 3) client_fact("dhcp.client_fqdn", printable(as_text(v.subspan(3))));
+          break;
+        case 124: case 125:
+          // RFC 3925: enterprise number first; the enterprise identifies the vendor.
+          if (len >= 4) {
+            const std::uint32_t enterprise = (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) |
+                                             (std::uint32_t{v[2]} << 8) | v[3];
+            sender_fact(
+                code == 124 ? "dhcp.vendor_identifying_class" : "dhcp.vendor_specific_enterprise",
+                std::to_string(enterprise));
+          }
+          break;
+        case 54: if (from_server && len == 4) server_fact("dhcp.server_id", ipv4_list(v)); break;
+        case 3: if (from_server) server_fact("dhcp.router", ipv4_list(v)); break;
+        case 6: if (from_server) server_fact("dhcp.dns_server", ipv4_list(v)); break;
+        case 15: if (from_server) server_fact("dhcp.domain", printable(text)); break;
+        case 51:
+          if (from_server && len == 4) {
+            server_fact("dhcp.lease_time", std::to_string((std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) |
+                                                          (std::uint32_t{v[2]} << 8) | v[3]));
+          }
+          break;
+        default: break;
+      }
+    }
+    if (message_type > 0 && message_type < static_cast<int>(kMessageTypes.size())) {
+      sender_fact("dhcp.message_type", kMessageTypes[static_cast<std::size_t>(message_type)]);
+    }
+    const IpAddr offered = IpAddr::v4_from_bytes(yiaddr.data());
+    if (from_server && !offered.is_unspecified()) {
+      // An ACK binds the address to the client (RFC 2131 §3.1 step 5); an OFFER only proposes it.
+      if (message_type == 5) sink.bind_ip(client, offered);
+      client_fact("dhcp.offered_ip", offered.to_string());
+    }
+    const IpAddr relay = IpAddr::v4_from_bytes(giaddr.data());
+    if (!relay.is_unspecified()) client_fact("dhcp.relay_agent_ip", relay.to_string());
+    if (malformed) {
+      sink.anomaly("dhcp.option_overrun");
+      return ParseStatus::malformed;
+    }
+    return ParseStatus::ok;
+  }
+
+ private:
+  ParserSpec spec_{"dhcp", Transport::udp, kPorts, kKeys};
+};
+
+}  // namespace
+
+void register_parser_dhcp(ParserRegistry& registry) { registry.add(std::make_unique<DhcpParser>()); }
+
+}  // namespace ww

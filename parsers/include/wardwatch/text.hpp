@@ -1,0 +1,20 @@
+// Helpers that turn untrusted wire text into safe observation values.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "wardwatch/byte_reader.hpp"
+
+namespace ww {
+
+// Longest observation value kept; longer wire strings are cut (and marked with "…" as "...").
+inline constexpr std::size_t kMaxValueLength = 256;
+
+// Printable ASCII only: control and non-ASCII bytes become \xHH, trailing NULs and spaces are dropped,
+// and the result is capped at kMaxValueLength. Safe for logs, JSON, CSV and SQLite.
+std::string printable(std::string_view raw);
+// Lower-case hex without separators, capped at kMaxValueLength characters.
+std::string hex(Bytes raw);
+
+}  // namespace ww
