@@ -1,0 +1,61 @@
+// Runs a capture file through the whole pipeline (decoder, tracker, every registered parser, an in-memory
+// SQLite store) and returns the resolved inventory, as `wardwatch read` would.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "agent/capture/pcap_source.hpp"
+#include "agent/pipeline/pipeline.hpp"
+#include "agent/store/sqlite_store.hpp"
+
+namespace ww::test {
+
+inline std::string shared_pcap(const std::string& name) { return std::string(WARDWATCH_SHARED_DIR) + "/pcaps/" + name; }
+inline std::string repo_file(const std::string& rel) { return std::string(WARDWATCH_SOURCE_DIR) + "/" + rel; }
+
+// Skips the calling test (GTEST_SKIP) with a clear message when ../shared is not beside the checkout.
+#define WW_REQUIRE_FILE(path)                                                                        \
+  do {                                                                                               \
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "test data not found: " << (path)            \
+                                                     << " (../shared/pcaps is read in place; absent here)"; \
+  } while (0)
+
+inline Inventory run_capture(const std::string& path, const Limits& limits = Limits{}) {
+  SqliteStore store(":memory:");
+  store.begin_run("test");
+  const ParserRegistry registry = make_default_registry();
+  Pipeline pipeline(limits, registry, &store);
+  PcapSource src = PcapSource::open_file(path);
+  CapturedPacket pkt;
+  SourceInfo info{path, src.format(), src.linktype(), src.linktype_name()};
+  while (src.next(pkt) == PcapSource::Next::packet) {
+    pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
+    ++info.packets;
+  }
+  store.record_source(info);
+  pipeline.flush();
+  return store.load(limits);
+}
+
+// All observation values with `key` across the inventory's assets.
+inline std::vector<std::string> all_values(const Inventory& inv, std::string_view key) {
+  std::vector<std::string> out;
+  for (const auto& a : inv.assets) {
+    for (const auto& o : a.observations) {
+      if (o.key == key) out.push_back(o.value);
+    }
+  }
+  return out;
+}
+
+inline const AssetView* find_asset(const Inventory& inv, const std::string& id) {
+  for (const auto& a : inv.assets) {
+    if (a.id == id) return &a;
+  }
+  return nullptr;
+}
+
+}  // namespace ww::test
