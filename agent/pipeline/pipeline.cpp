@@ -139,7 +139,7 @@ void Pipeline::dispatch_datagram(const PacketView& p, const PacketParties& parti
 void Pipeline::periodic(std::int64_t ts_us) {
   if (++since_periodic_ < 4096) return;
   since_periodic_ = 0;
-  if (ts_us - last_expiry_us_ > 10'000'000) {
+  if (ts_us - last_expiry_us_ > 30'000'000) {  // idle timeouts are minutes: a sweep every 30 s is enough
     tracker_.expire_idle_flows(ts_us);
     last_expiry_us_ = ts_us;
   }
@@ -149,6 +149,7 @@ void Pipeline::periodic(std::int64_t ts_us) {
 
 void Pipeline::flush() {
   last_flush_ = std::chrono::steady_clock::now();
+  tracker_.settle();
   if (target_) target_->flush(tracker_, stats_);
 }
 

@@ -77,11 +77,11 @@ struct MacRecord {
 struct BindingKey {
   IpAddr ip;
   MacAddr mac;
-  friend bool operator==(const BindingKey&, const BindingKey&) = default;
+  friend bool operator==(const BindingKey& a, const BindingKey& b) { return a.ip == b.ip && a.mac == b.mac; }
 };
 struct BindingKeyHash {
   std::size_t operator()(const BindingKey& k) const noexcept {
-    return fnv1a(k.mac.octets.data(), 6, fnv1a(k.ip.bytes.data(), 16));
+    return hash_ip(k.ip, k.mac.as_u64());
   }
 };
 

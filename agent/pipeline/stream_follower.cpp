@@ -10,6 +10,9 @@ namespace {
 // Signed distance between two sequence numbers (RFC 9293 §3.4 modular arithmetic).
 std::int32_t seq_diff(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b); }
 constexpr std::size_t kMaxPendingSegments = 64;
+// A segment shorter than this is buffered before probing (a probe may need a whole header).
+constexpr std::size_t kMinProbeBytes = 64;
+StreamDir opposite(StreamDir d) { return d == StreamDir::to_server ? StreamDir::to_client : StreamDir::to_server; }
 }  // namespace
 
 void StreamFollower::release(FlowState& flow) {
@@ -57,12 +60,11 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
     d.next_seq = p.tcp_seq + 1;
   }
   if (p.payload.empty()) return;
-  accept_bytes(s, dir, p.tcp_seq, p.payload);
-  dispatch(s, dir, sink, reverse_sink);
+  const Bytes in_place = accept_bytes(s, dir, p.tcp_seq, p.payload);
+  dispatch(s, dir, in_place, sink, reverse_sink);
 }
 
-void StreamFollower::append_in_order(StreamState& s, DirectionBuffer& d, Bytes payload) {
-  (void)s;
+void StreamFollower::append_in_order(DirectionBuffer& d, Bytes payload) {
   d.next_seq += static_cast<std::uint32_t>(payload.size());
   if (d.skip > 0) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(d.skip, payload.size()));
@@ -75,7 +77,7 @@ void StreamFollower::append_in_order(StreamState& s, DirectionBuffer& d, Bytes p
   d.data.insert(d.data.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(take));
 }
 
-void StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t seq, Bytes payload) {
+Bytes StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t seq, Bytes payload) {
   DirectionBuffer& d = s.dirs[static_cast<int>(dir)];
   if (!d.started) {  // joined mid-stream: take this segment as the start
     d.started = true;
@@ -84,7 +86,7 @@ void StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t s
   std::int32_t ahead = seq_diff(seq, d.next_seq);
   if (ahead < 0) {  // retransmission or overlap: keep only the new tail
     const std::size_t old = static_cast<std::size_t>(-static_cast<std::int64_t>(ahead));
-    if (old >= payload.size()) return;
+    if (old >= payload.size()) return {};
     payload = payload.subspan(old);
     ahead = 0;
   }
@@ -96,9 +98,16 @@ void StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t s
     } else {
       stats_.stream_bytes_skipped += payload.size();
     }
-    return;
+    return {};
   }
-  append_in_order(s, d, payload);
+  // The common case: in order, nothing buffered. The parser reads the packet's bytes where they lie.
+  if (d.data.empty() && d.pending.empty()) {
+    d.next_seq += static_cast<std::uint32_t>(payload.size());
+    const std::size_t skipped = static_cast<std::size_t>(std::min<std::uint64_t>(d.skip, payload.size()));
+    d.skip -= skipped;
+    return payload.subspan(skipped);
+  }
+  append_in_order(d, payload);
   // Drain stashed segments that have become contiguous.
   bool progressed = true;
   while (progressed && !d.pending.empty()) {
@@ -108,57 +117,84 @@ void StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t s
       if (off > 0) continue;
       Bytes seg(it->bytes);
       const std::size_t old = static_cast<std::size_t>(-static_cast<std::int64_t>(off));
-      if (old < seg.size()) append_in_order(s, d, seg.subspan(old));
+      if (old < seg.size()) append_in_order(d, seg.subspan(old));
       d.pending_bytes -= it->bytes.size();
       d.pending.erase(it);
       progressed = true;
       break;
     }
   }
+  return {};
 }
 
-void StreamFollower::dispatch(StreamState& s, StreamDir dir, ObservationSink& sink, ObservationSink& reverse_sink) {
-  DirectionBuffer& d = s.dirs[static_cast<int>(dir)];
-  if (d.data.empty()) return;
-  if (s.phase == StreamState::Phase::probing) {
-    for (const auto& parser : registry_.stream()) {
-      if (parser->probe(dir, d.data)) {
-        s.parser = parser.get();
-        s.session = parser->open(s.meta);
-        s.phase = StreamState::Phase::parsing;
-        break;
-      }
+bool StreamFollower::try_probes(StreamState& s, StreamDir dir, Bytes bytes) {
+  for (const auto& parser : registry_.stream()) {
+    if (parser->probe(dir, bytes)) {
+      s.parser = parser.get();
+      s.session = parser->open(s.meta);
+      s.phase = StreamState::Phase::parsing;
+      return true;
     }
-    if (s.phase == StreamState::Phase::probing) {
-      d.probed_bytes = d.data.size();
-      const bool other_exhausted = s.dirs[1 - static_cast<int>(dir)].probed_bytes >= limits_.max_stream_probe_bytes ||
-                                   !s.dirs[1 - static_cast<int>(dir)].started;
+  }
+  return false;
+}
+
+// Hands `bytes` to the session. In place, the unconsumed tail is copied into the buffer; from the buffer,
+// the consumed head is erased.
+void StreamFollower::parse(StreamState& s, StreamDir dir, Bytes bytes, bool in_place, ObservationSink& sink) {
+  DirectionBuffer& d = s.dirs[static_cast<int>(dir)];
+  std::size_t consumed = 0;
+  const ParseStatus status = s.session->on_data(dir, bytes, consumed, sink);
+  if (status == ParseStatus::done || status == ParseStatus::not_mine) {
+    bypass(s);
+    return;
+  }
+  if (consumed >= bytes.size()) {
+    d.skip += consumed - bytes.size();
+    if (!in_place) d.data.clear();
+  } else if (in_place) {
+    append_in_order(d, bytes.subspan(consumed));
+    d.next_seq -= static_cast<std::uint32_t>(bytes.size() - consumed);  // already counted when accepted
+  } else if (consumed > 0) {
+    d.data.erase(d.data.begin(), d.data.begin() + static_cast<std::ptrdiff_t>(consumed));
+  }
+  if (d.data.size() >= limits_.max_stream_buffer_bytes) {
+    sink.anomaly("stream.buffer_limit_reached");
+    bypass(s);
+  }
+}
+
+void StreamFollower::dispatch(StreamState& s, StreamDir dir, Bytes in_place, ObservationSink& sink,
+                              ObservationSink& reverse_sink) {
+  DirectionBuffer& d = s.dirs[static_cast<int>(dir)];
+  const bool from_buffer = in_place.empty();
+  if (from_buffer && d.data.empty()) return;
+  if (s.phase == StreamState::Phase::probing) {
+    // A short first segment is buffered so that a probe sees a whole header; longer ones are probed in place.
+    if (!from_buffer && in_place.size() < kMinProbeBytes && d.probed_bytes < kMinProbeBytes) {
+      append_in_order(d, in_place);
+      d.next_seq -= static_cast<std::uint32_t>(in_place.size());
+      return dispatch(s, dir, {}, sink, reverse_sink);
+    }
+    const Bytes candidate = from_buffer ? Bytes(d.data) : in_place;
+    if (!try_probes(s, dir, candidate)) {
+      d.probed_bytes += from_buffer ? d.data.size() : in_place.size();
+      if (from_buffer && d.data.size() >= kMinProbeBytes) d.data.clear();  // each later segment is probed afresh
+      const DirectionBuffer& other = s.dirs[1 - static_cast<int>(dir)];
+      const bool other_exhausted = other.probed_bytes >= limits_.max_stream_probe_bytes || !other.started;
       if (d.probed_bytes >= limits_.max_stream_probe_bytes && other_exhausted) bypass(s);
       return;
     }
+    // The other direction may hold a short buffered start that predates the claim: parse it first.
+    DirectionBuffer& other = s.dirs[1 - static_cast<int>(dir)];
+    if (!other.data.empty()) parse(s, opposite(dir), other.data, false, reverse_sink);
+    if (s.phase != StreamState::Phase::parsing) return;
   }
-  // Parsing: hand over what is buffered in this direction, and also any bytes the other direction
-  // buffered while still probing (its first bytes may predate the claim).
-  for (int round = 0; round < 2 && s.phase == StreamState::Phase::parsing; ++round) {
-    const StreamDir cur = round == 0 ? dir : (dir == StreamDir::to_server ? StreamDir::to_client : StreamDir::to_server);
-    DirectionBuffer& b = s.dirs[static_cast<int>(cur)];
-    if (b.data.empty() || (round == 1 && b.probed_bytes == 0)) continue;
-    if (round == 1) b.probed_bytes = 0;
-    std::size_t consumed = 0;
-    ObservationSink& target = round == 0 ? sink : reverse_sink;
-    const ParseStatus status = s.session->on_data(cur, b.data, consumed, target);
-    if (consumed >= b.data.size()) {
-      b.skip += consumed - b.data.size();
-      b.data.clear();
-    } else if (consumed > 0) {
-      b.data.erase(b.data.begin(), b.data.begin() + static_cast<std::ptrdiff_t>(consumed));
-    }
-    if (status == ParseStatus::done || status == ParseStatus::not_mine) {
-      bypass(s);
-    } else if (b.data.size() >= limits_.max_stream_buffer_bytes) {
-      target.anomaly("stream.buffer_limit_reached");
-      bypass(s);
-    }
+  if (s.phase != StreamState::Phase::parsing) return;
+  if (from_buffer) {
+    parse(s, dir, d.data, false, sink);
+  } else {
+    parse(s, dir, in_place, true, sink);
   }
 }
 

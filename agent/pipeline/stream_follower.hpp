@@ -50,9 +50,13 @@ class StreamFollower {
   [[nodiscard]] std::size_t active_streams() const { return active_; }
 
  private:
-  void accept_bytes(StreamState& s, StreamDir dir, std::uint32_t seq, Bytes payload);
-  void append_in_order(StreamState& s, DirectionBuffer& d, Bytes payload);
-  void dispatch(StreamState& s, StreamDir dir, ObservationSink& sink, ObservationSink& reverse_sink);
+  // Returns the in-order bytes this segment adds that can be parsed in place (zero copy), or an empty
+  // span when the segment was buffered, stashed or dropped.
+  Bytes accept_bytes(StreamState& s, StreamDir dir, std::uint32_t seq, Bytes payload);
+  void append_in_order(DirectionBuffer& d, Bytes payload);
+  bool try_probes(StreamState& s, StreamDir dir, Bytes bytes);
+  void parse(StreamState& s, StreamDir dir, Bytes bytes, bool in_place, ObservationSink& sink);
+  void dispatch(StreamState& s, StreamDir dir, Bytes in_place, ObservationSink& sink, ObservationSink& reverse_sink);
   void bypass(StreamState& s);
 
   const Limits& limits_;

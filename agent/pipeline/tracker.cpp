@@ -71,6 +71,8 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
 
 Tracker::Tracker(const Limits& limits, Stats& stats) : limits_(limits), stats_(stats) {
   flows_.reserve(std::min<std::size_t>(limits.max_flows, 1 << 16));
+  macs_.reserve(std::min<std::size_t>(limits.max_assets, 1 << 14));
+  bindings_.reserve(std::min<std::size_t>(limits.max_assets, 1 << 14));
 }
 
 Tracker::~Tracker() = default;
@@ -137,6 +139,7 @@ void Tracker::make_room_for_asset(std::int64_t now_us) {
   const std::int64_t cutoff = now_us - limits_.asset_idle_timeout_s * 1'000'000;
   const std::size_t half = std::max<std::size_t>(2, limits_.max_assets / 2);
   auto nothing = [](auto&) {};
+  ++epoch_;  // invalidates every flow's cached record pointers
   stats_.assets_evicted +=
       evict_oldest(macs_, half, cutoff, [](const auto& r) { return r->seen.last_us; }, nothing);
   stats_.assets_evicted +=
@@ -144,6 +147,7 @@ void Tracker::make_room_for_asset(std::int64_t now_us) {
 }
 
 void Tracker::erase_flow(std::unordered_map<FlowKey, FlowState, FlowKeyHash>::iterator it) {
+  settle(it->second);
   if (release_hook_) release_hook_(it->second);
   flows_.erase(it);
 }
@@ -154,6 +158,7 @@ void Tracker::make_room_for_flow(std::int64_t now_us) {
   stats_.flows_evicted += evict_oldest(
       flows_, limits_.max_flows, cutoff, [](const FlowState& f) { return f.last_us; },
       [this](FlowState& f) {
+        settle(f);
         if (release_hook_) release_hook_(f);
       });
 }
@@ -174,54 +179,197 @@ void Tracker::expire_idle_flows(std::int64_t now_us) {
 PacketParties Tracker::on_packet(const PacketView& p) {
   PacketParties parties;
   make_room_for_asset(p.ts_us);
+  const bool ip = p.l3 == L3Kind::ipv4 || p.l3 == L3Kind::ipv6;
+  const bool flowable = ip && (p.l4 == L4Kind::tcp || p.l4 == L4Kind::udp) && !p.non_first_fragment;
+  FlowState* flow = nullptr;
+  FlowKey key;
+  bool src_is_lo = false;
+  if (flowable) {
+    src_is_lo = p.src_ip == p.dst_ip ? p.src_port < p.dst_port : IpAddr::fast_less(p.src_ip, p.dst_ip);
+    key = FlowKey{src_is_lo ? p.src_ip : p.dst_ip, src_is_lo ? p.dst_ip : p.src_ip,
+                  src_is_lo ? p.src_port : p.dst_port, src_is_lo ? p.dst_port : p.src_port,
+                  p.l4 == L4Kind::tcp ? kTcp : kUdp};
+    if (auto it = flows_.find(key); it != flows_.end()) flow = &it->second;
+  }
+  const bool cached = flow && use_flow_cache(p, *flow, src_is_lo, parties);
+  if (!cached) {
+    resolve_l2(p, parties);
+    if (p.l3 == L3Kind::arp && p.arp_op != 0) learn_from_arp_and_nd(p);
+    if (ip) resolve_ip(p, parties);
+    account(p, parties);
+  }
+  if (flowable && parties.sender && parties.receiver) {
+    if (!flow) flow = &create_flow(key, p, src_is_lo, parties);
+    if (!cached) remember_parties(p, *flow, src_is_lo, parties);
+    update_flow(p, *flow, src_is_lo, parties);
+  }
+  return parties;
+}
+
+bool Tracker::use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties) {
+  const std::uint16_t vlan = p.vlan_count ? p.vlans[0] : 0;
+  for (PartyCache& c : f.cache) {
+    if (c.epoch != epoch_ || c.src_is_lo != src_is_lo || c.has_l2 != p.has_src_mac || c.vlan != vlan) continue;
+    if (c.has_l2 && !(c.src_mac == p.src_mac && c.dst_mac == p.dst_mac)) continue;
+    ++c.pending_packets;
+    c.pending_bytes += p.wire_len;
+    c.pending_last_us = p.ts_us;
+    parties.sender_mac = c.sender_mac;
+    parties.receiver_mac = c.receiver_mac;
+    parties.sender = c.sender;
+    parties.receiver = c.receiver;
+    return true;
+  }
+  return false;
+}
+
+void Tracker::remember_parties(const PacketView& p, FlowState& f, bool src_is_lo, const PacketParties& parties) {
+  PartyCache& c = f.cache[f.next_cache_slot];
+  f.next_cache_slot = static_cast<std::uint8_t>((f.next_cache_slot + 1) % f.cache.size());
+  settle(f);  // the slot being replaced may hold counts
+  c = PartyCache{};
+  c.epoch = epoch_;
+  c.src_is_lo = src_is_lo;
+  c.has_l2 = p.has_src_mac;
+  c.vlan = p.vlan_count ? p.vlans[0] : 0;
+  c.src_mac = p.src_mac;
+  c.dst_mac = p.dst_mac;
+  c.sender_mac = parties.sender_mac;
+  c.receiver_mac = parties.receiver_mac;
+  c.sender = parties.sender;
+  c.receiver = parties.receiver;
+}
+
+void Tracker::settle(FlowState& f) {
+  for (PartyCache& c : f.cache) {
+    if (c.epoch != epoch_ || c.pending_packets == 0) continue;
+    const std::uint64_t n = c.pending_packets, bytes = c.pending_bytes;
+    const std::int64_t ts = c.pending_last_us;
+    if (c.sender_mac) {
+      c.sender_mac->traffic.packets_sent += n;
+      c.sender_mac->traffic.bytes_sent += bytes;
+    }
+    if (c.receiver_mac) {
+      c.receiver_mac->traffic.packets_received += n;
+      c.receiver_mac->traffic.bytes_received += bytes;
+    }
+    c.sender->traffic.packets_sent += n;
+    c.sender->traffic.bytes_sent += bytes;
+    c.receiver->traffic.packets_received += n;
+    c.receiver->traffic.bytes_received += bytes;
+    for (MacRecord* m : {c.sender_mac, c.receiver_mac}) {
+      if (!m) continue;
+      m->seen.touch(ts);
+      m->dirty = true;
+    }
+    for (BindingRecord* b : {c.sender, c.receiver}) {
+      b->seen.touch(ts);
+      b->dirty = true;
+    }
+    c.pending_packets = c.pending_bytes = 0;
+  }
+}
+
+void Tracker::settle() {
+  for (auto& [key, f] : flows_) settle(f);
+}
+
+void Tracker::resolve_l2(const PacketView& p, PacketParties& parties) {
   if (p.has_src_mac && !p.src_mac.is_group() && !p.src_mac.is_zero()) {
     parties.sender_mac = mac_record(p.src_mac, p.ts_us);
-    parties.sender_mac->traffic.packets_sent += 1;
-    parties.sender_mac->traffic.bytes_sent += p.wire_len;
     add_vlans(parties.sender_mac, p);
   }
   if (p.has_dst_mac && !p.dst_mac.is_group() && !p.dst_mac.is_zero()) {
     parties.receiver_mac = mac_record(p.dst_mac, p.ts_us);
-    parties.receiver_mac->traffic.packets_received += 1;
-    parties.receiver_mac->traffic.bytes_received += p.wire_len;
     add_vlans(parties.receiver_mac, p);
   }
-  if (p.l3 == L3Kind::arp && p.arp_op != 0) {
+}
+
+void Tracker::account(const PacketView& p, PacketParties& parties) {
+  if (parties.sender_mac) {
+    parties.sender_mac->traffic.packets_sent += 1;
+    parties.sender_mac->traffic.bytes_sent += p.wire_len;
+  }
+  if (parties.receiver_mac) {
+    parties.receiver_mac->traffic.packets_received += 1;
+    parties.receiver_mac->traffic.bytes_received += p.wire_len;
+  }
+  if (parties.sender) {
+    parties.sender->traffic.packets_sent += 1;
+    parties.sender->traffic.bytes_sent += p.wire_len;
+  }
+  if (parties.receiver) {
+    parties.receiver->traffic.packets_received += 1;
+    parties.receiver->traffic.bytes_received += p.wire_len;
+  }
+}
+
+void Tracker::learn_from_arp_and_nd(const PacketView& p) {
+  if (p.l3 == L3Kind::arp) {
     // RFC 826: the sender fields of requests and replies are the sender's own binding (gratuitous too).
     confirm(p.arp_sender_mac, p.arp_sender_ip, confirmed_by::arp, p.ts_us);
     if (p.arp_op == 2) confirm(p.arp_target_mac, p.arp_target_ip, confirmed_by::arp, p.ts_us);
+    return;
   }
-  if (p.l3 == L3Kind::ipv4 || p.l3 == L3Kind::ipv6) on_ip(p, parties);
-  return parties;
+  // RFC 4861: NS, RS and RA carry the sender's own link-layer address; NA the target's, which is the sender.
+  if (p.icmp_type == 136) {
+    if (p.nd_has_target) confirm(p.nd_lladdr, p.nd_target, confirmed_by::ndp, p.ts_us);
+  } else if (!p.src_ip.is_unspecified()) {
+    confirm(p.nd_lladdr, p.src_ip, confirmed_by::ndp, p.ts_us);
+  }
 }
 
-void Tracker::on_ip(const PacketView& p, PacketParties& parties) {
+void Tracker::resolve_ip(const PacketView& p, PacketParties& parties) {
   const MacAddr none{};
   // A binding needs a unicast source MAC when the link has MACs; without L2 (loopback, raw IP) the IP
   // alone identifies the host.
   const bool has_l2 = p.has_src_mac;
   if (usable_unicast(p.src_ip) && (!has_l2 || parties.sender_mac)) {
     parties.sender = binding(p.src_ip, has_l2 ? p.src_mac : none, p.ts_us);
-    parties.sender->traffic.packets_sent += 1;
-    parties.sender->traffic.bytes_sent += p.wire_len;
   }
   const bool dst_l2_ok = p.has_dst_mac ? parties.receiver_mac != nullptr : true;
   if (usable_unicast(p.dst_ip) && dst_l2_ok) {
     parties.receiver = binding(p.dst_ip, p.has_dst_mac ? p.dst_mac : none, p.ts_us);
-    parties.receiver->traffic.packets_received += 1;
-    parties.receiver->traffic.bytes_received += p.wire_len;
   }
-  if (p.l4 == L4Kind::icmpv6 && p.nd_has_lladdr) {
-    // RFC 4861: NS carries the sender's own link-layer address, NA the target's (which is the sender).
-    if (p.icmp_type == 135 && !p.src_ip.is_unspecified()) {
-      confirm(p.nd_lladdr, p.src_ip, confirmed_by::ndp, p.ts_us);
-    } else if (p.icmp_type == 136 && p.nd_has_target) {
-      confirm(p.nd_lladdr, p.nd_target, confirmed_by::ndp, p.ts_us);
-    } else if ((p.icmp_type == 133 || p.icmp_type == 134) && !p.src_ip.is_unspecified()) {
-      confirm(p.nd_lladdr, p.src_ip, confirmed_by::ndp, p.ts_us);
+  if (p.l4 == L4Kind::icmpv6 && p.nd_has_lladdr && p.icmp_type >= 133 && p.icmp_type <= 136) learn_from_arp_and_nd(p);
+}
+
+FlowState& Tracker::create_flow(const FlowKey& key, const PacketView& p, bool src_is_lo, PacketParties& parties) {
+  make_room_for_flow(p.ts_us);
+  FlowState& f = flows_.emplace(key, FlowState{}).first->second;
+  // Who started it: the SYN sender for TCP, else the first packet's sender (corrected by SYN+ACK below).
+  f.lo_is_client = src_is_lo;
+  if (p.l4 == L4Kind::tcp && (p.tcp_flags & (tcp_flag::syn | tcp_flag::ack)) == (tcp_flag::syn | tcp_flag::ack)) {
+    f.lo_is_client = !src_is_lo;
+  }
+  f.handshake_seen = p.l4 == L4Kind::udp || (p.tcp_flags & tcp_flag::syn) != 0;
+  add_peer(parties.sender, p.dst_ip);
+  add_peer(parties.receiver, p.src_ip);
+  return f;
+}
+
+void Tracker::update_flow(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties) {
+  f.last_us = p.ts_us;
+  const bool from_client = src_is_lo == f.lo_is_client;
+  parties.flow = &f;
+  parties.flow_from_client = from_client;
+  if (f.service_recorded) return;
+  const std::uint8_t proto = p.l4 == L4Kind::tcp ? kTcp : kUdp;
+  bool answered = false;
+  if (p.l4 == L4Kind::tcp) {
+    // The port a host answered a SYN from is a service it offers (RFC 9293 §3.5 handshake).
+    answered = (p.tcp_flags & (tcp_flag::syn | tcp_flag::ack | tcp_flag::rst)) == (tcp_flag::syn | tcp_flag::ack);
+    if (answered && from_client) {  // the flow's first packets were mid-stream: the SYN+ACK sender serves
+      f.lo_is_client = !f.lo_is_client;
+      parties.flow_from_client = false;
     }
+  } else {
+    answered = !from_client && f.handshake_seen;
   }
-  if ((p.l4 == L4Kind::tcp || p.l4 == L4Kind::udp) && parties.sender && parties.receiver) on_flow(p, parties);
+  if (!answered) return;
+  f.service_recorded = true;
+  record_service(parties.sender, ServiceRole::offered, proto, p.src_port, p.ts_us);
+  record_service(parties.receiver, ServiceRole::used, proto, p.src_port, p.ts_us);
 }
 
 void Tracker::record_service(BindingRecord* rec, ServiceRole role, std::uint8_t proto, std::uint16_t port,
@@ -251,50 +399,6 @@ void Tracker::add_peer(BindingRecord* rec, const IpAddr& peer) {
   }
   rec->peers.insert(peer);
   rec->new_peers.push_back(peer);
-}
-
-void Tracker::on_flow(const PacketView& p, PacketParties& parties) {
-  if (p.non_first_fragment) return;
-  const bool src_is_lo = std::tie(p.src_ip, p.src_port) < std::tie(p.dst_ip, p.dst_port);
-  FlowKey key{src_is_lo ? p.src_ip : p.dst_ip, src_is_lo ? p.dst_ip : p.src_ip,
-              src_is_lo ? p.src_port : p.dst_port, src_is_lo ? p.dst_port : p.src_port,
-              p.l4 == L4Kind::tcp ? kTcp : kUdp};
-  auto it = flows_.find(key);
-  if (it == flows_.end()) {
-    make_room_for_flow(p.ts_us);
-    it = flows_.emplace(key, FlowState{}).first;
-    FlowState& f = it->second;
-    // Who started it: the SYN sender for TCP, else the first packet's sender (corrected by SYN+ACK below).
-    f.lo_is_client = src_is_lo;
-    if (p.l4 == L4Kind::tcp && (p.tcp_flags & (tcp_flag::syn | tcp_flag::ack)) == (tcp_flag::syn | tcp_flag::ack)) {
-      f.lo_is_client = !src_is_lo;
-    }
-    f.handshake_seen = p.l4 == L4Kind::udp || (p.tcp_flags & tcp_flag::syn) != 0;
-    add_peer(parties.sender, p.dst_ip);
-    add_peer(parties.receiver, p.src_ip);
-  }
-  FlowState& f = it->second;
-  f.last_us = p.ts_us;
-  const bool from_client = src_is_lo == f.lo_is_client;
-  parties.flow = &f;
-  parties.flow_from_client = from_client;
-  if (f.service_recorded) return;
-  const std::uint8_t proto = p.l4 == L4Kind::tcp ? kTcp : kUdp;
-  bool answered = false;
-  if (p.l4 == L4Kind::tcp) {
-    // The port a host answered a SYN from is a service it offers (RFC 9293 §3.5 handshake).
-    answered = (p.tcp_flags & (tcp_flag::syn | tcp_flag::ack | tcp_flag::rst)) == (tcp_flag::syn | tcp_flag::ack);
-    if (answered && from_client) {  // first packet we saw was the SYN+ACK itself
-      f.lo_is_client = !f.lo_is_client;
-      parties.flow_from_client = false;
-    }
-  } else {
-    answered = !from_client && f.handshake_seen;
-  }
-  if (!answered) return;
-  f.service_recorded = true;
-  record_service(parties.sender, ServiceRole::offered, proto, p.src_port, p.ts_us);
-  record_service(parties.receiver, ServiceRole::used, proto, p.src_port, p.ts_us);
 }
 
 }  // namespace ww

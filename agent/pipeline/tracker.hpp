@@ -2,6 +2,7 @@
 // peers. It holds only what was seen since the last flush plus the live tables, all bounded by Limits.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -17,14 +18,15 @@ struct FlowKey {
   IpAddr lo_ip, hi_ip;
   std::uint16_t lo_port = 0, hi_port = 0;
   std::uint8_t proto = 0;
-  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+  friend bool operator==(const FlowKey& a, const FlowKey& b) {
+    return a.lo_ip == b.lo_ip && a.hi_ip == b.hi_ip && a.lo_port == b.lo_port && a.hi_port == b.hi_port &&
+           a.proto == b.proto;
+  }
 };
 struct FlowKeyHash {
   std::size_t operator()(const FlowKey& k) const noexcept {
-    std::uint64_t h = fnv1a(k.lo_ip.bytes.data(), 16);
-    h = fnv1a(k.hi_ip.bytes.data(), 16, h);
     const std::uint64_t ports = (std::uint64_t{k.lo_port} << 24) | (std::uint64_t{k.hi_port} << 8) | k.proto;
-    return fnv1a(&ports, sizeof ports, h);
+    return hash_ip(k.hi_ip, hash_ip(k.lo_ip, ports));
   }
 };
 
@@ -34,7 +36,31 @@ struct StreamStateDeleter {
   void operator()(StreamState* s) const { destroy_stream_state(s); }
 };
 
+struct MacRecord;
+struct BindingRecord;
+
+// The records one direction of a flow resolved to, for one pair of MACs. A routed flow seen on a SPAN
+// port crosses the capture twice (host → router, router → host), hence several entries per flow.
+// Packets that hit the cache are only counted here; `Tracker::settle` moves the counts into the records
+// before anything reads them (flush, eviction), so the hot path touches no record at all.
+struct PartyCache {
+  std::uint64_t epoch = 0;  // valid while equal to the tracker's (it changes whenever records are evicted)
+  bool src_is_lo = false;
+  bool has_l2 = false;
+  std::uint16_t vlan = 0;
+  MacAddr src_mac, dst_mac;
+  std::uint64_t pending_packets = 0, pending_bytes = 0;
+  std::int64_t pending_last_us = 0;
+  MacRecord* sender_mac = nullptr;
+  MacRecord* receiver_mac = nullptr;
+  BindingRecord* sender = nullptr;
+  BindingRecord* receiver = nullptr;
+};
+
 struct FlowState {
+  // Lets the common packet cost one hash lookup instead of five.
+  std::array<PartyCache, 4> cache{};
+  std::uint8_t next_cache_slot = 0;
   bool lo_is_client = true;
   bool handshake_seen = false;  // a SYN (TCP) or the first datagram (UDP) was seen
   bool service_recorded = false;
@@ -79,10 +105,19 @@ class Tracker {
   [[nodiscard]] std::size_t asset_count() const { return macs_.size() + bindings_.size(); }
   // Evicts flows idle for longer than the limit at capture time `now_us` (called periodically).
   void expire_idle_flows(std::int64_t now_us);
+  // Moves the packet counts held in flow caches into the records; call before reading records.
+  void settle();
 
  private:
-  void on_ip(const PacketView& p, PacketParties& parties);
-  void on_flow(const PacketView& p, PacketParties& parties);
+  void resolve_l2(const PacketView& p, PacketParties& parties);
+  void resolve_ip(const PacketView& p, PacketParties& parties);
+  void learn_from_arp_and_nd(const PacketView& p);
+  bool use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties);
+  void remember_parties(const PacketView& p, FlowState& f, bool src_is_lo, const PacketParties& parties);
+  void settle(FlowState& f);
+  void account(const PacketView& p, PacketParties& parties);
+  FlowState& create_flow(const FlowKey& key, const PacketView& p, bool src_is_lo, PacketParties& parties);
+  void update_flow(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties);
   void record_service(BindingRecord* rec, ServiceRole role, std::uint8_t proto, std::uint16_t port,
                       std::int64_t ts);
   void add_peer(BindingRecord* rec, const IpAddr& peer);
@@ -98,6 +133,7 @@ class Tracker {
   std::unordered_map<MacAddr, std::unique_ptr<MacRecord>> macs_;
   std::unordered_map<BindingKey, std::unique_ptr<BindingRecord>, BindingKeyHash> bindings_;
   std::unordered_map<FlowKey, FlowState, FlowKeyHash> flows_;
+  std::uint64_t epoch_ = 1;
 };
 
 }  // namespace ww

@@ -29,7 +29,16 @@ struct MacAddr {
     std::memcpy(m.octets.data(), p, 6);
     return m;
   }
-  friend bool operator==(const MacAddr&, const MacAddr&) = default;
+  // Hand-written: the defaulted array comparison compiles to a memcmp call, which dominated the profile.
+  friend bool operator==(const MacAddr& a, const MacAddr& b) {
+    std::uint32_t a4, b4;
+    std::uint16_t a2, b2;
+    std::memcpy(&a4, a.octets.data(), 4);
+    std::memcpy(&b4, b.octets.data(), 4);
+    std::memcpy(&a2, a.octets.data() + 4, 2);
+    std::memcpy(&b2, b.octets.data() + 4, 2);
+    return a4 == b4 && a2 == b2;
+  }
   friend auto operator<=>(const MacAddr&, const MacAddr&) = default;
 };
 
@@ -69,7 +78,21 @@ struct IpAddr {
   [[nodiscard]] bool is_loopback() const;
   [[nodiscard]] std::string to_string() const;
   static std::optional<IpAddr> parse(std::string_view text);
-  friend bool operator==(const IpAddr&, const IpAddr&) = default;
+  [[nodiscard]] std::uint64_t high64() const {
+    std::uint64_t v;
+    std::memcpy(&v, bytes.data(), 8);
+    return v;
+  }
+  [[nodiscard]] std::uint64_t low64() const {
+    std::uint64_t v;
+    std::memcpy(&v, bytes.data() + 8, 8);
+    return v;
+  }
+  friend bool operator==(const IpAddr& a, const IpAddr& b) { return a.high64() == b.high64() && a.low64() == b.low64(); }
+  // A cheap total order for canonical flow keys (not numeric address order; see operator<=> for that).
+  [[nodiscard]] static bool fast_less(const IpAddr& a, const IpAddr& b) {
+    return a.high64() != b.high64() ? a.high64() < b.high64() : a.low64() < b.low64();
+  }
   friend auto operator<=>(const IpAddr&, const IpAddr&) = default;
 };
 
@@ -83,13 +106,27 @@ inline std::uint64_t fnv1a(const void* data, std::size_t n, std::uint64_t h = 14
   return h;
 }
 
+// Murmur3's 64-bit finaliser: a strong, cheap mix for hash-table keys built from fixed-size words.
+inline std::uint64_t mix64(std::uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+inline std::uint64_t hash_combine(std::uint64_t seed, std::uint64_t v) { return mix64(seed ^ (v + 0x9e3779b97f4a7c15ULL)); }
+inline std::uint64_t hash_ip(const IpAddr& a, std::uint64_t seed = 0) {
+  return hash_combine(hash_combine(seed, a.high64()), a.low64());
+}
+
 }  // namespace ww
 
 template <>
 struct std::hash<ww::MacAddr> {
-  std::size_t operator()(const ww::MacAddr& m) const noexcept { return ww::fnv1a(m.octets.data(), 6); }
+  std::size_t operator()(const ww::MacAddr& m) const noexcept { return ww::mix64(m.as_u64()); }
 };
 template <>
 struct std::hash<ww::IpAddr> {
-  std::size_t operator()(const ww::IpAddr& a) const noexcept { return ww::fnv1a(a.bytes.data(), 16); }
+  std::size_t operator()(const ww::IpAddr& a) const noexcept { return ww::hash_ip(a); }
 };
