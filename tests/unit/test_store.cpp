@@ -1,0 +1,143 @@
+// SQLite store: schema migrations, accumulation across runs, a concurrent reader, and bad paths.
+#include <gtest/gtest.h>
+#include <tins/tins.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "agent/pipeline/pipeline.hpp"
+#include "agent/store/sqlite_store.hpp"
+#include "support/run_capture.hpp"
+
+namespace ww {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "wwtest-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  [[nodiscard]] std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+void feed_one_flow(Pipeline& p, std::int64_t ts_s) {
+  Tins::EthernetII pkt = Tins::EthernetII("00:00:00:00:00:0b", "00:00:00:00:00:0a") /
+                         Tins::IP("10.0.0.11", "10.0.0.10") / Tins::UDP(53, 40000);
+  const auto frame = pkt.serialize();
+  p.process_frame(linktype::ethernet, frame, static_cast<std::uint32_t>(frame.size()), ts_s * 1'000'000);
+}
+
+TEST(Store, FreshDatabaseIsMigratedToTheCurrentSchema) {
+  TempDir dir;
+  SqliteStore store(dir.file("a.db"));
+  EXPECT_EQ(store.schema_version(), SqliteStore::kSchemaVersion);
+  EXPECT_EQ(static_cast<int>(schema_migrations().size()), SqliteStore::kSchemaVersion);
+  char* mode = nullptr;
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(store.handle(), "PRAGMA journal_mode", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  mode = reinterpret_cast<char*>(const_cast<unsigned char*>(sqlite3_column_text(st, 0)));
+  EXPECT_STREQ(mode, "wal");
+  sqlite3_finalize(st);
+}
+
+TEST(Store, ReopeningDoesNotReapplyMigrations) {
+  TempDir dir;
+  { SqliteStore first(dir.file("a.db")); }
+  SqliteStore again(dir.file("a.db"));
+  EXPECT_EQ(again.schema_version(), SqliteStore::kSchemaVersion);
+}
+
+TEST(Store, NewerSchemaIsRefusedWithAClearMessage) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open(dir.file("future.db").c_str(), &db);
+    sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  try {
+    SqliteStore store(dir.file("future.db"));
+    FAIL() << "a newer schema must be refused";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Store, NotADatabaseAndUnwritablePathFailCleanly) {
+  TempDir dir;
+  {
+    std::ofstream junk(dir.file("junk.db"));
+    junk << "this is not an sqlite database, just some text that is long enough to fill a header page......";
+  }
+  EXPECT_THROW(SqliteStore(dir.file("junk.db")), StoreError);
+  EXPECT_THROW(SqliteStore("/nonexistent-dir/sub/x.db"), StoreError);
+}
+
+TEST(Store, RunsAccumulateMinMaxAndCounters) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  for (std::int64_t ts : {100, 50}) {
+    SqliteStore store(dir.file("acc.db"));
+    store.begin_run("test");
+    Pipeline pipeline(limits, registry, &store);
+    feed_one_flow(pipeline, ts);
+    feed_one_flow(pipeline, ts + 10);
+    pipeline.flush();
+  }
+  SqliteStore store(dir.file("acc.db"), true);
+  const Inventory inv = store.load(limits);
+  const AssetView* a = test::find_asset(inv, "mac:00:00:00:00:00:0a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->packets_sent, 4u);  // 2 per run, added
+  EXPECT_EQ(a->first_us, 50'000'000);
+  EXPECT_EQ(a->last_us, 110'000'000);
+  EXPECT_EQ(inv.stats.at("packets"), 4u);  // summed over the two runs
+}
+
+TEST(Store, FlushTwiceDoesNotDoubleCount) {
+  SqliteStore store(":memory:");
+  store.begin_run("test");
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  Pipeline pipeline(limits, registry, &store);
+  feed_one_flow(pipeline, 1);
+  pipeline.flush();
+  pipeline.flush();
+  feed_one_flow(pipeline, 2);
+  pipeline.flush();
+  const Inventory inv = store.load(limits);
+  EXPECT_EQ(test::find_asset(inv, "mac:00:00:00:00:00:0a")->packets_sent, 2u);
+  EXPECT_EQ(test::find_asset(inv, "mac:00:00:00:00:00:0b")->packets_received, 2u);
+}
+
+TEST(Store, ASecondConnectionSeesEachFlushWhole) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore writer(dir.file("live.db"));
+  writer.begin_run("test");
+  Pipeline pipeline(limits, registry, &writer);
+  feed_one_flow(pipeline, 1);
+  pipeline.flush();
+  SqliteStore reader(dir.file("live.db"), true);
+  Inventory seen = reader.load(limits);
+  EXPECT_EQ(seen.assets.size(), 2u);
+  // The writer holds an open transaction while flushing; the reader keeps seeing the last committed state.
+  ASSERT_EQ(sqlite3_exec(writer.handle(), "BEGIN IMMEDIATE; DELETE FROM macs;", nullptr, nullptr, nullptr), SQLITE_OK);
+  seen = reader.load(limits);
+  EXPECT_EQ(seen.assets.size(), 2u);
+  ASSERT_EQ(sqlite3_exec(writer.handle(), "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+}
+
+}  // namespace
+}  // namespace ww
