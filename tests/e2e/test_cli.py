@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the wardwatch command line: contract, exit codes, bad input, DB and exports."""
+import csv
+import io
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import LAB, SHARED, read_json, run, schema_validator, write_pcap  # noqa: E402
+
+LAB_PCAP = os.path.join(LAB, "hospital-lab.pcap")
+
+
+def frame(src_mac, dst_mac, payload=b"\x45" + b"\x00" * 19):
+    return bytes.fromhex(dst_mac.replace(":", "")) + bytes.fromhex(src_mac.replace(":", "")) + b"\x08\x00" + payload
+
+
+class CliContract(unittest.TestCase):
+    def test_version(self):
+        p = run("--version")
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r"^wardwatch \d+\.\d+\.\d+")
+
+    def test_help_on_every_subcommand(self):
+        for cmd in (["--help"], ["read", "--help"], ["capture", "--help"], ["export", "--help"]):
+            p = run(*cmd)
+            self.assertEqual(p.returncode, 0, cmd)
+            self.assertIn("usage", p.stdout.lower(), cmd)
+
+    def test_usage_errors_exit_2(self):
+        for cmd in ([], ["frobnicate"], ["read"], ["read", LAB_PCAP, "--no-such-flag"], ["capture"],
+                    ["export"], ["export", "--db", "x.db", "--format", "xml"], ["read", LAB_PCAP, "--max-flows", "many"]):
+            p = run(*cmd)
+            self.assertEqual(p.returncode, 2, f"{cmd}: {p.stderr}")
+            self.assertIn("usage", p.stderr.lower(), cmd)
+
+
+class BadInput(unittest.TestCase):
+    """Each bad input: one clear line on stderr, the documented exit code, never a crash."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ww-e2e-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def assert_one_line_error(self, proc, code, needle):
+        self.assertEqual(proc.returncode, code, proc.stderr)
+        lines = [l for l in proc.stderr.splitlines() if l.strip()]
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertIn("wardwatch: error:", lines[0])
+        self.assertIn(needle, lines[0])
+        self.assertEqual(proc.stdout, "")
+
+    def test_missing_file(self):
+        self.assert_one_line_error(run("read", self.path("nope.pcap")), 1, "No such file")
+
+    def test_directory(self):
+        self.assert_one_line_error(run("read", self.dir), 1, "is a directory")
+
+    def test_not_a_capture(self):
+        with open(self.path("notes.txt"), "w") as f:
+            f.write("patient list\n" * 20)
+        self.assert_one_line_error(run("read", self.path("notes.txt")), 1, "not a pcap or pcapng")
+
+    def test_empty_file(self):
+        open(self.path("empty.pcap"), "w").close()
+        self.assert_one_line_error(run("read", self.path("empty.pcap")), 1, "empty file")
+
+    def test_unsupported_link_type(self):
+        write_pcap(self.path("radiotap.pcap"), 127, [(1, b"\x00" * 32)])
+        self.assert_one_line_error(run("read", self.path("radiotap.pcap")), 1, "unsupported link type")
+
+    def test_bad_file_among_good_ones_fails_before_writing(self):
+        db = self.path("inv.db")
+        p = run("read", LAB_PCAP, self.path("missing.pcap"), "--db", db)
+        self.assert_one_line_error(p, 1, "missing.pcap")
+        self.assertFalse(os.path.exists(db))
+
+    def test_unwritable_db_path(self):
+        self.assert_one_line_error(run("read", LAB_PCAP, "--db", "/nonexistent-dir/x.db"), 1, "cannot open database")
+
+    def test_db_that_is_not_a_database(self):
+        with open(self.path("junk.db"), "w") as f:
+            f.write("x" * 4096)
+        self.assert_one_line_error(run("read", LAB_PCAP, "--db", self.path("junk.db")), 1, "junk.db")
+
+    def test_unwritable_json_path(self):
+        p = run("read", LAB_PCAP, "--json", "/nonexistent-dir/out.json", "--quiet")
+        self.assert_one_line_error(p, 1, "cannot write JSON")
+
+    def test_truncated_capture_keeps_what_was_read(self):
+        records = [(i + 1, frame("00:00:00:00:00:%02x" % (i + 1), "00:00:00:00:00:99")) for i in range(5)]
+        write_pcap(self.path("cut.pcap"), 1, records, truncate_last=10)
+        p = run("read", self.path("cut.pcap"), "--json", self.path("cut.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("warning", p.stderr)
+        self.assertIn("truncated", p.stderr)
+        with open(self.path("cut.json")) as f:
+            doc = json.load(f)
+        self.assertTrue(doc["sources"][0]["truncated"])
+        self.assertEqual(doc["sources"][0]["packets"], 4)
+        macs = {a["mac"] for a in doc["assets"]}
+        self.assertEqual(macs, {"00:00:00:00:00:01", "00:00:00:00:00:02", "00:00:00:00:00:03",
+                                "00:00:00:00:00:04", "00:00:00:00:00:99"})
+
+    def test_garbage_frames_are_counted_not_fatal(self):
+        records = [(1, os.urandom(7)), (2, frame("00:00:00:00:00:01", "00:00:00:00:00:02", b"\x46\x00"))]
+        write_pcap(self.path("junk.pcap"), 1, records)
+        doc = read_json(self.path("junk.pcap"))
+        self.assertEqual(doc["stats"]["malformed"], 2)
+        self.assertEqual(doc["stats"]["malformed_by_reason"],
+                         {"truncated_link_header": 1, "truncated_ipv4_header": 1})
+
+
+class Outputs(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ww-e2e-")
+        self.validator = schema_validator()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_json_is_schema_valid_stable_and_lowercase(self):
+        first = read_json(LAB_PCAP)
+        second = read_json(LAB_PCAP)
+        self.assertEqual(first, second)
+        self.validator.validate(first)
+        ids = [a["id"] for a in first["assets"]]
+        self.assertEqual(ids, sorted(ids))
+        for a in first["assets"]:
+            if a["mac"]:
+                self.assertEqual(a["mac"], a["mac"].lower())
+
+    def test_several_files_in_one_run(self):
+        dhcp = os.path.join(SHARED, "arkime_wireshark-dhcp.pcap")
+        if not os.path.exists(dhcp):
+            self.skipTest("../shared/pcaps absent")
+        doc = read_json(LAB_PCAP, dhcp)
+        self.assertEqual([s["name"] for s in doc["sources"]], ["hospital-lab.pcap", "arkime_wireshark-dhcp.pcap"])
+        self.assertEqual(doc["stats"]["packets"], sum(s["packets"] for s in doc["sources"]))
+        macs = {a["mac"] for a in doc["assets"]}
+        self.assertIn("00:0b:82:01:fc:42", macs)
+        self.assertIn("58:46:e1:77:00:07", macs)
+
+    def test_db_accumulates_and_exports_match(self):
+        db = os.path.join(self.dir, "inv.db")
+        for _ in range(2):
+            p = run("read", LAB_PCAP, "--db", db, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        p = run("export", "--db", db, "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        twice = json.loads(p.stdout)
+        self.validator.validate(twice)
+        once = read_json(LAB_PCAP)
+        self.assertEqual(twice["stats"]["packets"], 2 * once["stats"]["packets"])
+        by_id = {a["id"]: a for a in once["assets"]}
+        for a in twice["assets"]:
+            b = by_id[a["id"]]
+            self.assertEqual(a["packets"]["sent"], 2 * b["packets"]["sent"])
+            self.assertEqual((a["first_seen"], a["last_seen"]), (b["first_seen"], b["last_seen"]))
+            self.assertEqual(a["ips"], b["ips"])
+        con = sqlite3.connect(db)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 1)
+        self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+        self.assertEqual(con.execute("SELECT count(*) FROM runs").fetchone()[0], 2)
+
+    def test_csv_export(self):
+        db = os.path.join(self.dir, "inv.db")
+        self.assertEqual(run("read", LAB_PCAP, "--db", db, "--quiet").returncode, 0)
+        out = os.path.join(self.dir, "inv.csv")
+        p = run("export", "--db", db, "--format", "csv", "-o", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(out, newline="") as f:
+            rows = list(csv.DictReader(f))
+        doc = read_json(LAB_PCAP)
+        self.assertEqual([r["id"] for r in rows], [a["id"] for a in doc["assets"]])
+        pump = next(r for r in rows if r["mac"] == "58:46:e1:77:00:07")
+        self.assertEqual(pump["vendor"], "Baxter International Inc")
+        self.assertIn("10.77.0.143", pump["ips"].split(";"))
+        self.assertIn("dhcp.hostname=infusion-pump-07", pump["observations"].split(";"))
+
+    def test_export_of_missing_db(self):
+        p = run("export", "--db", os.path.join(self.dir, "none.db"))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("cannot read database", p.stderr)
+
+
+class LabGroundTruth(unittest.TestCase):
+    """Every simulated host of the lab capture is in the inventory with its MAC, addresses and vendor."""
+
+    def test_every_lab_host(self):
+        with open(os.path.join(LAB, "expected_hosts.json")) as f:
+            truth = json.load(f)
+        doc = read_json(LAB_PCAP)
+        by_mac = {a["mac"]: a for a in doc["assets"] if a["mac"]}
+        for host in truth["hosts"]:
+            self.assertIn(host["mac"], by_mac, host["name"])
+            asset = by_mac[host["mac"]]
+            self.assertEqual(asset["vendor"], host["mac_vendor"], host["name"])
+            for ip in host["ips"]:
+                if ip.startswith("fe80") and ip not in asset["ips"]:
+                    continue  # link-local addresses appear only if the host spoke from them
+                self.assertIn(ip, asset["ips"], host["name"])
+        self.assertEqual(len(by_mac), len(truth["hosts"]))
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=1).result
+    failed = len(result.failures) + len(result.errors)
+    print(f"e2e-cli: {result.testsRun - failed - len(result.skipped)} passed, {failed} failed, {len(result.skipped)} skipped")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Every unicast Ethernet source MAC that tshark sees in a capture is an asset in wardwatch's inventory,
+and wardwatch invents no MAC asset that tshark did not see (as source, destination, DHCP client
+hardware address, ARP or NDP link-layer address).
+
+Runs over every capture in ../shared/pcaps (read in place) and the project's lab capture.
+Exit 77 (skipped) when tshark is missing."""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import LAB, SHARED, read_json  # noqa: E402
+
+
+def unicast(mac):
+    return mac and int(mac.split(":")[0], 16) & 1 == 0 and mac != "00:00:00:00:00:00"
+
+
+def tshark_macs(path, field):
+    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", field], capture_output=True, text=True,
+                         timeout=120).stdout
+    macs = set()
+    for line in out.splitlines():
+        for mac in line.split(","):
+            if unicast(mac.strip()):
+                macs.add(mac.strip().lower())
+    return macs
+
+
+def main():
+    if not shutil.which("tshark"):
+        print("SKIP: tshark not installed (scripts/install-deps.sh --test installs it)")
+        return 77
+    captures = sorted(glob.glob(os.path.join(SHARED, "*.pcap*"))) + [os.path.join(LAB, "hospital-lab.pcap")]
+    if not os.path.isdir(SHARED):
+        print(f"note: {SHARED} absent; checking only the lab capture")
+    passed = failed = 0
+    for path in captures:
+        sources = tshark_macs(path, "eth.src") | tshark_macs(path, "sll.src.eth")
+        # MACs named inside payloads are devices too: DHCP chaddr (relayed requests), ARP and NDP addresses.
+        everything = sources
+        for field in ("eth.dst", "dhcp.hw.mac_addr", "arp.src.hw_mac", "arp.dst.hw_mac", "icmpv6.opt.linkaddr"):
+            everything |= tshark_macs(path, field)
+        inventory = {a["mac"] for a in read_json(path)["assets"] if a["mac"]}
+        missing = sources - inventory
+        invented = inventory - everything - sources
+        name = os.path.basename(path)
+        if missing or invented:
+            print(f"FAIL {name}: missing {sorted(missing)[:10]} invented {sorted(invented)[:10]}")
+            failed += 1
+        else:
+            print(f"PASS {name}: {len(sources)} source MACs, {len(inventory)} MAC assets")
+            passed += 1
+    print(f"tshark-macs: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
