@@ -19,15 +19,28 @@ def unicast(mac):
     return mac and int(mac.split(":")[0], 16) & 1 == 0 and mac != "00:00:00:00:00:00"
 
 
-def tshark_macs(path, field):
-    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", field], capture_output=True, text=True,
-                         timeout=120).stdout
-    macs = set()
+SOURCE_FIELDS = ("eth.src", "sll.src.eth")
+# MACs named inside payloads are devices too: DHCP chaddr (relayed requests), ARP and NDP addresses.
+OTHER_FIELDS = ("eth.dst", "dhcp.hw.mac_addr", "arp.src.hw_mac", "arp.dst.hw_mac", "icmpv6.opt.linkaddr")
+
+
+def tshark_macs(path):
+    """One tshark pass: (unicast source MACs, every unicast MAC named anywhere)."""
+    fields = SOURCE_FIELDS + OTHER_FIELDS
+    cmd = ["tshark", "-r", path, "-T", "fields", "-E", "separator=|"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    sources, named = set(), set()
     for line in out.splitlines():
-        for mac in line.split(","):
-            if unicast(mac.strip()):
-                macs.add(mac.strip().lower())
-    return macs
+        for i, column in enumerate(line.split("|")):
+            for mac in column.split(","):
+                mac = mac.strip().lower()
+                if unicast(mac):
+                    named.add(mac)
+                    if i < len(SOURCE_FIELDS):
+                        sources.add(mac)
+    return sources, named
 
 
 def main():
@@ -39,11 +52,7 @@ def main():
         print(f"note: {SHARED} absent; checking only the lab capture")
     passed = failed = 0
     for path in captures:
-        sources = tshark_macs(path, "eth.src") | tshark_macs(path, "sll.src.eth")
-        # MACs named inside payloads are devices too: DHCP chaddr (relayed requests), ARP and NDP addresses.
-        everything = sources
-        for field in ("eth.dst", "dhcp.hw.mac_addr", "arp.src.hw_mac", "arp.dst.hw_mac", "icmpv6.opt.linkaddr"):
-            everything |= tshark_macs(path, field)
+        sources, everything = tshark_macs(path)
         inventory = {a["mac"] for a in read_json(path)["assets"] if a["mac"]}
         missing = sources - inventory
         invented = inventory - everything - sources
