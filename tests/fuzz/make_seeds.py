@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Seed corpora for the fuzzers from real captures: every UDP/TCP payload and L2 payload of the project's
+lab capture and of ../shared/pcaps (read in place), one file per distinct payload, in CORPUS/<target>/
+for every target (each parser's probe decides what it accepts), plus framed whole frames for `pipeline`.
+
+    make_seeds.py CORPUS_DIR TARGET..."""
+import glob
+import hashlib
+import os
+import struct
+import sys
+
+from scapy.all import PcapReader, Raw  # Debian: python3-scapy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SHARED = os.path.join(os.path.dirname(REPO), "shared", "pcaps")
+
+
+def captures():
+    yield os.path.join(REPO, "tests", "fixtures", "lab", "hospital-lab.pcap")
+    yield from sorted(glob.glob(os.path.join(SHARED, "*.pcap*")))
+
+
+def main():
+    out, targets = sys.argv[1], sys.argv[2:]
+    payloads, frames = {}, []
+    for path in captures():
+        try:
+            with PcapReader(path) as reader:
+                for i, pkt in enumerate(reader):
+                    if i > 400:
+                        break
+                    raw = bytes(pkt)
+                    if len(frames) < 200:
+                        frames.append(raw)
+                    if Raw in pkt:
+                        data = bytes(pkt[Raw].load)[:4096]
+                        payloads[hashlib.sha1(data).hexdigest()] = data
+        except Exception as e:  # a capture scapy cannot read is simply not a seed source
+            print(f"skip {path}: {e}", file=sys.stderr)
+    for t in targets:
+        d = os.path.join(out, t)
+        os.makedirs(d, exist_ok=True)
+        if t == "pipeline":
+            for i in range(0, len(frames), 8):
+                blob = b"".join(struct.pack(">H", len(f)) + f for f in frames[i:i + 8])
+                open(os.path.join(d, f"frames{i}"), "wb").write(blob)
+        else:
+            for h, data in payloads.items():
+                open(os.path.join(d, h), "wb").write(data)
+    print(f"{len(payloads)} payload seeds, {len(frames)} frames, {len(targets)} targets")
+
+
+if __name__ == "__main__":
+    main()
