@@ -1,0 +1,379 @@
+// HL7 version 2 over TCP, on any port: MLLP-framed (HL7 v2.5.1 Appendix C, "Minimal Lower Layer Protocol":
+// 0x0B <message> 0x1C 0x0D) or raw streams of messages starting with "MSH".
+//
+// PHI policy: the walker reads segment IDs only. It buffers and splits exactly the segments MSH, MSA, SFT,
+// PRT, OBX and EQU, and from those copies only the fields named below. Every other segment (PID, PV1, NK1,
+// OBR, NTE, ...) is passed over byte by byte looking for its terminator, never buffered or copied; in OBX
+// only field 18 is copied (OBX-5, the observation value, is skipped over while counting separators).
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "wardwatch/parser.hpp"
+#include "wardwatch/text.hpp"
+
+namespace ww {
+namespace {
+
+constexpr std::uint16_t kPorts[] = {2575, 6661};
+constexpr std::string_view kKeys[] = {
+    "sending_application", "sending_facility", "receiving_application", "receiving_facility", "application",
+    "facility", "message_type", "processing_id", "version", "profile", "link", "framing", "ack_code",
+    "software_vendor", "software_version", "software_product", "software_binary_id", "device_udi",
+    "device_identifier", "device_serial_number", "equipment_instance_id",
+};
+
+constexpr std::uint8_t kStartBlock = 0x0B, kEndBlock = 0x1C, kCr = 0x0D, kLf = 0x0A;  // MLLP (Appendix C.2)
+constexpr std::size_t kMaxSegmentBytes = 8 * 1024;    // MSH/MSA/SFT/PRT/OBX/EQU buffered at most this long
+constexpr std::size_t kMaxMessageBytes = 1 << 20;     // scanned (not buffered) before giving up on a message
+constexpr std::size_t kMaxSegments = 1000;            // segments looked at per message
+constexpr std::size_t kMaxRepetitions = 4;            // repetitions reported per repeating field
+
+// HL7 v2 §2.5.4: delimiters are printable, non-alphanumeric characters.
+bool is_delimiter(std::uint8_t c) {
+  return c > 0x20 && c < 0x7f && !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'));
+}
+bool is_segment_end(std::uint8_t c) { return c == kCr || c == kLf || c == kEndBlock || c == kStartBlock; }
+bool is_id_char(std::uint8_t c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+struct Separators {
+  char field = '|', component = '^', repetition = '~', escape = '\\', subcomponent = '&';
+};
+
+// Field `n` of a segment (HL7 §2.5.3). For MSH, MSH-1 is the field separator itself, so MSH-n is the
+// (n-1)-th piece after the segment ID; for every other segment SEG-n is the n-th piece.
+std::string_view field(std::string_view seg, std::size_t n, char fs, bool msh) {
+  const std::size_t piece = msh ? n - 1 : n;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < piece; ++i) {
+    const std::size_t next = seg.find(fs, start);
+    if (next == std::string_view::npos) return {};
+    start = next + 1;
+  }
+  const std::size_t end = seg.find(fs, start);
+  return seg.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+}
+
+// The first `count` components of a field (component separator kept).
+std::string_view components(std::string_view f, std::size_t count, char cs) {
+  std::size_t end = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    end = f.find(cs, i == 0 ? 0 : end + 1);
+    if (end == std::string_view::npos) return f;
+  }
+  return f.substr(0, end);
+}
+
+// A field as a safe value: this message's separators are shown as the standard ones (^ ~ &), escape
+// sequences for delimiters (HL7 §2.7.1) are decoded and other escapes dropped, trailing empty components
+// removed, then printable().
+std::string value_of(std::string_view f, const Separators& sep) {
+  std::string out;
+  out.reserve(std::min<std::size_t>(f.size(), kMaxValueLength));
+  for (std::size_t i = 0; i < f.size() && out.size() < kMaxValueLength; ++i) {
+    const char c = f[i];
+    if (sep.escape != '\0' && c == sep.escape) {
+      const std::size_t close = f.find(sep.escape, i + 1);
+      if (close == std::string_view::npos) break;
+      const std::string_view code = f.substr(i + 1, close - i - 1);
+      if (code == "F") out += '|';
+      else if (code == "S") out += '^';
+      else if (code == "T") out += '&';
+      else if (code == "R") out += '~';
+      else if (code == "E") out += '\\';
+      i = close;
+    } else if (c == sep.component) {
+      out += '^';
+    } else if (c == sep.repetition) {
+      out += '~';
+    } else if (sep.subcomponent != '\0' && c == sep.subcomponent) {
+      out += '&';
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && (out.back() == '^' || out.back() == '&' || out.back() == ' ')) out.pop_back();
+  return printable(out);
+}
+
+struct Side {
+  bool in_message = false;
+  bool mllp = false;
+  bool have_msh = false;    // separators of the current message are known
+  bool skipping = false;    // inside a segment we do not read
+  bool draining = false;    // segment limit hit: pass over the rest of the message
+  bool resyncing = false;   // skipping garbage (counted once)
+  bool seen_message = false;
+  int prev = -1;            // the last byte consumed in this direction (-1: none yet)
+  std::size_t segments = 0;
+  std::size_t message_bytes = 0;
+  Separators sep;
+};
+
+class Hl7Session final : public StreamSession {
+ public:
+  explicit Hl7Session(const StreamMeta& meta) : meta_(meta) {}
+
+  ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
+    Side& s = sides_[static_cast<int>(dir)];
+    const std::string_view text = as_text(data);
+    std::size_t pos = 0;
+    bool parsed = false;
+    while (pos < text.size()) {
+      const std::string_view rest = text.substr(pos);
+      if (!s.in_message) {
+        const int before = pos > 0 ? static_cast<std::uint8_t>(text[pos - 1]) : s.prev;
+        const std::size_t at = find_message_start(rest, before);
+        if (at == std::string_view::npos) {
+          const std::size_t keep = msh_prefix_tail(rest);  // "MSH" may straddle the end
+          if (has_garbage(rest.substr(0, rest.size() - keep))) note_resync(s, sink);
+          pos += rest.size() - keep;
+          break;
+        }
+        if (has_garbage(rest.substr(0, at))) note_resync(s, sink);
+        s.resyncing = false;
+        const bool mllp = static_cast<std::uint8_t>(rest[at]) == kStartBlock;
+        pos += at + (mllp ? 1 : 0);
+        start_message(s, mllp);
+        continue;
+      }
+      if (s.message_bytes > kMaxMessageBytes) {
+        sink.anomaly("hl7.message_too_large");
+        s.in_message = false;
+        continue;
+      }
+      if (s.skipping) {
+        // Pass over an unread segment up to its terminator without looking at its content.
+        std::size_t end = 0;
+        while (end < rest.size() && !is_segment_end(static_cast<std::uint8_t>(rest[end]))) ++end;
+        pos += end;
+        s.message_bytes += end;
+        if (end < rest.size()) s.skipping = false;
+        continue;
+      }
+      const auto c = static_cast<std::uint8_t>(rest[0]);
+      if (c == kCr || c == kLf) {
+        ++pos;
+        ++s.message_bytes;
+        continue;
+      }
+      if (c == kEndBlock) {  // end of an MLLP block; the 0x0D after it is skipped as whitespace
+        ++pos;
+        s.in_message = false;
+        if (!s.mllp) sink.anomaly("hl7.unexpected_end_block");
+        continue;
+      }
+      if (c == kStartBlock) {
+        sink.anomaly("hl7.unterminated_message");
+        s.in_message = false;
+        continue;
+      }
+      if (rest.size() < 4) break;
+      const std::string_view id = rest.substr(0, 3);
+      const bool msh = id == "MSH" && is_delimiter(static_cast<std::uint8_t>(rest[3]));
+      if (msh && s.have_msh) start_message(s, s.mllp);  // a raw stream (or a batch) moves to its next message
+      if (++s.segments > kMaxSegments && !s.draining) {
+        sink.anomaly("hl7.too_many_segments");
+        s.draining = true;
+      }
+      const bool wanted = !s.draining && (msh || (s.have_msh && (id == "MSA" || id == "SFT" || id == "PRT" ||
+                                                               id == "OBX" || id == "EQU")));
+      if (!wanted) {
+        if (!msh && !(is_id_char(static_cast<std::uint8_t>(id[0])) && is_id_char(static_cast<std::uint8_t>(id[1])) &&
+                      is_id_char(static_cast<std::uint8_t>(id[2])))) {
+          sink.anomaly("hl7.bad_segment_id");
+        }
+        s.skipping = true;
+        continue;
+      }
+      std::size_t end = 3;
+      while (end < rest.size() && end <= kMaxSegmentBytes && !is_segment_end(static_cast<std::uint8_t>(rest[end]))) ++end;
+      if (end > kMaxSegmentBytes) {
+        sink.anomaly("hl7.segment_too_long");
+        s.skipping = true;
+        continue;
+      }
+      if (end == rest.size()) break;  // wait for the terminator
+      on_segment(s, rest.substr(0, end), msh, sink);
+      parsed = true;
+      pos += end;
+      s.message_bytes += end;
+    }
+    consumed = pos;
+    if (pos > 0) s.prev = static_cast<std::uint8_t>(text[pos - 1]);
+    return parsed ? ParseStatus::ok : ParseStatus::need_more;
+  }
+
+ private:
+  static void start_message(Side& s, bool mllp) {
+    s.in_message = true;
+    s.mllp = mllp;
+    s.have_msh = false;
+    s.skipping = false;
+    s.draining = false;
+    s.segments = 0;
+    s.message_bytes = 0;
+    s.seen_message = true;
+  }
+
+  static void note_resync(Side& s, ObservationSink& sink) {
+    if (s.seen_message && !s.resyncing) sink.anomaly("hl7.resync");
+    s.resyncing = true;
+  }
+
+  // How many trailing bytes of `b` could begin "MSH" + delimiter.
+  static std::size_t msh_prefix_tail(std::string_view b) {
+    for (std::size_t k = std::min<std::size_t>(3, b.size()); k > 0; --k) {
+      if (b.substr(b.size() - k) == std::string_view("MSH").substr(0, k)) return k;
+    }
+    return 0;
+  }
+
+  static bool has_garbage(std::string_view skipped) {
+    return std::any_of(skipped.begin(), skipped.end(), [](char ch) {
+      const auto c = static_cast<std::uint8_t>(ch);
+      return c != kCr && c != kLf && c != ' ' && c != '\t' && c != kEndBlock;
+    });
+  }
+
+  // The next message start: an MLLP start block, or "MSH"+delimiter at the start of a line (or of the
+  // direction). `before` is the byte preceding b (-1 at the start of the direction).
+  static std::size_t find_message_start(std::string_view b, int before) {
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const auto c = static_cast<std::uint8_t>(b[i]);
+      if (c == kStartBlock) return i;
+      if (c == 'M' && i + 4 <= b.size() && b.substr(i, 3) == "MSH" && is_delimiter(static_cast<std::uint8_t>(b[i + 3]))) {
+        const int p = i == 0 ? before : static_cast<std::uint8_t>(b[i - 1]);
+        const bool line_start = p < 0 || is_segment_end(static_cast<std::uint8_t>(p));
+        if (line_start) return i;
+      }
+    }
+    return std::string_view::npos;
+  }
+
+  void emit(ObservationSink& sink, Party p, std::string_view key, const std::string& v) {
+    if (!v.empty()) sink.observe(p, key, v);
+  }
+
+  // Each repetition of a repeating field, as its own value.
+  void emit_repeated(ObservationSink& sink, std::string_view key, std::string_view f, const Separators& sep) {
+    std::size_t start = 0;
+    for (std::size_t n = 0; n < kMaxRepetitions && start <= f.size(); ++n) {
+      std::size_t end = f.find(sep.repetition, start);
+      if (end == std::string_view::npos) end = f.size();
+      emit(sink, Party::sender, key, value_of(f.substr(start, end - start), sep));
+      start = end + 1;
+    }
+  }
+
+  void on_segment(Side& s, std::string_view seg, bool msh, ObservationSink& sink) {
+    if (msh) {
+      on_msh(s, seg, sink);
+      return;
+    }
+    const Separators& sep = s.sep;
+    const char fs = sep.field;
+    if (seg.size() > 3 && seg[3] != fs) return;  // "OBXY...": not the segment we think
+    const std::string_view id = seg.substr(0, 3);
+    if (id == "MSA") {  // MSA-1 Acknowledgment Code (HL7 v2.5.1 §2.15.8)
+      emit(sink, Party::sender, "hl7.ack_code", value_of(components(field(seg, 1, fs, false), 1, sep.component), sep));
+    } else if (id == "SFT") {  // Software Segment (§2.15.12)
+      emit(sink, Party::sender, "hl7.software_vendor", value_of(components(field(seg, 1, fs, false), 1, sep.component), sep));
+      emit(sink, Party::sender, "hl7.software_version", value_of(field(seg, 2, fs, false), sep));
+      emit(sink, Party::sender, "hl7.software_product", value_of(field(seg, 3, fs, false), sep));
+      emit(sink, Party::sender, "hl7.software_binary_id", value_of(field(seg, 4, fs, false), sep));
+    } else if (id == "PRT") {  // Participation Information (v2.7+ §7.4.4): device fields only
+      emit_repeated(sink, "hl7.device_udi", field(seg, 10, fs, false), sep);
+      emit_repeated(sink, "hl7.device_identifier", field(seg, 16, fs, false), sep);
+      emit(sink, Party::sender, "hl7.device_serial_number", value_of(field(seg, 20, fs, false), sep));
+    } else if (id == "OBX") {  // OBX-18 Equipment Instance Identifier (§7.4.2.18); nothing else of OBX
+      emit_repeated(sink, "hl7.equipment_instance_id", field(seg, 18, fs, false), sep);
+    } else if (id == "EQU") {  // EQU-1 Equipment Instance Identifier (§13.4.1.1)
+      emit_repeated(sink, "hl7.equipment_instance_id", field(seg, 1, fs, false), sep);
+    }
+  }
+
+  // MSH (HL7 v2.5.1 §2.14.9): MSH-1 field separator, MSH-2 encoding characters (component, repetition,
+  // escape, subcomponent), then the header fields.
+  void on_msh(Side& s, std::string_view seg, ObservationSink& sink) {
+    Separators sep;
+    sep.field = seg[3];
+    const std::string_view enc = field(seg, 2, sep.field, true);
+    if (enc.size() < 2 || !std::all_of(enc.begin(), enc.end(), [&](char c) {
+          return is_delimiter(static_cast<std::uint8_t>(c)) && c != sep.field;
+        })) {
+      sink.anomaly("hl7.bad_encoding_characters");
+      s.have_msh = false;
+      return;
+    }
+    sep.component = enc[0];
+    sep.repetition = enc[1];
+    sep.escape = enc.size() > 2 ? enc[2] : '\0';
+    sep.subcomponent = enc.size() > 3 ? enc[3] : '\0';
+    s.sep = sep;
+    s.have_msh = true;
+    const char fs = sep.field;
+    const std::string sending_app = value_of(field(seg, 3, fs, true), sep);
+    const std::string sending_fac = value_of(field(seg, 4, fs, true), sep);
+    const std::string receiving_app = value_of(field(seg, 5, fs, true), sep);
+    const std::string receiving_fac = value_of(field(seg, 6, fs, true), sep);
+    const std::string type = value_of(components(field(seg, 9, fs, true), 2, sep.component), sep);
+    emit(sink, Party::sender, "hl7.framing", s.mllp ? "mllp" : "raw");
+    emit(sink, Party::sender, "hl7.sending_application", sending_app);
+    emit(sink, Party::sender, "hl7.sending_facility", sending_fac);
+    emit(sink, Party::sender, "hl7.receiving_application", receiving_app);
+    emit(sink, Party::sender, "hl7.receiving_facility", receiving_fac);
+    emit(sink, Party::sender, "hl7.application", sending_app);
+    emit(sink, Party::sender, "hl7.facility", sending_fac);
+    emit(sink, Party::receiver, "hl7.application", receiving_app);
+    emit(sink, Party::receiver, "hl7.facility", receiving_fac);
+    emit(sink, Party::sender, "hl7.message_type", type);
+    emit(sink, Party::sender, "hl7.processing_id", value_of(components(field(seg, 11, fs, true), 1, sep.component), sep));
+    emit(sink, Party::sender, "hl7.version", value_of(components(field(seg, 12, fs, true), 1, sep.component), sep));
+    emit_repeated(sink, "hl7.profile", field(seg, 21, fs, true), sep);
+    if (!sending_app.empty() || !receiving_app.empty()) {
+      sink.observe(Party::sender, "hl7.link",
+                   sending_app + "@" + sending_fac + " -> " + receiving_app + "@" + receiving_fac + " " +
+                       (type.empty() ? std::string("?") : type) + " port " + std::to_string(meta_.server_port));
+    }
+  }
+
+  StreamMeta meta_;
+  Side sides_[2];
+};
+
+class Hl7Parser final : public StreamParser {
+ public:
+  const ParserSpec& spec() const override { return spec_; }
+
+  // MLLP start block then "MSH" and delimiters, anywhere in the first bytes (a stream joined mid-way), or a
+  // raw "MSH|^~\&" at the very start. A raw "MSH" further in is not enough: it may be the body of another
+  // protocol (HL7 over HTTP), which that protocol's parser should get.
+  bool probe(StreamDir, Bytes first) const override {
+    const std::string_view b = as_text(first);
+    auto header_at = [&](std::size_t i) {
+      return i + 6 <= b.size() && b.substr(i, 3) == "MSH" && is_delimiter(static_cast<std::uint8_t>(b[i + 3])) &&
+             is_delimiter(static_cast<std::uint8_t>(b[i + 4])) && is_delimiter(static_cast<std::uint8_t>(b[i + 5])) &&
+             b[i + 4] != b[i + 3];
+    };
+    if (header_at(0)) return true;
+    for (std::size_t i = 0; i + 7 <= b.size(); ++i) {
+      const auto c = static_cast<std::uint8_t>(b[i]);
+      if (c == kStartBlock && header_at(i + 1)) return true;
+    }
+    return false;
+  }
+
+  std::unique_ptr<StreamSession> open(const StreamMeta& meta) const override {
+    return std::make_unique<Hl7Session>(meta);
+  }
+
+ private:
+  ParserSpec spec_{"hl7", Transport::tcp, kPorts, kKeys};
+};
+
+}  // namespace
+
+void register_parser_hl7(ParserRegistry& registry) { registry.add(std::make_unique<Hl7Parser>()); }
+
+}  // namespace ww
