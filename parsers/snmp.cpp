@@ -32,8 +32,8 @@ constexpr std::size_t kMaxSubIds = 128;
 // BER tags used by SNMP (RFC 3416 §3, RFC 2578 §7.1).
 constexpr std::uint8_t kInteger = 0x02, kOctetString = 0x04, kNull = 0x05, kOid = 0x06, kSequence = 0x30,
                        kIpAddress = 0x40;
-constexpr std::uint8_t kGet = 0xa0, kGetNext = 0xa1, kResponse = 0xa2, kSet = 0xa3, kTrapV1 = 0xa4,
-                       kGetBulk = 0xa5, kInform = 0xa6, kTrapV2 = 0xa7, kReport = 0xa8;
+// PDU tags we act on (GetNext 0xa1, Set 0xa3, GetBulk 0xa5 and Inform 0xa6 carry nothing we keep).
+constexpr std::uint8_t kGet = 0xa0, kResponse = 0xa2, kTrapV1 = 0xa4, kTrapV2 = 0xa7, kReport = 0xa8;
 
 // IANA Private Enterprise Numbers, from Wireshark's copy of the registry (Debian libwireshark-data). Read
 // once per process, at first construction of the parser, never on the packet path; absent file = empty map.
