@@ -8,7 +8,7 @@ bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARDWATCH_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target wardwatch
 ./build/wardwatch read tests/fixtures/lab/hospital-lab.pcap --db inventory.db --json inventory.json
-python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import json
 doc = json.load(open("inventory.json"))
 print(f"{len(doc['assets'])} devices -> inventory.json (and inventory.db)")

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """End-to-end tests of the wardwatch command line: contract, exit codes, bad input, DB and exports."""
 import csv
 import io

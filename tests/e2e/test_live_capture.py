@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Live capture end to end: two hosts behind a bridge in network namespaces, wardwatch listening on a
 mirror port. Checks the inventory, the clean stop on SIGTERM (flush, libpcap counters), --duration, and
 that the agent never transmitted a frame on the capture interface.

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Every unicast Ethernet source MAC that tshark sees in a capture is an asset in wardwatch's inventory,
 and wardwatch invents no MAC asset that tshark did not see (as source, destination, DHCP client
 hardware address, ARP or NDP link-layer address).

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Seed corpora for the fuzzers from real captures: every UDP/TCP payload and L2 payload of the project's
 lab capture and of ../shared/pcaps (read in place), one file per distinct payload, in CORPUS/<target>/
 for every target (each parser's probe decides what it accepts), plus framed whole frames for `pipeline`.

@@ -10,7 +10,7 @@ for f in "$build"/tests/fuzz/fuzz_*; do [[ -x $f ]] && targets+=("$(basename "$f
 ((${#targets[@]})) || { echo "no fuzz targets in $build/tests/fuzz (configure with -DWARDWATCH_FUZZ=ON and clang++)" >&2; exit 1; }
 corpus=$build/fuzz-corpus artifacts=$build/fuzz-artifacts
 mkdir -p "$corpus" "$artifacts"
-python3 "$here/make_seeds.py" "$corpus" "${targets[@]}"
+/usr/bin/python3 "$here/make_seeds.py" "$corpus" "${targets[@]}"
 failed=0 passed=0
 for t in "${targets[@]}"; do
   if "$build/tests/fuzz/fuzz_$t" "$corpus/$t" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=1024 \

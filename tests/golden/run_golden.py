@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Golden tests: each capture in cases.txt goes through the real `wardwatch read`; its JSON must validate
 against docs/schema/inventory.schema.json and equal tests/golden/expected/NAME.json exactly, after masking
 what does not depend on the capture (generator version, the capture's path on this machine).
