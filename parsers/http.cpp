@@ -1,0 +1,389 @@
+// HTTP/1.x message heads (RFC 9112) of the first few requests and responses of a connection: the
+// client's User-Agent, the Host it asks for, the server's Server and X-Powered-By headers. Bodies are
+// skipped by their framing (Content-Length or chunked, RFC 9112 §6-7), except an XML response body that
+// is a UPnP device description (UPnP Device Architecture 2.0 §2.3, urn:schemas-upnp-org:device-1-0):
+// printers, cameras, TVs and many networked medical peripherals describe themselves there.
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <deque>
+#include <string>
+
+#include "wardwatch/parser.hpp"
+#include "wardwatch/text.hpp"
+
+namespace ww {
+namespace {
+
+constexpr std::uint16_t kPorts[] = {80, 8080, 8000, 8008, 631, 5000, 49152, 1900, 2869};
+constexpr std::string_view kKeys[] = {
+    "user_agent", "host", "server", "powered_by", "upnp.friendly_name", "upnp.manufacturer", "upnp.model_name",
+    "upnp.model_number", "upnp.serial_number",
+};
+constexpr std::size_t kMaxHeadBytes = 16 * 1024;  // a message head larger than this is not worth waiting for
+constexpr std::size_t kMaxXmlBytes = 16 * 1024;   // body bytes of a device description examined
+constexpr int kMaxMessages = 4;                   // requests (and responses) examined per connection
+
+// RFC 9110 §9 methods plus WebDAV (RFC 4918) and UPnP GENA (UDA 2.0 §4) methods seen on TCP.
+constexpr std::string_view kMethods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT", "PROPFIND", "PROPPATCH",
+    "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH", "SUBSCRIBE", "UNSUBSCRIBE", "NOTIFY"};
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// "METHOD SP target SP HTTP/1.x" (RFC 9112 §3).
+bool is_request_line(std::string_view line, std::string_view& method) {
+  const std::size_t sp = line.find(' ');
+  if (sp == std::string_view::npos) return false;
+  method = line.substr(0, sp);
+  if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) return false;
+  const std::size_t last = line.rfind(' ');
+  return last > sp && line.substr(last + 1).substr(0, 7) == "HTTP/1.";
+}
+// "HTTP/1.x SP 3DIGIT" (RFC 9112 §4).
+bool is_status_line(std::string_view line, int& status) {
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ') return false;
+  status = 0;
+  for (int i = 9; i < 12; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(line[static_cast<std::size_t>(i)]))) return false;
+    status = status * 10 + (line[static_cast<std::size_t>(i)] - '0');
+  }
+  return true;
+}
+
+// End of the message head (the empty line), counted from the start of `s`; npos if not yet seen.
+std::size_t head_end(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\n') continue;
+    if (i + 1 < s.size() && s[i + 1] == '\n') return i + 2;
+    if (i + 2 < s.size() && s[i + 1] == '\r' && s[i + 2] == '\n') return i + 3;
+  }
+  return std::string_view::npos;
+}
+
+std::string xml_unescape(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '&') {
+      static constexpr std::pair<std::string_view, char> ents[] = {
+          {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+      bool hit = false;
+      for (const auto& [e, c] : ents) {
+        if (s.substr(i, e.size()) == e) {
+          out += c;
+          i += e.size() - 1;
+          hit = true;
+          break;
+        }
+      }
+      if (hit) continue;
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+class HttpSession final : public StreamSession {
+ public:
+  ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
+    Dir& d = dirs_[static_cast<int>(dir)];
+    consumed = 0;
+    while (!d.done && consumed < data.size()) {
+      const Bytes rest = data.subspan(consumed);
+      std::size_t used = 0;
+      const bool progressed = d.phase == Phase::head ? head(dir, d, rest, used, sink) : body(d, rest, used, sink);
+      consumed += used;
+      if (!progressed) break;
+    }
+    if (d.done) consumed = std::max(consumed, data.size());
+    if (dirs_[0].done && dirs_[1].done) return ParseStatus::done;
+    return ParseStatus::need_more;
+  }
+
+ private:
+  enum class Phase : std::uint8_t { head, length, chunk_size, chunk_data, chunk_end, trailer, until_close };
+  struct Dir {
+    Phase phase = Phase::head;
+    int messages = 0;
+    std::uint64_t remaining = 0;  // body bytes left (length/chunk_data phases)
+    bool collect_xml = false;
+    std::string xml;
+    bool done = false;
+  };
+
+  // Parses one message head. Returns false when more bytes are needed.
+  bool head(StreamDir dir, Dir& d, Bytes data, std::size_t& used, ObservationSink& sink) {
+    const std::string_view text = as_text(data);
+    const std::size_t end = head_end(text);
+    if (end == std::string_view::npos) {
+      if (data.size() >= kMaxHeadBytes) {
+        sink.anomaly("http.head_too_large");
+        d.done = true;
+      }
+      return false;
+    }
+    if (end > kMaxHeadBytes) {
+      sink.anomaly("http.head_too_large");
+      d.done = true;
+      return false;
+    }
+    used = end;
+    const std::string_view msg = text.substr(0, end);
+    const std::size_t eol = msg.find('\n');
+    const std::string_view first = trim(msg.substr(0, eol));
+    std::string_view method;
+    int status = 0;
+    const bool request = dir == StreamDir::to_server;
+    if (request ? !is_request_line(first, method) : !is_status_line(first, status)) {
+      sink.anomaly(request ? "http.bad_request_line" : "http.bad_status_line");
+      d.done = true;
+      return false;
+    }
+    bool chunked = false;
+    bool has_length = false;
+    std::uint64_t length = 0;
+    bool xml = false;
+    std::size_t pos = eol + 1;
+    while (pos < msg.size()) {
+      std::size_t nl = msg.find('\n', pos);
+      if (nl == std::string_view::npos) nl = msg.size();
+      const std::string_view line = msg.substr(pos, nl - pos);
+      pos = nl + 1;
+      const std::size_t colon = line.find(':');
+      if (colon == std::string_view::npos) continue;
+      const std::string_view name = trim(line.substr(0, colon));
+      const std::string_view value = trim(line.substr(colon + 1));
+      if (request && iequals(name, "User-Agent")) {
+        sink.observe(Party::sender, "http.user_agent", printable(value));
+      } else if (request && iequals(name, "Host")) {
+        sink.observe(Party::receiver, "http.host", printable(value));  // the Host names the server
+      } else if (!request && iequals(name, "Server")) {
+        sink.observe(Party::sender, "http.server", printable(value));
+      } else if (!request && iequals(name, "X-Powered-By")) {
+        sink.observe(Party::sender, "http.powered_by", printable(value));
+      } else if (iequals(name, "Transfer-Encoding")) {
+        chunked = icontains(value, "chunked");
+      } else if (iequals(name, "Content-Length")) {
+        std::uint64_t v = 0;
+        bool ok = !value.empty() && value.size() <= 15;
+        for (char c : value) {
+          if (!std::isdigit(static_cast<unsigned char>(c))) ok = false;
+          v = v * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+        if (!ok) {
+          sink.anomaly("http.bad_content_length");
+          d.done = true;
+          return true;
+        }
+        has_length = true;
+        length = v;
+      } else if (!request && iequals(name, "Content-Type")) {
+        xml = icontains(value, "xml");
+      }
+    }
+    ++d.messages;
+    // Body framing, RFC 9112 §6.3.
+    bool no_body = false;
+    if (request) {
+      pending_head_.push_back(method == "HEAD");
+      if (pending_head_.size() > 8) pending_head_.pop_front();
+      no_body = !chunked && !has_length;
+    } else {
+      const bool informational = status >= 100 && status < 200;
+      bool head_reply = false;
+      if (!informational && !pending_head_.empty()) {
+        head_reply = pending_head_.front();
+        pending_head_.pop_front();
+      }
+      no_body = informational || status == 204 || status == 304 || head_reply;
+      if (informational) --d.messages;  // 100 Continue precedes the real response
+    }
+    d.collect_xml = !request && xml && !no_body;
+    d.xml.clear();
+    if (no_body) {
+      d.phase = Phase::head;
+    } else if (chunked) {
+      d.phase = Phase::chunk_size;
+    } else if (has_length) {
+      d.phase = Phase::length;
+      d.remaining = length;
+    } else {
+      d.phase = Phase::until_close;  // a response without framing runs to the end of the connection
+    }
+    after_message(d, sink);
+    return true;
+  }
+
+  // Called when a head was read or a body ended: decide whether this direction has more to offer.
+  void after_message(Dir& d, ObservationSink& sink) {
+    if (d.phase == Phase::head) {
+      if (!d.xml.empty()) upnp(d, sink);
+      if (d.messages >= kMaxMessages) d.done = true;
+    } else if (d.phase == Phase::until_close && !d.collect_xml) {
+      d.done = true;
+    }
+  }
+
+  void take_xml(Dir& d, Bytes b) {
+    if (!d.collect_xml || d.xml.size() >= kMaxXmlBytes) return;
+    const std::size_t n = std::min(b.size(), kMaxXmlBytes - d.xml.size());
+    d.xml.append(reinterpret_cast<const char*>(b.data()), n);
+  }
+
+  // Walks body bytes by their framing. Returns false when more bytes are needed.
+  bool body(Dir& d, Bytes data, std::size_t& used, ObservationSink& sink) {
+    switch (d.phase) {
+      case Phase::length:
+      case Phase::chunk_data: {
+        const std::uint64_t avail = data.size();
+        if (d.collect_xml && d.xml.size() < kMaxXmlBytes) {
+          const std::size_t n = static_cast<std::size_t>(std::min(avail, d.remaining));
+          take_xml(d, data.first(n));
+          used = n;
+        } else {
+          // Not examined: ask the follower to skip the rest of the body without buffering it.
+          used = static_cast<std::size_t>(std::min<std::uint64_t>(d.remaining, 1ull << 40));
+        }
+        d.remaining -= std::min<std::uint64_t>(d.remaining, used);
+        if (d.remaining > 0) return used > 0;  // wait for more body bytes
+        d.phase = d.phase == Phase::length ? Phase::head : Phase::chunk_end;
+        if (d.phase == Phase::head) after_message(d, sink);
+        return true;
+      }
+      case Phase::chunk_size: {
+        // RFC 9112 §7.1: chunk-size in hex, optional extensions, CRLF.
+        const std::string_view text = as_text(data);
+        const std::size_t nl = text.find('\n');
+        if (nl == std::string_view::npos) {
+          if (data.size() > 1024) {
+            sink.anomaly("http.bad_chunk");
+            d.done = true;
+          }
+          return false;
+        }
+        std::uint64_t size = 0;
+        std::size_t digits = 0;
+        for (char c : text.substr(0, nl)) {
+          const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                        : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+                        : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                                    : -1;
+          if (v < 0) break;
+          size = size * 16 + static_cast<std::uint64_t>(v);
+          if (++digits > 12) break;
+        }
+        if (digits == 0 || digits > 12) {
+          sink.anomaly("http.bad_chunk");
+          d.done = true;
+          return false;
+        }
+        used = nl + 1;
+        d.remaining = size;
+        d.phase = size == 0 ? Phase::trailer : Phase::chunk_data;
+        return true;
+      }
+      case Phase::chunk_end: {  // the CRLF after chunk data
+        const std::string_view text = as_text(data);
+        const std::size_t nl = text.find('\n');
+        if (nl == std::string_view::npos) return false;
+        used = nl + 1;
+        d.phase = Phase::chunk_size;
+        return true;
+      }
+      case Phase::trailer: {  // trailer fields, then an empty line
+        const std::string_view text = as_text(data);
+        if (text.substr(0, 2) == "\r\n" || text.substr(0, 1) == "\n") {
+          used = text[0] == '\r' ? 2 : 1;
+        } else {
+          const std::size_t end = head_end(text);
+          if (end == std::string_view::npos) return false;
+          used = end;
+        }
+        d.phase = Phase::head;
+        after_message(d, sink);
+        return true;
+      }
+      case Phase::until_close: {
+        take_xml(d, data);
+        used = data.size();
+        if (d.xml.size() >= kMaxXmlBytes || d.xml.find("</root>") != std::string::npos) {
+          upnp(d, sink);
+          d.done = true;
+        }
+        return true;
+      }
+      case Phase::head: break;
+    }
+    return false;
+  }
+
+  // A UPnP device description: the root device's identity elements (UDA 2.0 §2.3). The first occurrence
+  // of each element belongs to the root device (embedded devices follow in <deviceList>).
+  void upnp(Dir& d, ObservationSink& sink) {
+    const std::string xml = std::move(d.xml);
+    d.xml.clear();
+    if (xml.find("urn:schemas-upnp-org:device-1-0") == std::string::npos) return;
+    static constexpr std::pair<std::string_view, std::string_view> fields[] = {
+        {"friendlyName", "upnp.friendly_name"}, {"manufacturer", "upnp.manufacturer"},
+        {"modelName", "upnp.model_name"},       {"modelNumber", "upnp.model_number"},
+        {"serialNumber", "upnp.serial_number"}};
+    for (const auto& [tag, key] : fields) {
+      const std::string open = "<" + std::string(tag) + ">";
+      const std::string close = "</" + std::string(tag) + ">";
+      const std::size_t a = xml.find(open);
+      if (a == std::string::npos) continue;
+      const std::size_t b = xml.find(close, a + open.size());
+      if (b == std::string::npos) continue;
+      const std::string value = xml_unescape(trim(std::string_view(xml).substr(a + open.size(), b - a - open.size())));
+      if (!value.empty()) sink.observe(Party::sender, key, printable(value));
+    }
+  }
+
+  std::array<Dir, 2> dirs_{};
+  std::deque<bool> pending_head_;  // per outstanding request: was it HEAD (its response has no body)
+};
+
+class HttpParser final : public StreamParser {
+ public:
+  const ParserSpec& spec() const override { return spec_; }
+
+  // A request line with a known method and an HTTP/1.x version, or a status line.
+  bool probe(StreamDir dir, Bytes first) const override {
+    const std::string_view text = as_text(first.first(std::min<std::size_t>(first.size(), 2048)));
+    const std::size_t eol = text.find('\n');
+    if (dir == StreamDir::to_client) {
+      int status = 0;
+      return is_status_line(trim(text.substr(0, eol == std::string_view::npos ? text.size() : eol)), status);
+    }
+    if (eol == std::string_view::npos) return false;
+    std::string_view method;
+    return is_request_line(trim(text.substr(0, eol)), method);
+  }
+
+  std::unique_ptr<StreamSession> open(const StreamMeta&) const override { return std::make_unique<HttpSession>(); }
+
+ private:
+  ParserSpec spec_{"http", Transport::tcp, kPorts, kKeys};
+};
+
+}  // namespace
+
+void register_parser_http(ParserRegistry& registry) { registry.add(std::make_unique<HttpParser>()); }
+
+}  // namespace ww

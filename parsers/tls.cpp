@@ -1,0 +1,483 @@
+// TLS handshake metadata (RFC 5246 for TLS 1.0-1.2, RFC 8446 for TLS 1.3): what a client offers in its
+// ClientHello (SNI, ALPN, versions, JA3/JA4 fingerprints), what the server selects in its ServerHello, and
+// for TLS <= 1.2 the server's certificate, which is still sent in clear (RFC 5246 §7.4.2). Everything after
+// ChangeCipherSpec, and everything after a TLS 1.3 ServerHello, is encrypted: the direction is then done.
+//
+// Fingerprints: JA3 (Salesforce, github.com/salesforce/ja3) and JA4 (FoxIO, github.com/FoxIO-LLC/ja4,
+// "JA4 TLS Client Fingerprinting" spec). Digests and X.509 decoding come from OpenSSL, never hand-written.
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "wardwatch/parser.hpp"
+#include "wardwatch/text.hpp"
+
+namespace ww {
+namespace {
+
+constexpr std::uint16_t kPorts[] = {443, 2762, 8443, 636, 993, 995, 465, 5061, 3389};
+constexpr std::string_view kKeys[] = {
+    "sni", "alpn", "supported_versions", "client_version", "ja3", "ja4", "server_version", "cert.subject_cn",
+    "cert.subject_o", "cert.issuer_cn", "cert.issuer_o", "cert.not_before", "cert.not_after", "cert.self_signed",
+    "dicom",
+};
+
+// RFC 8446 §5.1: content types; §4: handshake types.
+enum : std::uint8_t { kChangeCipherSpec = 20, kAlert = 21, kHandshake = 22, kApplicationData = 23, kHeartbeat = 24 };
+enum : std::uint8_t { kClientHello = 1, kServerHello = 2, kCertificate = 11, kServerHelloDone = 14 };
+constexpr std::size_t kMaxRecord = 16384 + 2048;  // RFC 5246 §6.2.3: TLSCiphertext.length limit
+constexpr std::size_t kMaxHandshakeBytes = 64 * 1024;
+// DICOM over TLS, the "dicom-tls" port registered with IANA (DICOM PS3.15 Annex B.1).
+constexpr std::uint16_t kDicomTlsPort = 2762;
+
+// RFC 8701: GREASE values are 0x?a?a with both bytes equal; fingerprints ignore them.
+bool is_grease(std::uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+
+std::string version_name(std::uint16_t v) {
+  switch (v) {
+    case 0x0300: return "SSL 3.0";
+    case 0x0301: return "TLS 1.0";
+    case 0x0302: return "TLS 1.1";
+    case 0x0303: return "TLS 1.2";
+    case 0x0304: return "TLS 1.3";
+    default: {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%04x", v);
+      return buf;
+    }
+  }
+}
+
+std::string hex4(std::uint16_t v) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04x", v);
+  return buf;
+}
+
+// Lower-case hex digest of `text` (MD5 for JA3, SHA-256 for JA4), or "" if OpenSSL fails.
+std::string digest_hex(std::string_view text, const EVP_MD* md) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (md == nullptr || EVP_Digest(text.data(), text.size(), out, &len, md, nullptr) != 1) return {};
+  return hex(Bytes(out, len));
+}
+
+std::string join_dec(const std::vector<std::uint16_t>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += '-';
+    out += std::to_string(v[i]);
+  }
+  return out;
+}
+std::string join_hex(const std::vector<std::uint16_t>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += hex4(v[i]);
+  }
+  return out;
+}
+
+struct ClientHello {
+  std::uint16_t legacy_version = 0;
+  std::vector<std::uint16_t> ciphers, extensions, groups, sig_algs, versions;  // GREASE removed
+  std::vector<std::uint8_t> point_formats;
+  std::string sni;
+  bool has_sni = false;
+  std::vector<std::string> alpn;  // raw protocol names
+};
+
+// RFC 8446 §4.1.2 (same layout as RFC 5246 §7.4.1.2). Returns false if the message is malformed.
+bool parse_client_hello(Bytes body, ClientHello& ch) {
+  ByteReader r(body);
+  ch.legacy_version = r.u16be();
+  r.skip(32);                 // random
+  r.skip(r.u8());             // legacy_session_id
+  ByteReader cs = r.sub(r.u16be());
+  while (cs.ok() && cs.remaining() >= 2) {
+    const std::uint16_t c = cs.u16be();
+    if (!is_grease(c)) ch.ciphers.push_back(c);
+  }
+  r.skip(r.u8());  // legacy_compression_methods
+  if (!r.ok()) return false;
+  if (r.empty()) return true;  // no extensions (SSL 3.0-style hello)
+  ByteReader exts = r.sub(r.u16be());
+  if (!r.ok()) return false;
+  while (exts.remaining() >= 4) {
+    const std::uint16_t type = exts.u16be();
+    ByteReader e = exts.sub(exts.u16be());
+    if (!exts.ok()) return false;
+    if (!is_grease(type)) ch.extensions.push_back(type);
+    switch (type) {
+      case 0: {  // server_name, RFC 6066 §3
+        ch.has_sni = true;
+        ByteReader list = e.sub(e.u16be());
+        while (list.ok() && list.remaining() >= 3) {
+          const std::uint8_t name_type = list.u8();
+          const std::string_view name = list.text(list.u16be());
+          if (list.ok() && name_type == 0 && ch.sni.empty()) ch.sni = std::string(name);
+        }
+        break;
+      }
+      case 10: {  // supported_groups, RFC 8422 §5.1.1
+        ByteReader l = e.sub(e.u16be());
+        while (l.ok() && l.remaining() >= 2) {
+          const std::uint16_t g = l.u16be();
+          if (!is_grease(g)) ch.groups.push_back(g);
+        }
+        break;
+      }
+      case 11: {  // ec_point_formats, RFC 8422 §5.1.2
+        ByteReader l = e.sub(e.u8());
+        while (l.ok() && !l.empty()) ch.point_formats.push_back(l.u8());
+        break;
+      }
+      case 13: {  // signature_algorithms, RFC 8446 §4.2.3
+        ByteReader l = e.sub(e.u16be());
+        while (l.ok() && l.remaining() >= 2) {
+          const std::uint16_t s = l.u16be();
+          if (!is_grease(s)) ch.sig_algs.push_back(s);
+        }
+        break;
+      }
+      case 16: {  // application_layer_protocol_negotiation, RFC 7301 §3.1
+        ByteReader l = e.sub(e.u16be());
+        while (l.ok() && !l.empty() && ch.alpn.size() < 16) {
+          const std::string_view p = l.text(l.u8());
+          if (l.ok()) ch.alpn.emplace_back(p);
+        }
+        break;
+      }
+      case 43: {  // supported_versions, RFC 8446 §4.2.1
+        ByteReader l = e.sub(e.u8());
+        while (l.ok() && l.remaining() >= 2) {
+          const std::uint16_t v = l.u16be();
+          if (!is_grease(v)) ch.versions.push_back(v);
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  return true;
+}
+
+// JA3: "SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats", decimal, '-'-joined,
+// GREASE removed (salesforce/ja3 README).
+std::string ja3_string(const ClientHello& ch) {
+  std::string pf;
+  for (std::size_t i = 0; i < ch.point_formats.size(); ++i) {
+    if (i) pf += '-';
+    pf += std::to_string(ch.point_formats[i]);
+  }
+  return std::to_string(ch.legacy_version) + "," + join_dec(ch.ciphers) + "," + join_dec(ch.extensions) + "," +
+         join_dec(ch.groups) + "," + pf;
+}
+
+bool alnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+// JA4 (FoxIO spec, "JA4: TLS Client Fingerprint"): a_b_c with
+//   a = protocol 't' + version + 'd'/'i' (SNI present) + 2-digit cipher count + 2-digit extension count +
+//       first and last character of the first ALPN value;
+//   b = first 12 hex of SHA-256 over the sorted cipher list ("%04x", comma-joined);
+//   c = first 12 hex of SHA-256 over the sorted extensions without SNI and ALPN, '_', signature algorithms in
+//       the order sent. GREASE is ignored throughout.
+std::string ja4(const ClientHello& ch) {
+  std::uint16_t version = ch.legacy_version;
+  if (!ch.versions.empty()) version = *std::max_element(ch.versions.begin(), ch.versions.end());
+  std::string v;
+  switch (version) {
+    case 0x0304: v = "13"; break;
+    case 0x0303: v = "12"; break;
+    case 0x0302: v = "11"; break;
+    case 0x0301: v = "10"; break;
+    case 0x0300: v = "s3"; break;
+    case 0x0002: v = "s2"; break;
+    case 0xfeff: v = "d1"; break;
+    case 0xfefd: v = "d2"; break;
+    case 0xfefc: v = "d3"; break;
+    default: v = "00"; break;
+  }
+  char counts[8];
+  std::snprintf(counts, sizeof counts, "%02zu%02zu", std::min<std::size_t>(ch.ciphers.size(), 99),
+                std::min<std::size_t>(ch.extensions.size(), 99));
+  std::string alpn = "00";
+  if (!ch.alpn.empty() && !ch.alpn[0].empty()) {
+    const std::string& first = ch.alpn[0];
+    const auto f = static_cast<unsigned char>(first.front());
+    const auto l = static_cast<unsigned char>(first.back());
+    if (alnum(f) && alnum(l)) {
+      alpn = {static_cast<char>(f), static_cast<char>(l)};
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      alpn = {kHex[f >> 4], kHex[l & 0xf]};
+    }
+  }
+  const std::string a = "t" + v + (ch.has_sni ? "d" : "i") + counts + alpn;
+
+  auto trunc_sha = [](const std::string& s) {
+    const std::string d = digest_hex(s, EVP_sha256());
+    return d.size() >= 12 ? d.substr(0, 12) : std::string("000000000000");
+  };
+  std::vector<std::uint16_t> ciphers = ch.ciphers;
+  std::sort(ciphers.begin(), ciphers.end());
+  const std::string b = ciphers.empty() ? "000000000000" : trunc_sha(join_hex(ciphers));
+
+  std::vector<std::uint16_t> exts;
+  for (std::uint16_t e : ch.extensions) {
+    if (e != 0x0000 && e != 0x0010) exts.push_back(e);
+  }
+  std::sort(exts.begin(), exts.end());
+  std::string c_in = join_hex(exts);
+  if (!ch.sig_algs.empty()) c_in += "_" + join_hex(ch.sig_algs);
+  const std::string c = exts.empty() && ch.sig_algs.empty() ? "000000000000" : trunc_sha(c_in);
+  return a + "_" + b + "_" + c;
+}
+
+// An X509_NAME entry as printable UTF-8 ("" if absent).
+std::string name_entry(const X509_NAME* name, int nid) {
+  if (name == nullptr) return {};
+  const int idx = X509_NAME_get_index_by_NID(name, nid, -1);
+  if (idx < 0) return {};
+  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  if (data == nullptr) return {};
+  unsigned char* utf8 = nullptr;
+  const int len = ASN1_STRING_to_UTF8(&utf8, data);
+  if (len < 0 || utf8 == nullptr) return {};
+  std::string out = printable(std::string_view(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len)));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+std::string asn1_time(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return {};
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+class TlsSession final : public StreamSession {
+ public:
+  explicit TlsSession(const StreamMeta& meta) : meta_(meta) {}
+
+  ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
+    Dir& d = dirs_[static_cast<int>(dir)];
+    if (!d.done) consumed = read_records(dir, d, data, sink);
+    if (d.done) consumed = data.size();  // nothing more to learn from this direction: drop it
+    if (dirs_[0].done && dirs_[1].done) return ParseStatus::done;
+    return ParseStatus::need_more;
+  }
+
+ private:
+  struct Dir {
+    std::vector<std::uint8_t> hs;  // handshake bytes not yet forming a whole message
+    bool done = false;
+  };
+
+  // Walks whole TLS records (RFC 5246 §6.2.1: type, version, 16-bit length). Returns the bytes consumed;
+  // a record split over TCP segments stays in the follower's buffer until it is complete.
+  std::size_t read_records(StreamDir dir, Dir& d, Bytes data, ObservationSink& sink) {
+    ByteReader r(data);
+    while (!d.done && r.remaining() >= 5) {
+      const std::uint8_t type = r.peek_u8(0);
+      const std::uint8_t major = r.peek_u8(1);
+      const std::size_t len = (std::size_t{r.peek_u8(3)} << 8) | r.peek_u8(4);
+      if (type < kChangeCipherSpec || type > kHeartbeat || major != 3 || len > kMaxRecord) {
+        sink.anomaly("tls.bad_record_header");
+        d.done = true;
+        break;
+      }
+      if (r.remaining() < 5 + len) break;  // wait for the rest of the record
+      r.skip(5);
+      const Bytes fragment = r.bytes(len);
+      switch (type) {
+        case kHandshake:
+          if (d.hs.size() + fragment.size() > kMaxHandshakeBytes) {
+            sink.anomaly("tls.handshake_too_large");
+            d.done = true;
+            break;
+          }
+          d.hs.insert(d.hs.end(), fragment.begin(), fragment.end());
+          read_handshakes(dir, d, sink);
+          break;
+        case kChangeCipherSpec:
+        case kApplicationData: d.done = true; break;  // encrypted from here on (RFC 5246 §7.1)
+        default: break;                               // alerts, heartbeats
+      }
+    }
+    return r.position();
+  }
+
+  // Handshake messages (RFC 8446 §4: type, 24-bit length, body) may span records and records may hold
+  // several messages.
+  void read_handshakes(StreamDir dir, Dir& d, ObservationSink& sink) {
+    std::size_t pos = 0;
+    while (!d.done && d.hs.size() - pos >= 4) {
+      const std::uint8_t type = d.hs[pos];
+      const std::size_t len = (std::size_t{d.hs[pos + 1]} << 16) | (std::size_t{d.hs[pos + 2]} << 8) | d.hs[pos + 3];
+      if (len > kMaxHandshakeBytes) {
+        sink.anomaly("tls.handshake_too_large");
+        d.done = true;
+        break;
+      }
+      if (d.hs.size() - pos - 4 < len) break;
+      const Bytes body = Bytes(d.hs).subspan(pos + 4, len);
+      pos += 4 + len;
+      handshake(dir, d, type, body, sink);
+    }
+    d.hs.erase(d.hs.begin(), d.hs.begin() + static_cast<std::ptrdiff_t>(std::min(pos, d.hs.size())));
+  }
+
+  void handshake(StreamDir dir, Dir& d, std::uint8_t type, Bytes body, ObservationSink& sink) {
+    if (dir == StreamDir::to_server) {
+      if (type != kClientHello) return;
+      ClientHello ch;
+      const bool whole = parse_client_hello(body, ch);
+      if (!whole) sink.anomaly("tls.malformed_client_hello");
+      emit_client_hello(ch, whole, sink);
+      // Later client messages (Finished, TLS 1.2 client certificates) are not needed: stop buffering.
+      d.done = true;
+      return;
+    }
+    switch (type) {
+      case kServerHello: server_hello(d, body, sink); break;
+      case kCertificate:
+        certificate(body, sink);
+        d.done = true;
+        break;
+      case kServerHelloDone: d.done = true; break;  // no certificate was sent (anonymous or PSK suites)
+      default: break;
+    }
+  }
+
+  void emit_dicom(Party server, ObservationSink& sink) {
+    if (meta_.server_port == kDicomTlsPort && !dicom_emitted_) {
+      sink.observe(server, "tls.dicom", "true");
+      dicom_emitted_ = true;
+    }
+  }
+
+  // A hello that overran its own lengths still names its server, but its fingerprints would describe
+  // whatever was read before the overrun: they are only computed over a well-formed hello.
+  void emit_client_hello(const ClientHello& ch, bool whole, ObservationSink& sink) {
+    // The SNI names the server being asked for: a fact about the receiver.
+    if (!ch.sni.empty()) sink.observe(Party::receiver, "tls.sni", printable(ch.sni));
+    emit_dicom(Party::receiver, sink);
+    if (!whole) return;
+    sink.observe(Party::sender, "tls.client_version", version_name(ch.legacy_version));
+    if (!ch.versions.empty()) {
+      std::string list;
+      for (std::uint16_t v : ch.versions) list += (list.empty() ? "" : ",") + version_name(v);
+      sink.observe(Party::sender, "tls.supported_versions", list);
+    }
+    if (!ch.alpn.empty()) {
+      std::string list;
+      for (const auto& p : ch.alpn) list += (list.empty() ? "" : ",") + p;
+      sink.observe(Party::sender, "tls.alpn", printable(list));
+    }
+    const std::string ja3 = digest_hex(ja3_string(ch), EVP_md5());
+    if (!ja3.empty()) sink.observe(Party::sender, "tls.ja3", ja3);
+    sink.observe(Party::sender, "tls.ja4", ja4(ch));
+  }
+
+  // RFC 8446 §4.1.3: the selected version is legacy_version unless supported_versions (43) says otherwise.
+  void server_hello(Dir& d, Bytes body, ObservationSink& sink) {
+    ByteReader r(body);
+    std::uint16_t version = r.u16be();
+    r.skip(32);
+    r.skip(r.u8());
+    r.skip(2 + 1);  // cipher_suite, legacy_compression_method
+    if (!r.ok()) {
+      sink.anomaly("tls.malformed_server_hello");
+      d.done = true;
+      return;
+    }
+    if (r.remaining() >= 2) {
+      ByteReader exts = r.sub(r.u16be());
+      while (exts.ok() && exts.remaining() >= 4) {
+        const std::uint16_t type = exts.u16be();
+        ByteReader e = exts.sub(exts.u16be());
+        if (type == 43 && e.remaining() == 2) version = e.u16be();
+      }
+      if (!r.ok() || !exts.ok()) sink.anomaly("tls.malformed_server_hello");
+    }
+    sink.observe(Party::sender, "tls.server_version", version_name(version));
+    emit_dicom(Party::sender, sink);
+    if (version == 0x0304) d.done = true;  // TLS 1.3: the rest of the handshake is encrypted
+  }
+
+  // RFC 5246 §7.4.2: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>; the sender's own certificate
+  // comes first.
+  void certificate(Bytes body, ObservationSink& sink) {
+    ByteReader r(body);
+    ByteReader list = r.sub(r.u24be());
+    const std::uint32_t len = list.u24be();
+    const Bytes der = list.bytes(len);
+    if (!list.ok() || len == 0) {
+      sink.anomaly("tls.malformed_certificate");
+      return;
+    }
+    const unsigned char* p = der.data();
+    X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+    if (cert == nullptr) {
+      sink.anomaly("tls.undecodable_certificate");
+      return;
+    }
+    const X509_NAME* subject = X509_get_subject_name(cert);
+    const X509_NAME* issuer = X509_get_issuer_name(cert);
+    auto fact = [&](std::string_view key, const std::string& value) {
+      if (!value.empty()) sink.observe(Party::sender, key, value);
+    };
+    fact("tls.cert.subject_cn", name_entry(subject, NID_commonName));
+    fact("tls.cert.subject_o", name_entry(subject, NID_organizationName));
+    fact("tls.cert.issuer_cn", name_entry(issuer, NID_commonName));
+    fact("tls.cert.issuer_o", name_entry(issuer, NID_organizationName));
+    fact("tls.cert.not_before", asn1_time(X509_get0_notBefore(cert)));
+    fact("tls.cert.not_after", asn1_time(X509_get0_notAfter(cert)));
+    // Issuer equals subject (and the key identifiers agree); the signature is not verified, which would
+    // cost a public-key operation per stream for little identification value.
+    fact("tls.cert.self_signed", X509_self_signed(cert, 0) == 1 ? "true" : "false");
+    X509_free(cert);
+  }
+
+  StreamMeta meta_;
+  std::array<Dir, 2> dirs_{};
+  bool dicom_emitted_ = false;
+};
+
+class TlsParser final : public StreamParser {
+ public:
+  const ParserSpec& spec() const override { return spec_; }
+
+  // A handshake record (type 22, version 3.x, sane length) whose first message is a ClientHello or a
+  // ServerHello (RFC 8446 §5.1, §4).
+  bool probe(StreamDir, Bytes b) const override {
+    if (b.size() < 6) return false;
+    const std::size_t len = (std::size_t{b[3]} << 8) | b[4];
+    return b[0] == kHandshake && b[1] == 3 && b[2] <= 4 && len >= 4 && len <= kMaxRecord &&
+           (b[5] == kClientHello || b[5] == kServerHello);
+  }
+
+  std::unique_ptr<StreamSession> open(const StreamMeta& meta) const override {
+    return std::make_unique<TlsSession>(meta);
+  }
+
+ private:
+  ParserSpec spec_{"tls", Transport::tcp, kPorts, kKeys};
+};
+
+}  // namespace
+
+void register_parser_tls(ParserRegistry& registry) { registry.add(std::make_unique<TlsParser>()); }
+
+}  // namespace ww

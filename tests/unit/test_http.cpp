@@ -1,0 +1,300 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "support/recording_sink.hpp"
+#include "support/run_capture.hpp"
+
+namespace ww {
+namespace {
+
+using Buf = std::vector<std::uint8_t>;
+
+// Emulates the stream follower for one session: per-direction buffer, consumed bytes dropped, a consumed
+// count beyond the buffer skips later bytes of that direction.
+struct Feeder {
+  Buf buf[2];
+  std::size_t skip[2] = {0, 0};
+  ParseStatus last = ParseStatus::ok;
+  ParseStatus feed(StreamSession& s, StreamDir dir, std::string_view chunk, test::RecordingSink& sink) {
+    const int i = static_cast<int>(dir);
+    std::size_t drop = std::min(skip[i], chunk.size());
+    skip[i] -= drop;
+    chunk.remove_prefix(drop);
+    for (char c : chunk) buf[i].push_back(static_cast<std::uint8_t>(c));
+    if (buf[i].empty()) return last;
+    std::size_t consumed = 0;
+    last = s.on_data(dir, buf[i], consumed, sink);
+    if (consumed >= buf[i].size()) {
+      skip[i] += consumed - buf[i].size();
+      buf[i].clear();
+    } else {
+      buf[i].erase(buf[i].begin(), buf[i].begin() + static_cast<std::ptrdiff_t>(consumed));
+    }
+    return last;
+  }
+  // Delivers `text` in pieces of `step` bytes.
+  ParseStatus feed_split(StreamSession& s, StreamDir dir, std::string_view text, std::size_t step,
+                         test::RecordingSink& sink) {
+    for (std::size_t off = 0; off < text.size(); off += step) feed(s, dir, text.substr(off, step), sink);
+    return last;
+  }
+};
+
+const std::string kRequest =
+    "GET /description.xml HTTP/1.1\r\nHost: 10.77.0.50:49152\r\nUser-Agent: Microsoft-Windows/10.0 UPnP/1.0\r\n"
+    "Accept: */*\r\n\r\n";
+
+const std::string kXml =
+    "<?xml version=\"1.0\"?>\n<root xmlns=\"urn:schemas-upnp-org:device-1-0\">\n<specVersion><major>1</major>"
+    "</specVersion>\n<device>\n<deviceType>urn:schemas-upnp-org:device:Printer:1</deviceType>\n"
+    "<friendlyName>Ward 3 Printer &amp; Scanner</friendlyName>\n<manufacturer>Brother</manufacturer>\n"
+    "<modelName>MFC-L8900CDW</modelName>\n<modelNumber>L8900</modelNumber>\n<serialNumber>E78123A9N123456"
+    "</serialNumber>\n<deviceList><device><friendlyName>embedded</friendlyName></device></deviceList>\n"
+    "</device>\n</root>\n";
+
+std::string response_with_length(const std::string& body) {
+  return "HTTP/1.1 200 OK\r\nServer: Linux/4.4 UPnP/1.0 Brother/1.0\r\nX-Powered-By: PHP/5.6\r\n"
+         "Content-Type: text/xml; charset=\"utf-8\"\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+std::string chunked(const std::string& body, std::size_t chunk) {
+  std::string out;
+  for (std::size_t off = 0; off < body.size(); off += chunk) {
+    const std::string part = body.substr(off, chunk);
+    char hexlen[16];
+    std::snprintf(hexlen, sizeof hexlen, "%zx", part.size());
+    out += std::string(hexlen) + "\r\n" + part + "\r\n";
+  }
+  return out + "0\r\n\r\n";
+}
+
+class HttpTest : public ::testing::Test {
+ protected:
+  ParserRegistry registry = make_default_registry();
+  const StreamParser* parser = test::find_stream(registry, "http");
+  StreamMeta meta;
+  test::RecordingSink sink;
+  Feeder feeder;
+  Bytes b(const std::string& s) { return as_bytes(s); }
+};
+
+TEST_F(HttpTest, RequestAndUpnpDescriptionWithContentLengthSplitEverywhere) {
+  ASSERT_NE(parser, nullptr);
+  ASSERT_TRUE(parser->probe(StreamDir::to_server, b(kRequest)));
+  const std::string resp = response_with_length(kXml);
+  ASSERT_TRUE(parser->probe(StreamDir::to_client, b(resp)));
+  for (std::size_t step : {1u, 3u, 17u, 1000u}) {
+    test::RecordingSink s;
+    Feeder f;
+    auto session = parser->open(meta);
+    f.feed_split(*session, StreamDir::to_server, kRequest, step, s);
+    f.feed_split(*session, StreamDir::to_client, resp, step, s);
+    EXPECT_EQ(s.value("http.host"), "10.77.0.50:49152") << step;
+    EXPECT_EQ(s.facts[0].about, "receiver");
+    EXPECT_EQ(s.value("http.user_agent"), "Microsoft-Windows/10.0 UPnP/1.0");
+    EXPECT_EQ(s.value("http.server"), "Linux/4.4 UPnP/1.0 Brother/1.0");
+    EXPECT_EQ(s.value("http.powered_by"), "PHP/5.6");
+    EXPECT_EQ(s.value("upnp.friendly_name"), "Ward 3 Printer & Scanner") << step;
+    EXPECT_EQ(s.value("upnp.manufacturer"), "Brother");
+    EXPECT_EQ(s.value("upnp.model_name"), "MFC-L8900CDW");
+    EXPECT_EQ(s.value("upnp.model_number"), "L8900");
+    EXPECT_EQ(s.value("upnp.serial_number"), "E78123A9N123456");
+    EXPECT_EQ(s.values("upnp.friendly_name").size(), 1u);  // the embedded device's name is not the root's
+    EXPECT_TRUE(s.anomalies.empty());
+  }
+}
+
+TEST_F(HttpTest, ChunkedUpnpBodyAfter100ContinueAndSkippedBodies) {
+  auto session = parser->open(meta);
+  const std::string post = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'z');
+  feeder.feed(*session, StreamDir::to_server, post, sink);
+  feeder.feed(*session, StreamDir::to_server, kRequest, sink);
+  const std::string resp = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n" +
+                           std::string(3000, 'q') +
+                           "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                           chunked(kXml, 50);
+  feeder.feed_split(*session, StreamDir::to_client, resp, 64, sink);
+  EXPECT_EQ(sink.values("http.host"), (std::vector<std::string>{"a", "10.77.0.50:49152"}));
+  EXPECT_EQ(sink.value("upnp.model_name"), "MFC-L8900CDW");
+  EXPECT_EQ(sink.value("upnp.serial_number"), "E78123A9N123456");
+  EXPECT_TRUE(sink.anomalies.empty());
+}
+
+TEST_F(HttpTest, HeadResponseHasNoBodyAndStreamEndsAfterFourExchanges) {
+  auto session = parser->open(meta);
+  std::string reqs, resps;
+  for (int i = 0; i < 4; ++i) {
+    reqs += "HEAD / HTTP/1.1\r\nHost: h" + std::to_string(i) + "\r\n\r\n";
+    resps += "HTTP/1.1 200 OK\r\nServer: s" + std::to_string(i) + "\r\nContent-Length: 999999\r\n\r\n";
+  }
+  feeder.feed(*session, StreamDir::to_server, reqs, sink);
+  EXPECT_EQ(feeder.feed(*session, StreamDir::to_client, resps, sink), ParseStatus::done);
+  EXPECT_EQ(sink.values("http.server").size(), 4u);
+  EXPECT_EQ(sink.values("http.host").size(), 4u);
+}
+
+TEST_F(HttpTest, ResponseWithoutFramingEndsTheDirection) {
+  auto session = parser->open(meta);
+  feeder.feed(*session, StreamDir::to_server, "GET / HTTP/1.0\r\n\r\n", sink);
+  feeder.feed(*session, StreamDir::to_client, "HTTP/1.0 200 OK\r\nServer: tiny\r\n\r\n<html>", sink);
+  EXPECT_EQ(sink.value("http.server"), "tiny");
+  feeder.feed(*session, StreamDir::to_client, "more html", sink);
+  EXPECT_TRUE(feeder.buf[1].empty());  // nothing is kept buffered for the rest of the body
+  EXPECT_EQ(sink.values("http.server").size(), 1u);
+}
+
+TEST_F(HttpTest, UpnpBodyRunningToConnectionClose) {
+  auto session = parser->open(meta);
+  feeder.feed(*session, StreamDir::to_server, kRequest, sink);
+  const std::string resp = "HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n" + kXml;
+  feeder.feed_split(*session, StreamDir::to_client, resp, 100, sink);
+  EXPECT_EQ(sink.value("upnp.manufacturer"), "Brother");
+}
+
+TEST_F(HttpTest, HostileInputIsBoundedAndCounted) {
+  {  // a head that never ends
+    auto session = parser->open(meta);
+    test::RecordingSink s;
+    Feeder f;
+    f.feed(*session, StreamDir::to_server, "GET / HTTP/1.1\r\nX: " + std::string(20000, 'a'), s);
+    ASSERT_EQ(s.anomalies.size(), 1u);
+    EXPECT_EQ(s.anomalies[0], "http.head_too_large");
+    EXPECT_TRUE(f.buf[0].empty());
+  }
+  {  // a non-numeric Content-Length
+    auto session = parser->open(meta);
+    test::RecordingSink s;
+    Feeder f;
+    f.feed(*session, StreamDir::to_server, "POST / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n", s);
+    ASSERT_EQ(s.anomalies.size(), 1u);
+    EXPECT_EQ(s.anomalies[0], "http.bad_content_length");
+  }
+  {  // an absurd chunk size line
+    auto session = parser->open(meta);
+    test::RecordingSink s;
+    Feeder f;
+    f.feed(*session, StreamDir::to_client, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", s);
+    ASSERT_EQ(s.anomalies.size(), 1u);
+    EXPECT_EQ(s.anomalies[0], "http.bad_chunk");
+  }
+  {  // garbage after a valid first message
+    auto session = parser->open(meta);
+    test::RecordingSink s;
+    Feeder f;
+    f.feed(*session, StreamDir::to_server, "GET / HTTP/1.1\r\n\r\n\x16\x03\x01 junk\r\n\r\n", s);
+    ASSERT_EQ(s.anomalies.size(), 1u);
+    EXPECT_EQ(s.anomalies[0], "http.bad_request_line");
+  }
+  {  // truncated heads at every length: no crash, nothing emitted before the head is complete
+    for (std::size_t n = 0; n < kRequest.size() - 2; ++n) {
+      auto session = parser->open(meta);
+      test::RecordingSink s;
+      Feeder f;
+      f.feed(*session, StreamDir::to_server, kRequest.substr(0, n), s);
+      EXPECT_TRUE(s.facts.empty()) << n;
+    }
+  }
+  {  // control bytes in a header are escaped
+    auto session = parser->open(meta);
+    test::RecordingSink s;
+    Feeder f;
+    f.feed(*session, StreamDir::to_server, std::string("GET / HTTP/1.1\r\nUser-Agent: a\x1b[31mb\r\n\r\n"), s);
+    EXPECT_EQ(s.value("http.user_agent"), "a\\x1b[31mb");
+  }
+}
+
+TEST_F(HttpTest, ProbeRejectsOtherProtocols) {
+  EXPECT_FALSE(parser->probe(StreamDir::to_server, b("DESCRIBE rtsp://cam/ RTSP/1.0\r\n")));
+  EXPECT_FALSE(parser->probe(StreamDir::to_server, b("GETX / HTTP/1.1\r\n")));
+  EXPECT_FALSE(parser->probe(StreamDir::to_server, b("GET / HTTP/1.1")));  // line not complete yet
+  EXPECT_FALSE(parser->probe(StreamDir::to_server, b("SSH-2.0-OpenSSH_9.2\r\n")));
+  EXPECT_FALSE(parser->probe(StreamDir::to_client, b("220 ftp.example ready\r\n")));
+  EXPECT_FALSE(parser->probe(StreamDir::to_client, b("RTSP/1.0 200 OK\r\n")));
+  EXPECT_FALSE(parser->probe(StreamDir::to_client, b("HTTP/1.1 2x0 OK\r\n")));
+  const Buf tls = {0x16, 0x03, 0x01, 0x00, 0x40, 0x01};
+  EXPECT_FALSE(parser->probe(StreamDir::to_server, tls));
+}
+
+TEST_F(HttpTest, MutatedExchangesStayInBounds) {
+  const std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(kXml, 40);
+  std::uint32_t seed = 7;
+  auto rnd = [&] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff; };
+  for (int round = 0; round < 300; ++round) {
+    std::string q = kRequest, r = resp;
+    for (int k = 0; k < 3; ++k) {
+      q[rnd() % q.size()] = static_cast<char>(rnd());
+      r[rnd() % r.size()] = static_cast<char>(rnd());
+    }
+    auto session = parser->open(meta);
+    test::RecordingSink s;
+    Feeder f;
+    f.feed_split(*session, StreamDir::to_server, q, 1 + rnd() % 64, s);
+    f.feed_split(*session, StreamDir::to_client, r, 1 + rnd() % 64, s);
+    for (const auto& fact : s.facts) EXPECT_LE(fact.value.size(), 256u) << fact.key;
+  }
+}
+
+std::vector<std::string> sorted_values(const Inventory& inv, std::string_view key) {
+  auto v = test::all_values(inv, key);
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// tshark -r F -Y http -T fields -e http.host -e http.user_agent -e http.server
+TEST(HttpCapture, ZeekGetWgetAgainstApache) {
+  const auto path = test::shared_pcap("zeek_get.pcap");
+  WW_REQUIRE_FILE(path);
+  const Inventory inv = test::run_capture(path);
+  EXPECT_EQ(sorted_values(inv, "http.host"), std::vector<std::string>{"bro.org"});
+  EXPECT_EQ(sorted_values(inv, "http.user_agent"), std::vector<std::string>{"Wget/1.14 (darwin12.2.0)"});
+  EXPECT_EQ(sorted_values(inv, "http.server"), std::vector<std::string>{"Apache/2.4.3 (Fedora)"});
+}
+
+TEST(HttpCapture, PacketsHttpGoogleFirefox) {
+  const auto path = test::shared_pcap("packets_http_google.pcapng");
+  WW_REQUIRE_FILE(path);
+  const Inventory inv = test::run_capture(path);
+  EXPECT_EQ(sorted_values(inv, "http.host"), std::vector<std::string>{"www.google.com"});
+  EXPECT_EQ(sorted_values(inv, "http.user_agent"),
+            std::vector<std::string>{
+                "Mozilla/5.0 (Windows; U; Windows NT 6.1; en-US; rv:1.9.1.7) Gecko/20091221 Firefox/3.5.7"});
+  EXPECT_EQ(sorted_values(inv, "http.server"), std::vector<std::string>{"gws"});
+}
+
+// Also in nDPI's ndpi_results/ndpi_http.pcapng.out: Hostname google.com, UA curl/7.68.0.
+TEST(HttpCapture, NdpiHttpCurl) {
+  const auto path = test::shared_pcap("ndpi_http.pcapng");
+  WW_REQUIRE_FILE(path);
+  const Inventory inv = test::run_capture(path);
+  EXPECT_EQ(sorted_values(inv, "http.host"), std::vector<std::string>{"google.com"});
+  EXPECT_EQ(sorted_values(inv, "http.user_agent"), std::vector<std::string>{"curl/7.68.0"});
+  EXPECT_EQ(sorted_values(inv, "http.server"), std::vector<std::string>{"gws"});
+}
+
+// IPP over HTTP: "Expect: 100-continue", chunked responses; the printer's embedded server is Virata-EmWeb.
+TEST(HttpCapture, NdpiIppPrinterServer) {
+  const auto path = test::shared_pcap("ndpi_ipp.pcap");
+  WW_REQUIRE_FILE(path);
+  const Inventory inv = test::run_capture(path);
+  EXPECT_EQ(sorted_values(inv, "http.server"), std::vector<std::string>{"Virata-EmWeb/R6_2_1"});
+  EXPECT_EQ(sorted_values(inv, "http.user_agent"), std::vector<std::string>{"CUPS/1.3.4"});
+  EXPECT_EQ(sorted_values(inv, "http.host"), std::vector<std::string>{"10.10.10.251"});
+}
+
+TEST(HttpCapture, NegativeControlTlsCaptureYieldsNoHttpFacts) {
+  const auto path = test::shared_pcap("zeek_chrome-34-google.pcap");
+  WW_REQUIRE_FILE(path);
+  const Inventory inv = test::run_capture(path);
+  for (const auto& a : inv.assets) {
+    for (const auto& o : a.observations) {
+      EXPECT_NE(o.key.rfind("http.", 0), 0u) << o.key;
+      EXPECT_NE(o.key.rfind("upnp.", 0), 0u) << o.key;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ww
