@@ -30,12 +30,13 @@ cmake --build "$build" -j"$(nproc)" --target wardwatch ww_pcap_count >/dev/null
 cat "$capture" >/dev/null  # warm the page cache: measure the agent, not the disk
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+timing=$(mktemp)
+trap 'rm -f "$timing"' EXIT
 measure() {  # prints "seconds max_rss_kib" for one run of "$@"
-  local t
-  t=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  echo "$t"
+  /usr/bin/time -f "%e %M" -o "$timing" "$@" >/dev/null 2>&1
+  tail -1 "$timing"
 }
-bytes=$(stat -c %s "$capture")
+bytes=$(stat -L -c %s "$capture")
 packets=$("$build/ww_pcap_count" "$capture" | awk '{print $1}')
 wire_bytes=$("$build/ww_pcap_count" "$capture" | awk '{print $3}')
 

@@ -266,9 +266,39 @@ std::string asn1_time(const ASN1_TIME* t) {
   return buf;
 }
 
+// Facts of recently seen certificates. Decoding X.509 with OpenSSL 3 costs tens of microseconds (it
+// decodes the public key too) and the same server certificate comes back on every connection, so the
+// facts are kept for the last few distinct certificates, matched on their exact DER bytes. Bounded: at
+// most kEntries certificates of at most kMaxDer bytes each.
+class CertificateCache {
+ public:
+  using Facts = std::vector<std::pair<std::string_view, std::string>>;
+  const Facts* find(Bytes der) const {
+    for (const auto& e : entries_) {
+      if (e.der.size() == der.size() && std::equal(der.begin(), der.end(), e.der.begin())) return &e.facts;
+    }
+    return nullptr;
+  }
+  void insert(Bytes der, Facts facts) {
+    if (der.size() > kMaxDer) return;
+    Entry& e = entries_.size() < kEntries ? entries_.emplace_back() : entries_[next_++ % kEntries];
+    e.der.assign(der.begin(), der.end());
+    e.facts = std::move(facts);
+  }
+
+ private:
+  static constexpr std::size_t kEntries = 64, kMaxDer = 16 * 1024;
+  struct Entry {
+    std::vector<std::uint8_t> der;
+    Facts facts;
+  };
+  std::vector<Entry> entries_;
+  std::size_t next_ = 0;
+};
+
 class TlsSession final : public StreamSession {
  public:
-  explicit TlsSession(const StreamMeta& meta) : meta_(meta) {}
+  TlsSession(const StreamMeta& meta, CertificateCache& certs) : meta_(meta), certs_(certs) {}
 
   ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
     Dir& d = dirs_[static_cast<int>(dir)];
@@ -427,16 +457,27 @@ class TlsSession final : public StreamSession {
       sink.anomaly("tls.malformed_certificate");
       return;
     }
-    const unsigned char* p = der.data();
-    X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-    if (cert == nullptr) {
+    if (const CertificateCache::Facts* known = certs_.find(der)) {
+      for (const auto& [key, value] : *known) sink.observe(Party::sender, key, value);
+      return;
+    }
+    CertificateCache::Facts facts;
+    if (!decode_certificate(der, facts)) {
       sink.anomaly("tls.undecodable_certificate");
       return;
     }
+    for (const auto& [key, value] : facts) sink.observe(Party::sender, key, value);
+    certs_.insert(der, std::move(facts));
+  }
+
+  static bool decode_certificate(Bytes der, CertificateCache::Facts& facts) {
+    const unsigned char* p = der.data();
+    X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+    if (cert == nullptr) return false;
     const X509_NAME* subject = X509_get_subject_name(cert);
     const X509_NAME* issuer = X509_get_issuer_name(cert);
-    auto fact = [&](std::string_view key, const std::string& value) {
-      if (!value.empty()) sink.observe(Party::sender, key, value);
+    auto fact = [&](std::string_view key, std::string value) {
+      if (!value.empty()) facts.emplace_back(key, std::move(value));
     };
     fact("tls.cert.subject_cn", name_entry(subject, NID_commonName));
     fact("tls.cert.subject_o", name_entry(subject, NID_organizationName));
@@ -448,9 +489,11 @@ class TlsSession final : public StreamSession {
     // cost a public-key operation per stream for little identification value.
     fact("tls.cert.self_signed", X509_self_signed(cert, 0) == 1 ? "true" : "false");
     X509_free(cert);
+    return true;
   }
 
   StreamMeta meta_;
+  CertificateCache& certs_;
   std::array<Dir, 2> dirs_{};
   bool dicom_emitted_ = false;
 };
@@ -469,11 +512,12 @@ class TlsParser final : public StreamParser {
   }
 
   std::unique_ptr<StreamSession> open(const StreamMeta& meta) const override {
-    return std::make_unique<TlsSession>(meta);
+    return std::make_unique<TlsSession>(meta, certs_);
   }
 
  private:
   ParserSpec spec_{"tls", Transport::tcp, kPorts, kKeys};
+  mutable CertificateCache certs_;  // per registry, single-threaded like the pipeline that owns it
 };
 
 }  // namespace

@@ -44,8 +44,10 @@ class ObservationSet {
 
  private:
   std::vector<ObservationStat> items_;
-  std::unordered_map<std::string, std::size_t> index_;  // "key\x1fvalue" -> position
-  std::unordered_map<std::string, std::size_t> per_key_;
+  // hash(key, value) -> position in items_; looked up without building a string (no allocation when a
+  // fact is seen again, which is the common case).
+  std::unordered_multimap<std::uint64_t, std::uint32_t> index_;
+  std::vector<std::pair<std::string, std::size_t>> per_key_;  // distinct values per key (few keys per record)
 };
 
 enum class ServiceRole : std::uint8_t { offered, used };

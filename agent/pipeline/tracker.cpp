@@ -48,21 +48,23 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
 
 ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view value, std::int64_t ts,
                                           std::size_t max_total, std::size_t max_per_key) {
-  std::string composite;
-  composite.reserve(key.size() + value.size() + 1);
-  composite.append(key).push_back('\x1f');
-  composite.append(value);
-  if (auto it = index_.find(composite); it != index_.end()) {
-    auto& item = items_[it->second];
-    item.seen.touch(ts);
-    ++item.count;
-    item.dirty = true;
-    return Added::existing;
+  const std::uint64_t h = fnv1a(value.data(), value.size(), fnv1a(key.data(), key.size()) ^ 0x1f);
+  for (auto [it, end] = index_.equal_range(h); it != end; ++it) {
+    ObservationStat& item = items_[it->second];
+    if (item.key == key && item.value == value) {
+      item.seen.touch(ts);
+      ++item.count;
+      item.dirty = true;
+      return Added::existing;
+    }
   }
-  auto& per_key = per_key_[std::string(key)];
-  if (items_.size() >= max_total || per_key >= max_per_key) return Added::dropped;
-  ++per_key;
-  index_.emplace(std::move(composite), items_.size());
+  auto per_key = std::find_if(per_key_.begin(), per_key_.end(), [&](const auto& p) { return p.first == key; });
+  if (items_.size() >= max_total || (per_key != per_key_.end() && per_key->second >= max_per_key)) {
+    return Added::dropped;
+  }
+  if (per_key == per_key_.end()) per_key = per_key_.emplace(per_key_.end(), std::string(key), 0);
+  ++per_key->second;
+  index_.emplace(h, static_cast<std::uint32_t>(items_.size()));
   ObservationStat stat{std::string(key), std::string(value), {}, 1, true};
   stat.seen.touch(ts);
   items_.push_back(std::move(stat));
