@@ -65,7 +65,8 @@ DecodeError decode_l4(ByteReader r, PacketView& v) {
       const std::size_t header_len = static_cast<std::size_t>(r.u8() >> 4) * 4;
       v.tcp_flags = r.u8();
       v.tcp_window = r.u16be();
-      r.skip(4);  // checksum, urgent pointer
+      r.skip(2);  // checksum
+      v.tcp_urgent = r.u16be();
       if (header_len < 20) return DecodeError::bad_tcp_data_offset;
       v.tcp_options = r.bytes(header_len - 20);
       if (!r.ok()) return DecodeError::truncated_tcp_header;
@@ -109,9 +110,11 @@ DecodeError decode_ipv4(Bytes data, PacketView& v) {
   if ((ver_ihl >> 4) != 4) return DecodeError::bad_ipv4_version;
   const std::size_t header_len = std::size_t{ver_ihl & 0x0fu} * 4;
   if (header_len < 20) return DecodeError::bad_ipv4_header_length;
-  r.skip(1);  // DSCP/ECN
+  v.ip_tos = r.u8();
   const std::size_t total_len = r.u16be();
-  r.skip(2);  // identification
+  v.ip_total_length = static_cast<std::uint16_t>(total_len);
+  v.ip_options_length = static_cast<std::uint8_t>(header_len - 20);
+  v.ip_id = r.u16be();
   const std::uint16_t flags_frag = r.u16be();
   v.ttl = r.u8();
   v.ip_proto = r.u8();
@@ -136,8 +139,11 @@ DecodeError decode_ipv6(Bytes data, PacketView& v) {
   ByteReader r(data);
   if (!r.has(40)) return DecodeError::truncated_ipv6_header;
   if ((r.peek_u8() >> 4) != 6) return DecodeError::bad_ipv6_version;
-  r.skip(4);
+  const std::uint32_t first_word = r.u32be();
+  v.ip_tos = static_cast<std::uint8_t>(first_word >> 20);
+  v.ipv6_flow_label = first_word & 0xfffff;
   const std::size_t payload_len = r.u16be();
+  v.ip_total_length = static_cast<std::uint16_t>(std::min<std::size_t>(payload_len + 40, 0xffff));
   std::uint8_t next = r.u8();
   v.ttl = r.u8();
   v.src_ip = IpAddr::v6_from_bytes(r.bytes(16).data());

@@ -43,6 +43,12 @@ struct PacketView {
   std::uint8_t ttl = 0;  // hop limit for IPv6
   std::uint8_t ip_proto = 0;
   bool ip_dont_fragment = false;
+  std::uint16_t ip_id = 0;
+  std::uint8_t ip_tos = 0;
+  std::uint32_t ipv6_flow_label = 0;
+  std::uint16_t ip_total_length = 0;
+  std::uint8_t ip_options_length = 0;
+  std::uint16_t tcp_urgent = 0;
   bool fragment = false;            // part of a fragmented datagram
   bool non_first_fragment = false;  // no L4 header inside: skipped above L3
 

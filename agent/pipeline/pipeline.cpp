@@ -51,6 +51,8 @@ Pipeline::Pipeline(const Limits& limits, const ParserRegistry& registry, FlushTa
     const auto index = static_cast<std::uint8_t>(i);
     if (spec.transport == Transport::ethernet) {
       ethernet_parsers_.push_back(index);
+    } else if (spec.transport == Transport::tcp_handshake) {
+      handshake_parsers_.push_back(index);
     } else if (spec.transport == Transport::udp) {
       udp_parsers_.push_back(index);
       for (std::uint16_t port : spec.port_hints) udp_by_port_[port].push_back(index);
@@ -83,6 +85,7 @@ void Pipeline::process(const PacketView& p) {
   if (p.l4 == L4Kind::udp || (p.l3 == L3Kind::other && !ethernet_parsers_.empty())) {
     dispatch_datagram(p, parties);
   } else if (p.l4 == L4Kind::tcp && parties.flow) {
+    if ((p.tcp_flags & tcp_flag::syn) != 0 && !handshake_parsers_.empty()) dispatch_handshake(p, parties);
     PacketSink sink(tracker_, stats_, parties, p.ts_us, false);
     PacketSink reverse(tracker_, stats_, parties, p.ts_us, true);
     follower_.on_segment(p, *parties.flow, parties.flow_from_client, sink, reverse);
@@ -133,6 +136,38 @@ void Pipeline::dispatch_datagram(const PacketView& p, const PacketParties& parti
     if (std::find(by_dst.begin(), by_dst.end(), i) != by_dst.end()) continue;
     if (std::find(by_src.begin(), by_src.end(), i) != by_src.end()) continue;
     if (try_parser(i)) return;
+  }
+}
+
+void Pipeline::dispatch_handshake(const PacketView& p, const PacketParties& parties) {
+  PacketMeta meta;
+  meta.ts_us = p.ts_us;
+  meta.has_mac = p.has_src_mac;
+  meta.src_mac = p.src_mac;
+  meta.dst_mac = p.dst_mac;
+  meta.has_ip = true;
+  meta.src_ip = p.src_ip;
+  meta.dst_ip = p.dst_ip;
+  meta.src_port = p.src_port;
+  meta.dst_port = p.dst_port;
+  meta.ttl = p.ttl;
+  meta.ip_version = p.l3 == L3Kind::ipv4 ? 4 : 6;
+  meta.ip_total_length = p.ip_total_length;
+  meta.ip_options_length = p.ip_options_length;
+  meta.ip_dont_fragment = p.ip_dont_fragment;
+  meta.ip_id = p.ip_id;
+  meta.ip_tos = p.ip_tos;
+  meta.ipv6_flow_label = p.ipv6_flow_label;
+  meta.tcp_flags = p.tcp_flags;
+  meta.tcp_window = p.tcp_window;
+  meta.tcp_seq = p.tcp_seq;
+  meta.tcp_ack = p.tcp_ack;
+  meta.tcp_urgent = p.tcp_urgent;
+  meta.tcp_payload_length = p.payload.size();
+  PacketSink sink(tracker_, stats_, parties, p.ts_us, false);
+  for (std::uint8_t i : handshake_parsers_) {
+    const DatagramParser& parser = *registry_.datagram()[i];
+    if (parser.probe(meta, p.tcp_options)) parser.parse(meta, p.tcp_options, sink);
   }
 }
 

@@ -40,6 +40,7 @@ class Pipeline {
 
  private:
   void dispatch_datagram(const PacketView& p, const PacketParties& parties);
+  void dispatch_handshake(const PacketView& p, const PacketParties& parties);
   void periodic(std::int64_t ts_us);
 
   const Limits& limits_;
@@ -53,6 +54,7 @@ class Pipeline {
   std::array<std::vector<std::uint8_t>, 65536> udp_by_port_;
   std::vector<std::uint8_t> ethernet_parsers_;
   std::vector<std::uint8_t> udp_parsers_;
+  std::vector<std::uint8_t> handshake_parsers_;
   std::uint64_t since_periodic_ = 0;
   std::int64_t last_expiry_us_ = 0;
   std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();

@@ -14,7 +14,10 @@
 
 namespace ww {
 
-enum class Transport : std::uint8_t { ethernet, udp, tcp };
+// ethernet: L2 payloads (LLDP, CDP); udp: datagrams; tcp: reassembled streams; tcp_handshake: the SYN and
+// SYN+ACK segments themselves (IP and TCP header fields in PacketMeta, the TCP options as the payload),
+// for TCP/IP stack fingerprints (p0f).
+enum class Transport : std::uint8_t { ethernet, udp, tcp, tcp_handshake };
 
 struct ParserSpec {
   std::string_view name;                             // protocol name, the prefix of every key it emits
@@ -34,6 +37,19 @@ struct PacketMeta {
   std::uint16_t ethertype = 0;  // for Transport::ethernet; SNAP frames carry their protocol id here
   std::uint32_t snap_oui = 0;   // 0 unless the frame was 802.2 LLC/SNAP
   std::uint8_t ttl = 0;
+  // Transport::tcp_handshake only: header fields a stack fingerprint needs (p0f v3 signature fields).
+  std::uint8_t ip_version = 0;
+  std::uint16_t ip_total_length = 0;   // IPv4 total length / IPv6 payload length + 40
+  std::uint8_t ip_options_length = 0;  // IPv4 header bytes beyond 20
+  bool ip_dont_fragment = false;
+  std::uint16_t ip_id = 0;
+  std::uint8_t ip_tos = 0;             // IPv4 TOS / IPv6 traffic class (ECN bits)
+  std::uint32_t ipv6_flow_label = 0;
+  std::uint8_t tcp_flags = 0;
+  std::uint16_t tcp_window = 0;
+  std::uint32_t tcp_seq = 0, tcp_ack = 0;
+  std::uint16_t tcp_urgent = 0;
+  std::size_t tcp_payload_length = 0;
 };
 
 // The party of the current packet (or stream direction) an observation is about.
