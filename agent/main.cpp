@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "  read CAPTURE...        build the inventory from pcap/pcapng files\n"
     "  capture -i IFACE       listen passively on an interface (SPAN/mirror port)\n"
     "  export --db PATH       export a stored inventory as JSON or CSV\n"
+    "  fingerprint --explain MAC   explain what a device is, claim by claim\n"
     "\n"
     "options:\n"
     "  -h [ --help ]          this help (also: wardwatch <command> --help)\n"
@@ -53,6 +54,7 @@ po::options_description output_options(ww::CommonOptions& o) {
       ("db", po::value<std::string>(), "SQLite database to create or add to (default: in memory only)")
       ("json", po::value<std::string>(), "write the inventory as JSON to PATH ('-' for stdout)")
       ("ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")
+      ("rules", po::value<std::string>(), "fingerprint rules directory (default: the installed rules)")
       ("quiet,q", po::bool_switch(&o.quiet), "no summary on stderr");
   return d;
 }
@@ -60,6 +62,7 @@ po::options_description output_options(ww::CommonOptions& o) {
 void take_outputs(const po::variables_map& vm, ww::CommonOptions& o) {
   if (vm.count("db")) o.db_path = vm["db"].as<std::string>();
   if (vm.count("json")) o.json_path = vm["json"].as<std::string>();
+  if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
 }
 
 // Parses `args` against `desc`; prints help and returns 0, or reports a usage error and returns 2.
@@ -127,15 +130,46 @@ int cmd_export(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(), "SQLite database")(
       "format", po::value(&o.format)->default_value("json"), "json | csv")(
       "output,o", po::value(&o.output)->default_value("-"), "output file ('-' for stdout)")(
-      "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs");
+      "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")(
+      "rules", po::value<std::string>(), "fingerprint rules directory");
   po::variables_map vm;
   const char* usage = "usage: wardwatch export --db PATH --format json|csv [-o PATH]";
   if (auto rc = parse(args, desc, nullptr, vm, usage)) return *rc;
+  if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
   if (o.format != "json" && o.format != "csv") {
     std::cerr << "wardwatch: usage error: --format must be json or csv\n" << usage << "\n";
     return ww::kExitUsage;
   }
   return ww::run_export(o);
+}
+
+int cmd_fingerprint(const std::vector<std::string>& args) {
+  ww::FingerprintOptions o;
+  po::options_description desc("fingerprint options");
+  desc.add_options()("help,h", "this help")("explain", po::value<std::string>(), "explain every claim about this MAC (or asset id)")(
+      "all", "explain every asset")("check-rules", "load the rules, run every rule's examples, print the rules version")(
+      "db", po::value<std::string>(), "SQLite database to read")("capture", po::value(&o.captures)->multitoken(),
+                                                                  "capture files to read instead of a database")(
+      "rules", po::value<std::string>(), "fingerprint rules directory")(
+      "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs");
+  po::positional_options_description pos;
+  pos.add("capture", -1);
+  po::variables_map vm;
+  const char* usage =
+      "usage: wardwatch fingerprint --explain MAC (--db PATH | CAPTURE...)\n"
+      "       wardwatch fingerprint --all (--db PATH | CAPTURE...)\n"
+      "       wardwatch fingerprint --check-rules [--rules DIR]";
+  if (auto rc = parse(args, desc, &pos, vm, usage)) return *rc;
+  if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  if (vm.count("db")) o.db_path = vm["db"].as<std::string>();
+  if (vm.count("explain")) o.explain_mac = vm["explain"].as<std::string>();
+  o.check_rules = vm.count("check-rules") > 0;
+  const bool source = o.db_path.has_value() != !o.captures.empty();
+  if (!o.check_rules && (!source || (!o.explain_mac && !vm.count("all")))) {
+    std::cerr << "wardwatch: usage error: give --explain MAC or --all, and either --db or capture files\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  return ww::run_fingerprint(o);
 }
 
 }  // namespace
@@ -160,6 +194,7 @@ int main(int argc, char** argv) {
     if (command == "read") return cmd_read(args);
     if (command == "capture") return cmd_capture(args);
     if (command == "export") return cmd_export(args);
+    if (command == "fingerprint") return cmd_fingerprint(args);
   } catch (const std::exception& e) {
     std::cerr << "wardwatch: error: " << e.what() << '\n';
     return ww::kExitRuntime;

@@ -33,7 +33,7 @@ std::string join(const Range& r, Fn fn) {
 void write_csv(const Inventory& inv, std::ostream& out) {
   out << "id,mac,ips,vendor,locally_administered,router,beyond_router,first_seen,last_seen,packets_sent,"
          "packets_received,bytes_sent,bytes_received,vlans,services_offered,services_used,peer_count,"
-         "observations\r\n";
+         "observations,category,device_type,classified_vendor,model,firmware,os,modality,confidence,crown_jewel\r\n";
   for (const auto& a : inv.assets) {
     const auto svc = [](const ServiceView& s) { return s.proto + "/" + std::to_string(s.port); };
     std::ostringstream row;
@@ -46,6 +46,13 @@ void write_csv(const Inventory& inv, std::ostream& out) {
         << csv_field(join(a.vlans, [](std::uint16_t v) { return std::to_string(v); })) << ','
         << csv_field(join(a.offered, svc)) << ',' << csv_field(join(a.used, svc)) << ',' << a.peer_count << ','
         << csv_field(join(a.observations, [](const ObservationView& o) { return o.key + "=" + o.value; }));
+    const auto attr = [&](const char* name) {
+      auto it = a.classification.attributes.find(name);
+      return it == a.classification.attributes.end() ? std::string() : it->second;
+    };
+    row << ',' << csv_field(a.classification.category);
+    for (const char* name : {"device_type", "vendor", "model", "firmware", "os", "modality"}) row << ',' << csv_field(attr(name));
+    row << ',' << a.classification.confidence << ',' << csv_field(a.crown_jewel ? a.crown_jewel->kind : "");
     out << row.str() << "\r\n";
   }
 }

@@ -1,6 +1,7 @@
 #include <ctime>
 
 #include "reports/report.hpp"
+#include "wardwatch/dicom_pdu.hpp"
 
 namespace ww {
 
@@ -48,6 +49,38 @@ ordered_json services_json(const std::vector<ServiceView>& services) {
 
 ordered_json optional_text(const std::optional<std::string>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
 
+ordered_json evidence_json(const std::vector<ClaimEvidence>& list) {
+  ordered_json out = ordered_json::array();
+  for (const auto& ce : list) {
+    ordered_json rules = ordered_json::array();
+    for (const auto& r : ce.rules) {
+      rules.push_back({{"id", r.rule_id}, {"weight", r.weight}, {"specificity", r.specific ? "specific" : "generic"},
+                       {"source", r.source}, {"facts", r.facts}});
+    }
+    out.push_back({{"attribute", ce.attribute}, {"value", ce.value}, {"score", ce.score}, {"rules", std::move(rules)}});
+  }
+  return out;
+}
+
+ordered_json classification_json(const Classification& c) {
+  ordered_json j;
+  j["category"] = c.category;
+  for (const char* attr : {"device_type", "vendor", "model", "firmware", "os", "modality", "role", "software"}) {
+    auto it = c.attributes.find(attr);
+    j[attr] = it == c.attributes.end() ? ordered_json(nullptr) : ordered_json(it->second);
+  }
+  j["confidence"] = c.confidence;
+  j["evidence"] = evidence_json(c.evidence);
+  j["alternatives"] = evidence_json(c.alternatives);
+  ordered_json contradictions = ordered_json::array();
+  for (const auto& k : c.contradictions) contradictions.push_back({{"attribute", k.attribute}, {"values", k.values}});
+  j["contradictions"] = std::move(contradictions);
+  ordered_json raw = ordered_json::object();
+  for (const auto& [k, v] : c.raw_signatures) raw[k] = v;
+  j["raw_signatures"] = std::move(raw);
+  return j;
+}
+
 ordered_json asset_json(const AssetView& a) {
   ordered_json j;
   j["id"] = a.id;
@@ -82,6 +115,10 @@ ordered_json asset_json(const AssetView& a) {
     obs.push_back(std::move(x));
   }
   j["observations"] = std::move(obs);
+  j["classification"] = classification_json(a.classification);
+  j["crown_jewel"] = a.crown_jewel ? ordered_json{{"kind", a.crown_jewel->kind}, {"reasons", a.crown_jewel->reasons},
+                                                  {"rules", a.crown_jewel->rules}}
+                                   : ordered_json(nullptr);
   return j;
 }
 
@@ -119,7 +156,11 @@ ordered_json stats_json(const Inventory& inv) {
 ordered_json to_json(const Inventory& inv, const std::string& generator_version) {
   ordered_json root;
   root["schema_version"] = kJsonSchemaVersion;
-  root["generator"] = {{"name", "wardwatch"}, {"version", generator_version}};
+  root["generator"] = {{"name", "wardwatch"},
+                       {"version", generator_version},
+                       {"rules", {{"version", inv.rules.version.empty() ? ordered_json(nullptr) : ordered_json(inv.rules.version)},
+                                  {"count", inv.rules.count}}},
+                       {"dcmtk", dicom_toolkit_version()}};
   ordered_json sources = ordered_json::array();
   for (const auto& s : inv.sources) {
     ordered_json j{{"name", s.name}, {"path", s.path}, {"format", s.format}, {"linktype", s.linktype},

@@ -13,10 +13,17 @@
 #include "agent/capture/pcap_source.hpp"
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/sqlite_store.hpp"
+#include "fingerprints/engine/classifier.hpp"
 #include "reports/report.hpp"
+
+#include <cstdlib>
+#include <filesystem>
 
 #ifndef WARDWATCH_VERSION
 #define WARDWATCH_VERSION "0.0.0-dev"
+#endif
+#ifndef WARDWATCH_SOURCE_RULES_DIR
+#define WARDWATCH_SOURCE_RULES_DIR ""
 #endif
 
 namespace ww {
@@ -51,14 +58,56 @@ class Progress {
   int last_pct_ = -1;
 };
 
-bool write_inventory(const CommonOptions& opts, SqliteStore& store) {
-  if (!opts.json_path) return true;
-  Inventory inv = store.load(opts.limits);
+// Where the fingerprint rules are: --rules, $WARDWATCH_RULES, <prefix>/share/wardwatch/rules beside the
+// installed binary, or the source tree this binary was built from.
+std::optional<std::string> find_rules_dir(const std::optional<std::string>& given) {
+  if (given) return given;
+  if (const char* env = std::getenv("WARDWATCH_RULES"); env && *env) return std::string(env);
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share" / "wardwatch" / "rules";
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
+  if (std::string src = WARDWATCH_SOURCE_RULES_DIR; !src.empty() && std::filesystem::is_directory(src, ec)) return src;
+  return std::nullopt;
+}
+
+// Loads the rules; a broken rule file is an error (nullopt, message printed), a missing default is not.
+std::optional<RuleSet> load_rules(const std::optional<std::string>& given, bool& ok) {
+  ok = true;
+  const auto dir = find_rules_dir(given);
+  if (!dir) {
+    warning_line("no fingerprint rules found (--rules DIR): devices are left unclassified");
+    return std::nullopt;
+  }
+  try {
+    return RuleSet::load_directory(*dir);
+  } catch (const RuleError& e) {
+    error_line(std::string("fingerprint rules: ") + e.what());
+    ok = false;
+    return std::nullopt;
+  }
+}
+
+// The inventory as exported: resolved devices, OUI vendors, and the fingerprint engine's classification.
+std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limits, const std::string& ieee_dir,
+                                         const std::optional<std::string>& rules_dir) {
+  bool rules_ok = true;
+  const std::optional<RuleSet> rules = load_rules(rules_dir, rules_ok);
+  if (!rules_ok) return std::nullopt;
+  Inventory inv = store.load(limits);
   OuiRegistry oui;
-  if (oui.load_directory(opts.ieee_data_dir) == 0) {
-    warning_line("no IEEE OUI registry in " + opts.ieee_data_dir + " (install ieee-data): vendors left empty");
+  if (oui.load_directory(ieee_dir) == 0) {
+    warning_line("no IEEE OUI registry in " + ieee_dir + " (install ieee-data): vendors left empty");
   }
   enrich_vendors(inv, oui);
+  if (rules) classify_inventory(inv, *rules);
+  return inv;
+}
+
+bool write_inventory(const CommonOptions& opts, const Inventory& inv) {
+  if (!opts.json_path) return true;
   if (*opts.json_path == "-") {
     write_json(inv, version(), std::cout);
     return static_cast<bool>(std::cout);
@@ -72,18 +121,30 @@ bool write_inventory(const CommonOptions& opts, SqliteStore& store) {
   return static_cast<bool>(out.flush());
 }
 
-void print_summary(const CommonOptions& opts, SqliteStore& store, const Stats& stats, double seconds) {
+void print_summary(const CommonOptions& opts, const Inventory& inv, const Stats& stats, double seconds) {
   if (opts.quiet) return;
-  const Inventory inv = store.load(opts.limits);
-  std::size_t with_mac = 0, remote = 0, routers = 0;
+  std::size_t with_mac = 0, remote = 0, routers = 0, medical = 0, jewels = 0;
   for (const auto& a : inv.assets) {
     with_mac += a.mac ? 1 : 0;
     remote += a.beyond_router ? 1 : 0;
     routers += a.router ? 1 : 0;
+    const std::string& cat = a.classification.category;
+    medical += (cat == "medical-imaging" || cat == "patient-monitoring" || cat == "infusion" || cat == "laboratory") ? 1 : 0;
+    jewels += a.crown_jewel ? 1 : 0;
   }
   std::cerr << "wardwatch: " << stats.packets << " packets (" << stats.bytes << " bytes) in " << seconds
             << " s; " << stats.malformed << " malformed; " << inv.assets.size() << " assets in inventory ("
-            << with_mac << " by MAC, " << routers << " routers, " << remote << " beyond a router)\n";
+            << with_mac << " by MAC, " << routers << " routers, " << remote << " beyond a router; " << medical
+            << " medical devices, " << jewels << " crown jewels)\n";
+}
+
+// Builds the inventory, prints the summary and writes the JSON. Returns the exit code.
+int finish_run(const CommonOptions& opts, SqliteStore& store, const Stats& stats, double seconds) {
+  if (opts.quiet && !opts.json_path) return kExitOk;
+  const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+  if (!inv) return kExitRuntime;
+  print_summary(opts, *inv, stats, seconds);
+  return write_inventory(opts, *inv) ? kExitOk : kExitRuntime;
 }
 
 std::string store_path(const CommonOptions& opts) { return opts.db_path.value_or(":memory:"); }
@@ -136,10 +197,8 @@ int run_read(const ReadOptions& opts) {
     progress.finish();
     pipeline.flush();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    print_summary(opts, store, pipeline.stats(), secs);
-    if (!write_inventory(opts, store)) return kExitRuntime;
     (void)any_truncated;  // a truncated capture still yields its inventory: exit 0 with the warning above
-    return kExitOk;
+    return finish_run(opts, store, pipeline.stats(), secs);
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;
@@ -201,8 +260,7 @@ int run_capture(const CaptureOptions& opts) {
     std::cerr << "wardwatch: libpcap counters: " << stats.pcap_received << " received, " << stats.pcap_dropped
               << " dropped by kernel, " << stats.pcap_if_dropped << " dropped by interface\n";
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    print_summary(opts, store, stats, secs);
-    return write_inventory(opts, store) ? kExitOk : kExitRuntime;
+    return finish_run(opts, store, stats, secs);
   } catch (const CaptureError& e) {
     error_line(e.what());
     return kExitRuntime;
@@ -219,10 +277,9 @@ int run_export(const ExportOptions& opts) {
       return kExitRuntime;
     }
     SqliteStore store(opts.db_path, /*read_only=*/true);
-    Inventory inv = store.load(opts.limits);
-    OuiRegistry oui;
-    if (oui.load_directory(opts.ieee_data_dir) == 0) warning_line("no IEEE OUI registry: vendors left empty");
-    enrich_vendors(inv, oui);
+    const auto built = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    if (!built) return kExitRuntime;
+    const Inventory& inv = *built;
     std::ofstream file;
     std::ostream* out = &std::cout;
     if (opts.output != "-") {
@@ -237,6 +294,72 @@ int run_export(const ExportOptions& opts) {
     else write_json(inv, version(), *out);
     out->flush();
     return *out ? kExitOk : kExitRuntime;
+  } catch (const StoreError& e) {
+    error_line(e.what());
+    return kExitRuntime;
+  }
+}
+
+int run_fingerprint(const FingerprintOptions& opts) {
+  if (opts.check_rules) {
+    const auto dir = find_rules_dir(opts.rules_dir);
+    if (!dir) {
+      error_line("no rules directory found (--rules DIR)");
+      return kExitRuntime;
+    }
+    try {
+      const RuleSet rules = RuleSet::load_directory(*dir);
+      std::size_t examples = 0;
+      for (const auto& r : rules.rules()) examples += r.match_examples.size() + r.no_match_examples.size();
+      std::cout << *dir << ": " << rules.rules().size() << " rules, " << examples << " examples passed, version "
+                << rules.version() << "\n";
+      return kExitOk;
+    } catch (const RuleError& e) {
+      error_line(e.what());
+      return kExitRuntime;
+    }
+  }
+  try {
+    SqliteStore store(opts.db_path.value_or(":memory:"), opts.db_path.has_value());
+    if (!opts.captures.empty()) {
+      // Build the inventory from capture files first (same pipeline as `read`).
+      ReadOptions read;
+      read.captures = opts.captures;
+      read.limits = opts.limits;
+      std::vector<PcapSource> sources;
+      for (const auto& path : opts.captures) sources.push_back(PcapSource::open_file(path));
+      store.begin_run(version());
+      const ParserRegistry registry = make_default_registry();
+      Pipeline pipeline(opts.limits, registry, &store);
+      for (auto& src : sources) {
+        CapturedPacket pkt;
+        while (src.next(pkt) == PcapSource::Next::packet) {
+          pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
+        }
+      }
+      pipeline.flush();
+    }
+    const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    if (!inv) return kExitRuntime;
+    std::string wanted = opts.explain_mac.value_or("");
+    if (!wanted.empty() && wanted.rfind("mac:", 0) != 0 && wanted.rfind("ip:", 0) != 0) {
+      const auto mac = MacAddr::parse(wanted);
+      wanted = mac ? "mac:" + mac->to_string() : "ip:" + wanted;
+    }
+    bool found = false;
+    for (const auto& a : inv->assets) {
+      if (!wanted.empty() && a.id != wanted) continue;
+      std::cout << explain(a) << "\n";
+      found = true;
+    }
+    if (!found) {
+      error_line("no asset " + wanted + " in the inventory");
+      return kExitRuntime;
+    }
+    return kExitOk;
+  } catch (const CaptureError& e) {
+    error_line(e.what());
+    return kExitRuntime;
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;

@@ -16,6 +16,7 @@ struct CommonOptions {
   std::optional<std::string> db_path;    // none: a private in-memory database
   std::optional<std::string> json_path;  // "-" for stdout
   std::string ieee_data_dir = "/usr/share/ieee-data";
+  std::optional<std::string> rules_dir;  // none: WARDWATCH_RULES, installed share dir, or the source tree
   Limits limits;
   bool quiet = false;
 };
@@ -36,12 +37,24 @@ struct ExportOptions {
   std::string format = "json";  // json | csv
   std::string output = "-";
   std::string ieee_data_dir = "/usr/share/ieee-data";
+  std::optional<std::string> rules_dir;
+  Limits limits;
+};
+
+struct FingerprintOptions {
+  std::optional<std::string> db_path;
+  std::vector<std::string> captures;
+  std::optional<std::string> explain_mac;  // a MAC, or an asset id (mac:..., ip:...)
+  bool check_rules = false;
+  std::string ieee_data_dir = "/usr/share/ieee-data";
+  std::optional<std::string> rules_dir;
   Limits limits;
 };
 
 int run_read(const ReadOptions& opts);
 int run_capture(const CaptureOptions& opts);
 int run_export(const ExportOptions& opts);
+int run_fingerprint(const FingerprintOptions& opts);
 
 const char* version();
 

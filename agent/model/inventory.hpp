@@ -28,6 +28,43 @@ struct ObservationView {
   std::uint64_t count = 0;
 };
 
+// One rule's contribution to a claim, with the observed facts that satisfied it.
+struct RuleEvidence {
+  std::string rule_id;
+  double weight = 0;
+  bool specific = false;
+  std::string source;
+  std::vector<std::string> facts;  // "key=value"
+};
+
+struct ClaimEvidence {
+  std::string attribute, value;
+  double score = 0;
+  std::vector<RuleEvidence> rules;
+};
+
+struct Contradiction {
+  std::string attribute;
+  std::vector<std::string> values;
+};
+
+// What the fingerprint engine concluded about a device, and why (docs/fingerprints.md).
+struct Classification {
+  std::string category = "unknown";
+  std::map<std::string, std::string> attributes;  // device_type, vendor, model, firmware, os, modality, role, software
+  double confidence = 0;
+  std::vector<ClaimEvidence> evidence;      // the winning value of each attribute
+  std::vector<ClaimEvidence> alternatives;  // the values that lost
+  std::vector<Contradiction> contradictions;
+  std::map<std::string, std::vector<std::string>> raw_signatures;
+};
+
+struct CrownJewel {
+  std::string kind;
+  std::vector<std::string> reasons;
+  std::vector<std::string> rules;
+};
+
 struct AssetView {
   std::string id;                 // "mac:aa:bb:cc:dd:ee:ff" or "ip:10.0.0.5"
   std::optional<std::string> mac;
@@ -43,6 +80,8 @@ struct AssetView {
   std::vector<ServiceView> offered, used;
   std::uint64_t peer_count = 0;
   std::vector<ObservationView> observations;
+  Classification classification;
+  std::optional<CrownJewel> crown_jewel;
 };
 
 struct SourceView {
@@ -52,8 +91,14 @@ struct SourceView {
   bool truncated = false;
 };
 
+struct RulesInfo {
+  std::string version;  // "sha256:..." of the rule files
+  std::size_t count = 0;
+};
+
 struct Inventory {
   std::vector<SourceView> sources;
+  RulesInfo rules;
   std::map<std::string, std::uint64_t> stats;  // summed over runs
   std::int64_t first_us = 0, last_us = 0;
   std::vector<AssetView> assets;  // sorted by id

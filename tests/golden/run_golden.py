@@ -38,6 +38,8 @@ def load_cases():
 
 def normalise(doc):
     doc["generator"]["version"] = "<version>"
+    doc["generator"]["rules"]["version"] = "<rules version>"  # changes with every rule edit, not with the capture
+    doc["generator"]["dcmtk"] = "<dcmtk>"
     for s in doc["sources"]:
         s["path"] = "<path>/" + s["name"]
     return doc
