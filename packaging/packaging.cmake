@@ -1,0 +1,16 @@
+# Debian package: `cmake --build build --target package` (CPack) -> build/wardwatch_<version>_<arch>.deb
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/wardwatch.service DESTINATION lib/systemd/system)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/wardwatch.default DESTINATION /etc/default RENAME wardwatch)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/wardwatch)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/wardwatch/docs)
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_PACKAGE_NAME wardwatch)
+set(CPACK_PACKAGE_CONTACT "wardwatch maintainers <maintainers@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "passive network and asset discovery for hospital networks (IoMT)")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "ieee-data, libwireshark-data, p0f")
+include(CPack)
