@@ -14,7 +14,7 @@ constexpr std::string_view kKeys[] = {
     "message_type", "hostname", "requested_ip", "parameter_request_list", "max_message_size",
     "vendor_class", "client_id", "user_class", "client_fqdn", "vendor_identifying_class",
     "vendor_specific_enterprise", "server_id", "router", "dns_server", "domain", "lease_time", "offered_ip",
-    "relay_agent_ip",
+    "relay_agent_ip", "relayed_server_id",
 };
 constexpr std::uint32_t kMagicCookie = 0x63825363;  // RFC 2131 §3
 
@@ -45,7 +45,7 @@ class DhcpParser final : public DatagramParser {
     return r.ok() && (op == 1 || op == 2) && hlen <= 16 && htype != 0xff && r.u32be() == kMagicCookie && r.ok();
   }
 
-  ParseStatus parse(const PacketMeta&, Bytes payload, ObservationSink& sink) const override {
+  ParseStatus parse(const PacketMeta& meta, Bytes payload, ObservationSink& sink) const override {
     ByteReader r(payload);
     const std::uint8_t op = r.u8();
     const std::uint8_t htype = r.u8();
@@ -65,11 +65,19 @@ class DhcpParser final : public DatagramParser {
     }
     const MacAddr client = MacAddr::from_bytes(chaddr.data());
     const bool from_server = op == 2;
+    // A relayed reply on its last hop (relay agent → client port 68, RFC 2131 §4.1) is sent by the relay,
+    // not by the server: its server facts must not make the relay look like a DHCP server.
+    const bool relayed_last_hop = from_server && !IpAddr::v4_from_bytes(giaddr.data()).is_unspecified() &&
+                                  meta.dst_port == 68;
     auto client_fact = [&](std::string_view field, std::string_view value) {
       sink.observe_mac(client, field, value);
     };
     auto server_fact = [&](std::string_view field, std::string_view value) {
-      sink.observe(Party::sender, field, value);
+      if (!relayed_last_hop) {
+        sink.observe(Party::sender, field, value);
+      } else if (field == "dhcp.server_id") {
+        sink.observe(Party::sender, "dhcp.relayed_server_id", value);
+      }
     };
     // Facts a message carries about whoever sent it: the server's for replies, the client's for requests.
     auto sender_fact = [&](std::string_view field, std::string_view value) {

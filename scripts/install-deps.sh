@@ -14,6 +14,7 @@ test_pkgs=(
   googletest libgtest-dev tshark python3-jsonschema clang libclang-rt-14-dev
   dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
   python3-zeroconf procps time iputils-ping ethtool
+  curl openssl openssh-server rsyslog wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig
 )
 
 pkgs=("${build_pkgs[@]}")

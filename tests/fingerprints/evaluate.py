@@ -21,7 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SHARED = os.path.join(os.path.dirname(REPO), "shared", "pcaps")
 BINARY = os.environ.get("WARDWATCH_BIN", os.path.join(REPO, "build", "wardwatch"))
-MEDICAL = {"medical-imaging", "patient-monitoring", "infusion", "laboratory"}
+# "medical": true in the ground truth means the clinical domain: a medical device, or a clinical system or
+# workstation (PACS, EHR, RIS, interface engine, viewer) — what a hospital must inventory as clinical.
+MEDICAL = {"medical-imaging", "patient-monitoring", "infusion", "laboratory", "clinical-workstation", "clinical-system"}
 THRESHOLDS = {"vendor.precision": 1.0, "category.precision": 1.0, "category.coverage": 0.8,
               "medical.recall": 1.0, "crown_jewel.recall": 1.0, "crown_jewel.precision": 1.0}
 
