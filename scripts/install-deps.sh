@@ -32,8 +32,11 @@ if ((${#missing[@]})); then
   # tshark asks whether non-root users may capture; answer "no" without prompting.
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
-  # Never start services we install for tests (dnsmasq, snmpd, lldpd, avahi): the lab starts its own.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  # Never start services we install for tests (dnsmasq, snmpd, lldpd, avahi, ...): the labs start their own.
+  # (invoke-rc.d honours policy-rc.d; exit 101 = action forbidden.) Leave an existing policy alone.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
