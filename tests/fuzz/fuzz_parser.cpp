@@ -50,19 +50,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* raw, std::size_t size)
     fuzz_pipeline(data);
     return 0;
   }
-  static const ww::ParserRegistry registry = ww::make_default_registry();
+  // Every parser that parsers/<target>.cpp registers (one file may register several, e.g. dns/mdns/llmnr).
+  static const ww::ParserRegistry registry = ww::make_registry_for_file(kTarget);
   NullSink sink;
   for (const auto& p : registry.datagram()) {
-    if (p->spec().name != kTarget) continue;
     ww::PacketMeta meta;
     meta.has_ip = true;
     meta.src_port = meta.dst_port = p->spec().port_hints.empty() ? 0 : p->spec().port_hints[0];
     meta.ethertype = 0x88cc;
-    if (p->probe(meta, data)) p->parse(meta, data, sink);
-    p->parse(meta, data, sink);  // parse must also survive input its probe rejects
+    ww::Bytes payload = data;
+    if (p->spec().transport == ww::Transport::tcp_handshake && size >= 6) {
+      // Header fields of a SYN / SYN+ACK from the first bytes; the rest are the TCP options.
+      meta.tcp_flags = raw[0];
+      meta.ttl = raw[1];
+      meta.tcp_window = static_cast<std::uint16_t>((raw[2] << 8) | raw[3]);
+      meta.ip_version = (raw[4] & 1) ? 6 : 4;
+      meta.ip_dont_fragment = (raw[4] & 2) != 0;
+      meta.ip_id = raw[5];
+      meta.ip_total_length = static_cast<std::uint16_t>(40 + size);
+      payload = data.subspan(6);
+    }
+    if (p->probe(meta, payload)) p->parse(meta, payload, sink);
+    p->parse(meta, payload, sink);  // parse must also survive input its probe rejects
   }
   for (const auto& p : registry.stream()) {
-    if (p->spec().name != kTarget || size == 0) continue;
+    if (size == 0) continue;
     ww::StreamMeta meta;
     meta.server_port = p->spec().port_hints.empty() ? 0 : p->spec().port_hints[0];
     auto session = p->open(meta);

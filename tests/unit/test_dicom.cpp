@@ -749,7 +749,9 @@ TEST(DicomCapture, HospitalLabModalitiesPacsAndWorkstation) {
   auto ports = asset_values(pacs, "dicom.scp_port");
   std::sort(ports.begin(), ports.end());
   EXPECT_EQ(ports, (std::vector<std::string>{"104", "11112", "4242"}));
-  EXPECT_EQ(asset_values(pacs, "dicom.role"), std::vector<std::string>{"scp"});
+  // scp for the stores, queries and the move; scu for the C-STORE sub-operations of the workstation's
+  // C-MOVE (dcmqrscp opens that association) — which must not give the PACS a modality.
+  EXPECT_EQ(asset_values(pacs, "dicom.role"), (std::vector<std::string>{"scp", "scu"}));
   EXPECT_TRUE(asset_values(pacs, "dicom.modality").empty());
 
   EXPECT_EQ(asset_values(ct, "dicom.ae_title"), std::vector<std::string>{"CT_SCANNER1"});

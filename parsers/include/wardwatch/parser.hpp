@@ -129,6 +129,8 @@ class ParserRegistry {
 // Generated at configure time from the files in parsers/: each `parsers/<name>.cpp` defines
 // `void register_parser_<name>(ParserRegistry&)`. See cmake/parser_registry.cmake.
 ParserRegistry make_default_registry();
+// Only the parsers that `parsers/<file>.cpp` registers (fuzz targets, tests).
+ParserRegistry make_registry_for_file(std::string_view file);
 std::span<const std::string_view> registered_parser_files();
 
 }  // namespace ww
