@@ -7,12 +7,19 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARDWATCH_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target wardwatch
+rm -f inventory.db inventory.db-wal inventory.db-shm  # a fresh inventory each time (runs add up in one DB)
 ./build/wardwatch read tests/fixtures/lab/hospital-lab.pcap --db inventory.db --json inventory.json
 /usr/bin/python3 - <<'PY'
 import json
 doc = json.load(open("inventory.json"))
 print(f"{len(doc['assets'])} devices -> inventory.json (and inventory.db)")
+print(f"  {'device':17}  {'address':14}  {'category':22}  {'vendor':22}  {'crown jewel':20}  names")
 for a in doc["assets"]:
-    names = sorted({o["value"] for o in a["observations"] if o["key"] in ("dhcp.hostname", "dicom.ae_title", "hl7.application")})
-    print(f"  {a['mac'] or '-':17}  {', '.join(a['ips'][:2]):28}  {(a['vendor'] or '?')[:30]:30}  {' '.join(names)}")
+    c = a["classification"]
+    names = sorted({o["value"] for o in a["observations"]
+                    if o["key"] in ("dhcp.hostname", "dicom.ae_title", "hl7.sending_application", "lldp.system_name")})
+    jewel = a["crown_jewel"]["kind"] if a["crown_jewel"] else ""
+    print(f"  {a['mac'] or a['id']:17}  {(a['ips'] or [''])[0]:14}  {c['category']:22}  "
+          f"{(c['vendor'] or a['vendor'] or '?')[:22]:22}  {jewel:20}  {' '.join(names)}")
+print("explain one: ./build/wardwatch fingerprint --explain <MAC> --db inventory.db")
 PY
