@@ -187,6 +187,31 @@ std::string sha256_hex(const std::string& data) {
   return out;
 }
 
+// A short text form of a condition, for the evidence of negations ("not(tcp.os prefix Windows)").
+std::string describe(const Condition& c) {
+  switch (c.kind) {
+    case Condition::Kind::all:
+    case Condition::Kind::any: {
+      std::string out = c.kind == Condition::Kind::all ? "all(" : "any(";
+      for (std::size_t i = 0; i < c.children.size(); ++i) out += (i ? ", " : "") + describe(c.children[i]);
+      return out + ")";
+    }
+    case Condition::Kind::negate:
+      return "not(" + describe(c.children.front()) + ")";
+    case Condition::Kind::test:
+      break;
+  }
+  std::string op;
+  for (const auto& [name, value] : operators()) {
+    if (value == c.op) op = name;
+  }
+  std::string out = c.fact + " " + op;
+  if (!c.value.empty()) out += " " + c.value;
+  for (const auto& v : c.values) out += " " + v;
+  if (c.min) out += " " + std::to_string(c.min);
+  return out;
+}
+
 }  // namespace
 
 RuleMatch evaluate(const Condition& c, const FactSet& facts) {
@@ -211,7 +236,7 @@ RuleMatch evaluate(const Condition& c, const FactSet& facts) {
       return RuleMatch{};
     case Condition::Kind::negate:
       m.matched = !evaluate(c.children.front(), facts).matched;
-      if (m.matched) m.facts.push_back("not(" + c.children.front().fact + ")");
+      if (m.matched) m.facts.push_back(describe(c));
       return m;
     case Condition::Kind::test:
       break;
