@@ -771,6 +771,8 @@ class DicomSession final : public StreamSession {
       }
     }
     if (!ac) rq_seen_ = true;
+    // An accepted association makes this server endpoint a known DICOM SCP: TLS to it later is DICOM.
+    if (ac) sink.tag_server("dicom");
 
     // Facts each side states about itself (its own implementation and limits).
     if (!app_context.empty()) sink.observe(Party::sender, "dicom.application_context", printable(app_context));

@@ -391,7 +391,8 @@ class TlsSession final : public StreamSession {
   }
 
   void emit_dicom(Party server, ObservationSink& sink) {
-    if (meta_.server_port == kDicomTlsPort && !dicom_emitted_) {
+    // DICOM over TLS: the IANA dicom-tls port, or a server endpoint where a DICOM association was accepted.
+    if ((meta_.server_port == kDicomTlsPort || meta_.server_known_dicom) && !dicom_emitted_) {
       sink.observe(server, "tls.dicom", "true");
       dicom_emitted_ = true;
     }

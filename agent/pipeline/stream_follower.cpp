@@ -13,7 +13,40 @@ constexpr std::size_t kMaxPendingSegments = 64;
 // A segment shorter than this is buffered before probing (a probe may need a whole header).
 constexpr std::size_t kMinProbeBytes = 64;
 StreamDir opposite(StreamDir d) { return d == StreamDir::to_server ? StreamDir::to_client : StreamDir::to_server; }
+constexpr std::size_t kMaxDicomServers = 4096;
+std::uint64_t endpoint_key(const StreamMeta& m) { return hash_ip(m.server_ip, m.server_port); }
 }  // namespace
+
+// Forwards to the pipeline's sink and catches service tags for the stream's server endpoint.
+class TaggingSink final : public ObservationSink {
+ public:
+  TaggingSink(StreamFollower& follower, const StreamMeta& meta, ObservationSink& inner)
+      : follower_(follower), meta_(meta), inner_(inner) {}
+  void observe(Party p, std::string_view k, std::string_view v) override { inner_.observe(p, k, v); }
+  void observe_mac(const MacAddr& m, std::string_view k, std::string_view v) override { inner_.observe_mac(m, k, v); }
+  void bind_ip(const MacAddr& m, const IpAddr& ip) override { inner_.bind_ip(m, ip); }
+  void anomaly(std::string_view name) override { inner_.anomaly(name); }
+  void tag_server(std::string_view service) override {
+    if (service == "dicom") follower_.remember_dicom_server(meta_);
+  }
+
+ private:
+  StreamFollower& follower_;
+  const StreamMeta& meta_;
+  ObservationSink& inner_;
+};
+
+void StreamFollower::remember_dicom_server(const StreamMeta& m) {
+  const std::uint64_t key = endpoint_key(m);
+  if (!dicom_servers_.insert(key).second) return;
+  dicom_servers_order_.push_back(key);
+  if (dicom_servers_order_.size() > kMaxDicomServers) {
+    dicom_servers_.erase(dicom_servers_order_.front());
+    dicom_servers_order_.pop_front();
+  }
+}
+
+bool StreamFollower::is_dicom_server(const StreamMeta& m) const { return dicom_servers_.contains(endpoint_key(m)); }
 
 void StreamFollower::release(FlowState& flow) {
   if (flow.stream) {
@@ -50,6 +83,7 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
     m.server_ip = from_client ? p.dst_ip : p.src_ip;
     m.client_port = from_client ? p.src_port : p.dst_port;
     m.server_port = from_client ? p.dst_port : p.src_port;
+    m.server_known_dicom = is_dicom_server(m);
   }
   StreamState& s = *flow.stream;
   if (s.phase == StreamState::Phase::bypass) return;
@@ -144,7 +178,8 @@ bool StreamFollower::try_probes(StreamState& s, StreamDir dir, Bytes bytes) {
 void StreamFollower::parse(StreamState& s, StreamDir dir, Bytes bytes, bool in_place, ObservationSink& sink) {
   DirectionBuffer& d = s.dirs[static_cast<int>(dir)];
   std::size_t consumed = 0;
-  const ParseStatus status = s.session->on_data(dir, bytes, consumed, sink);
+  TaggingSink tagging(*this, s.meta, sink);
+  const ParseStatus status = s.session->on_data(dir, bytes, consumed, tagging);
   if (status == ParseStatus::done || status == ParseStatus::not_mine) {
     bypass(s);
     return;

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "agent/decode/packet.hpp"
@@ -58,11 +60,17 @@ class StreamFollower {
   void parse(StreamState& s, StreamDir dir, Bytes bytes, bool in_place, ObservationSink& sink);
   void dispatch(StreamState& s, StreamDir dir, Bytes in_place, ObservationSink& sink, ObservationSink& reverse_sink);
   void bypass(StreamState& s);
+  void remember_dicom_server(const StreamMeta& m);
+  [[nodiscard]] bool is_dicom_server(const StreamMeta& m) const;
+  friend class TaggingSink;
 
   const Limits& limits_;
   Stats& stats_;
   const ParserRegistry& registry_;
   std::size_t active_ = 0;
+  // Server endpoints (IP, port) on which a DICOM association was accepted; bounded, oldest dropped.
+  std::unordered_set<std::uint64_t> dicom_servers_;
+  std::deque<std::uint64_t> dicom_servers_order_;
 };
 
 }  // namespace ww

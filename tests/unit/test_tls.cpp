@@ -226,6 +226,20 @@ Buf server_flight(const Buf& cert_der) {
   return out;
 }
 
+TEST_F(TlsTest, TlsToAKnownDicomScpIsEncryptedDicom) {
+  meta.server_port = 11112;  // not the dicom-tls port, but a DICOM association was accepted here before
+  meta.server_known_dicom = true;
+  auto session = parser->open(meta);
+  const Buf flight = server_flight(self_signed_der());
+  feeder.feed(*session, StreamDir::to_client, flight, sink);
+  EXPECT_EQ(sink.value("tls.dicom"), "true");
+  test::RecordingSink plain;
+  meta.server_known_dicom = false;
+  auto https = parser->open(meta);
+  feeder.feed(*https, StreamDir::to_client, flight, plain);
+  EXPECT_FALSE(plain.has("tls.dicom"));
+}
+
 TEST_F(TlsTest, CertificateOfDicomTlsServer) {
   meta.server_port = 2762;
   auto session = parser->open(meta);

@@ -66,6 +66,9 @@ class ObservationSink {
   virtual void bind_ip(const MacAddr& mac, const IpAddr& ip) = 0;
   // A named oddity in the input ("dhcp.option_overrun"): counted, never fatal.
   virtual void anomaly(std::string_view name) = 0;
+  // (streams) The server endpoint of the current stream is a service of this kind (e.g. "dicom" once an
+  // association was accepted): later streams to the same IP and port learn it through StreamMeta.
+  virtual void tag_server(std::string_view /*service*/) {}
 };
 
 enum class ParseStatus : std::uint8_t {
@@ -91,6 +94,7 @@ struct StreamMeta {
   IpAddr client_ip, server_ip;
   std::uint16_t client_port = 0, server_port = 0;
   bool saw_handshake = false;  // false when the capture joined the stream mid-way
+  bool server_known_dicom = false;  // a DICOM association was accepted on this server IP and port before
 };
 
 // State for one TCP connection; both directions are fed to the same session.

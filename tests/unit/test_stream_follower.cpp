@@ -1,0 +1,97 @@
+// TCP reassembly for the stream parsers: in-order delivery despite out-of-order segments, retransmissions
+// and overlaps; mid-stream joins; zero-copy parsing; service tags shared between streams.
+#include <gtest/gtest.h>
+#include <tins/tins.h>
+
+#include "agent/pipeline/pipeline.hpp"
+
+namespace ww {
+namespace {
+
+// Claims streams that start with 'R' and records every byte it is given, per direction.
+class RecorderParser final : public StreamParser {
+ public:
+  struct Log {
+    std::string to_server, to_client;
+    std::vector<bool> known_dicom;
+  };
+  explicit RecorderParser(Log& log) : log_(log) {}
+  class Session final : public StreamSession {
+   public:
+    explicit Session(Log& log) : log_(log) {}
+    ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
+      (dir == StreamDir::to_server ? log_.to_server : log_.to_client).append(as_text(data));
+      consumed = data.size();
+      if (as_text(data).find("TAG") != std::string_view::npos) sink.tag_server("dicom");
+      return ParseStatus::need_more;
+    }
+
+   private:
+    Log& log_;
+  };
+  const ParserSpec& spec() const override { return spec_; }
+  bool probe(StreamDir, Bytes b) const override { return !b.empty() && b[0] == 'R'; }
+  std::unique_ptr<StreamSession> open(const StreamMeta& meta) const override {
+    log_.known_dicom.push_back(meta.server_known_dicom);
+    return std::make_unique<Session>(log_);
+  }
+
+ private:
+  Log& log_;
+  ParserSpec spec_{"recorder", Transport::tcp, {}, {}};
+};
+
+class StreamFollowerTest : public ::testing::Test {
+ protected:
+  StreamFollowerTest() { registry.add(std::make_unique<RecorderParser>(log)); }
+  void segment(std::uint16_t client_port, bool to_server, std::uint32_t seq, const std::string& data, std::uint8_t flags) {
+    Tins::TCP tcp = to_server ? Tins::TCP(2575, client_port) : Tins::TCP(client_port, 2575);
+    tcp.seq(seq);
+    tcp.flags(flags);
+    Tins::EthernetII pkt = to_server ? Tins::EthernetII("00:00:00:00:00:02", "00:00:00:00:00:01") /
+                                           Tins::IP("10.0.0.2", "10.0.0.1") / tcp
+                                     : Tins::EthernetII("00:00:00:00:00:01", "00:00:00:00:00:02") /
+                                           Tins::IP("10.0.0.1", "10.0.0.2") / tcp;
+    if (!data.empty()) pkt /= Tins::RawPDU(data);
+    const auto f = pkt.serialize();
+    pipeline.process_frame(linktype::ethernet, f, static_cast<std::uint32_t>(f.size()), ++ts);
+  }
+  void data(std::uint16_t port, bool to_server, std::uint32_t seq, const std::string& d) {
+    segment(port, to_server, seq, d, Tins::TCP::ACK | Tins::TCP::PSH);
+  }
+
+  RecorderParser::Log log;
+  ParserRegistry registry;
+  Limits limits;
+  Pipeline pipeline{limits, registry, nullptr};
+  std::int64_t ts = 1'000'000;
+};
+
+TEST_F(StreamFollowerTest, OutOfOrderRetransmittedAndOverlappingSegmentsArriveInOrderOnce) {
+  segment(40000, true, 999, "", Tins::TCP::SYN);
+  data(40000, true, 1000, "Rec-01234");   // bytes 1000..1008
+  data(40000, true, 1019, "KLMNO");       // ahead: stashed (1019..1023)
+  data(40000, true, 1009, "56789ABCDE");  // fills 1009..1018, drains the stash
+  data(40000, true, 1009, "56789");       // pure retransmission: ignored
+  data(40000, true, 1021, "MNOPQR");      // overlaps 1021..1023, adds PQR
+  EXPECT_EQ(log.to_server, "Rec-0123456789ABCDEKLMNOPQR");
+  data(40000, false, 5000, "server says hi");  // the other direction joins without a SYN
+  EXPECT_EQ(log.to_client, "server says hi");
+}
+
+TEST_F(StreamFollowerTest, JoiningMidStreamStartsAtTheFirstSegmentSeen) {
+  data(40001, true, 777777, "Rfirst");
+  data(40001, true, 777783, "-second");
+  EXPECT_EQ(log.to_server, "Rfirst-second");
+}
+
+TEST_F(StreamFollowerTest, ATaggedServerIsKnownToLaterStreams) {
+  data(40002, true, 1, "R TAG: this endpoint speaks DICOM");
+  data(40003, true, 1, "R a second connection to the same server endpoint");
+  ASSERT_EQ(log.known_dicom.size(), 2u);
+  EXPECT_FALSE(log.known_dicom[0]);
+  EXPECT_TRUE(log.known_dicom[1]);
+}
+
+}  // namespace
+}  // namespace ww
