@@ -51,6 +51,29 @@ inline std::vector<std::string> all_values(const Inventory& inv, std::string_vie
   return out;
 }
 
+// Observation values of `key` on every asset that holds address `ip`.
+inline std::vector<std::string> values_at(const Inventory& inv, const std::string& ip, std::string_view key) {
+  std::vector<std::string> out;
+  for (const auto& a : inv.assets) {
+    bool has_ip = false;
+    for (const auto& addr : a.addresses) has_ip |= addr.ip == ip;
+    if (!has_ip) continue;
+    for (const auto& o : a.observations) {
+      if (o.key == key) out.push_back(o.value);
+    }
+  }
+  return out;
+}
+
+// Bytes from a hex string ("0a1b..."), e.g. a payload copied from `tshark -T fields -e udp.payload`.
+inline std::vector<std::uint8_t> from_hex(std::string_view h) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
+    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
 inline const AssetView* find_asset(const Inventory& inv, const std::string& id) {
   for (const auto& a : inv.assets) {
     if (a.id == id) return &a;

@@ -10,13 +10,7 @@
 namespace ww {
 namespace {
 
-std::vector<std::uint8_t> from_hex(std::string_view h) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using test::from_hex;
 
 // `tshark -r ndpi_gnutella.pcap -Y dhcpv6 -T fields -e udp.payload` (Windows 10 SOLICIT). tshark fields:
 // dhcpv6.duid.bytes 000100012422f1b3080027e6e559, duidllt.link_layer_addr 08:00:27:e6:e5:59,

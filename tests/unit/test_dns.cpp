@@ -11,13 +11,7 @@
 namespace ww {
 namespace {
 
-std::vector<std::uint8_t> from_hex(std::string_view h) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using test::from_hex;
 
 // Wire-format name (no compression).
 void put_name(std::vector<std::uint8_t>& m, std::string_view dotted) {
@@ -252,18 +246,7 @@ TEST_F(DnsTest, HostileCountsAndForeignPayloadsAreRejected) {
 
 // Values below are from `tshark -r <file> -Y mdns|dns|llmnr -T fields -e ip.src -e dns.flags.response
 // -e dns.qry.name -e dns.resp.name -e dns.resp.type -e dns.txt`.
-std::vector<std::string> values_at(const Inventory& inv, const std::string& ip, std::string_view key) {
-  std::vector<std::string> out;
-  for (const auto& a : inv.assets) {
-    bool has_ip = false;
-    for (const auto& addr : a.addresses) has_ip |= addr.ip == ip;
-    if (!has_ip) continue;
-    for (const auto& o : a.observations) {
-      if (o.key == key) out.push_back(o.value);
-    }
-  }
-  return out;
-}
+using test::values_at;
 bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }

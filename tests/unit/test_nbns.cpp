@@ -11,13 +11,7 @@
 namespace ww {
 namespace {
 
-std::vector<std::uint8_t> from_hex(std::string_view h) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using test::from_hex;
 
 // `tshark -r ndpi_gnutella.pcap -Y "nbns.flags.opcode==5" -T fields -e nbns.name -e udp.payload`:
 // registration of MSEDGEWIN10<00> (unique) and WORKGROUP<00> (group), NB address 10.0.2.15.
@@ -121,18 +115,7 @@ TEST_F(NbnsTest, ProbeNeedsPort137AndNetbiosNameEncoding) {
   EXPECT_FALSE(parser->probe(meta, dns));
 }
 
-std::vector<std::string> values_at(const Inventory& inv, const std::string& ip, std::string_view key) {
-  std::vector<std::string> out;
-  for (const auto& a : inv.assets) {
-    bool has_ip = false;
-    for (const auto& addr : a.addresses) has_ip |= addr.ip == ip;
-    if (!has_ip) continue;
-    for (const auto& o : a.observations) {
-      if (o.key == key) out.push_back(o.value);
-    }
-  }
-  return out;
-}
+using test::values_at;
 
 TEST(NbnsCapture, NdpiNetbiosNbstatAndAnswers) {
   const auto path = test::shared_pcap("ndpi_netbios.pcap");

@@ -11,13 +11,7 @@
 namespace ww {
 namespace {
 
-std::vector<std::uint8_t> from_hex(std::string_view h) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using test::from_hex;
 
 // `tshark -r ndpi_netbios.pcap -Y browser -T fields -e udp.payload` (first frame). tshark: Host Announcement
 // NVR9, browser.os_major 6, os_minor 1, server_type 0x00011007 (Workstation, Server, SQL Server,
@@ -110,18 +104,7 @@ TEST_F(BrowserTest, ProbeRejectsOtherProtocols) {
   EXPECT_FALSE(parser->probe(meta, as_bytes(text)));
 }
 
-std::vector<std::string> values_at(const Inventory& inv, const std::string& ip, std::string_view key) {
-  std::vector<std::string> out;
-  for (const auto& a : inv.assets) {
-    bool has_ip = false;
-    for (const auto& addr : a.addresses) has_ip |= addr.ip == ip;
-    if (!has_ip) continue;
-    for (const auto& o : a.observations) {
-      if (o.key == key) out.push_back(o.value);
-    }
-  }
-  return out;
-}
+using test::values_at;
 
 TEST(BrowserCapture, NdpiNetbiosAnnouncements) {
   const auto path = test::shared_pcap("ndpi_netbios.pcap");

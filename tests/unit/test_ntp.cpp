@@ -10,13 +10,7 @@
 namespace ww {
 namespace {
 
-std::vector<std::uint8_t> from_hex(std::string_view h) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using test::from_hex;
 
 // `tshark -r ndpi_android.pcap -Y "ntp.flags.mode==4" -T fields -e udp.payload`; tshark: version 3, mode 4,
 // stratum 1, refid 474f4f47 ("GOOG"), from 216.239.35.8.
@@ -81,18 +75,7 @@ TEST_F(NtpTest, ProbeIsStrictAboutLengthModeAndPort) {
   EXPECT_FALSE(parser->probe(meta, as_bytes(ssdp)));
 }
 
-std::vector<std::string> values_at(const Inventory& inv, const std::string& ip, std::string_view key) {
-  std::vector<std::string> out;
-  for (const auto& a : inv.assets) {
-    bool has_ip = false;
-    for (const auto& addr : a.addresses) has_ip |= addr.ip == ip;
-    if (!has_ip) continue;
-    for (const auto& o : a.observations) {
-      if (o.key == key) out.push_back(o.value);
-    }
-  }
-  return out;
-}
+using test::values_at;
 
 TEST(NtpCapture, AndroidTimeSync) {
   const auto path = test::shared_pcap("ndpi_android.pcap");

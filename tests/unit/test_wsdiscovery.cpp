@@ -116,18 +116,7 @@ TEST_F(WsdTest, ProbeRejectsOtherXmlAndText) {
   EXPECT_FALSE(parser->probe(meta, as_bytes(ssdp)));
 }
 
-std::vector<std::string> values_at(const Inventory& inv, const std::string& ip, std::string_view key) {
-  std::vector<std::string> out;
-  for (const auto& a : inv.assets) {
-    bool has_ip = false;
-    for (const auto& addr : a.addresses) has_ip |= addr.ip == ip;
-    if (!has_ip) continue;
-    for (const auto& o : a.observations) {
-      if (o.key == key) out.push_back(o.value);
-    }
-  }
-  return out;
-}
+using test::values_at;
 
 TEST(WsdCapture, GnutellaWindowsHello) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
