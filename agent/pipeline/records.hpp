@@ -2,6 +2,7 @@
 // the last flush (the store adds them); first/last seen are absolute (the store keeps min/max).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -44,9 +45,10 @@ class ObservationSet {
 
  private:
   std::vector<ObservationStat> items_;
-  // hash(key, value) -> position in items_; looked up without building a string (no allocation when a
-  // fact is seen again, which is the common case).
+  // hash(key, value) -> position in items_, built only once a record holds more than a few facts (below
+  // that a linear scan is cheaper than a node allocation per fact); looked up without building a string.
   std::unordered_multimap<std::uint64_t, std::uint32_t> index_;
+  std::vector<std::uint64_t> hashes_;  // hash of items_[i], to build the index and to scan fast
   std::vector<std::pair<std::string, std::size_t>> per_key_;  // distinct values per key (few keys per record)
 };
 
@@ -94,8 +96,27 @@ struct BindingRecord {
   std::uint8_t confirmed = 0;  // confirmed_by bits
   bool confirmed_dirty = false;
   std::vector<ServiceStat> services;
-  std::unordered_set<IpAddr> peers;
+  // Distinct peers: a short vector searched linearly while small (most devices talk to few peers), a
+  // hash set once it grows — no node allocation for the common case.
+  std::vector<IpAddr> few_peers;
+  std::unordered_set<IpAddr> many_peers;
   std::vector<IpAddr> new_peers;  // peers not yet flushed
+  [[nodiscard]] std::size_t peer_count() const { return many_peers.empty() ? few_peers.size() : many_peers.size(); }
+  [[nodiscard]] bool has_peer(const IpAddr& ip) const {
+    return many_peers.empty() ? std::find(few_peers.begin(), few_peers.end(), ip) != few_peers.end()
+                              : many_peers.contains(ip);
+  }
+  void add_peer(const IpAddr& ip) {
+    static constexpr std::size_t kLinearPeers = 16;
+    if (many_peers.empty() && few_peers.size() < kLinearPeers) {
+      few_peers.push_back(ip);
+    } else {
+      if (many_peers.empty()) many_peers.insert(few_peers.begin(), few_peers.end());
+      many_peers.insert(ip);
+      std::vector<IpAddr>().swap(few_peers);
+    }
+    new_peers.push_back(ip);
+  }
   ObservationSet observations;
   bool dirty = false;
 };

@@ -48,14 +48,23 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
 
 ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view value, std::int64_t ts,
                                           std::size_t max_total, std::size_t max_per_key) {
+  static constexpr std::size_t kLinearItems = 16;
   const std::uint64_t h = fnv1a(value.data(), value.size(), fnv1a(key.data(), key.size()) ^ 0x1f);
-  for (auto [it, end] = index_.equal_range(h); it != end; ++it) {
-    ObservationStat& item = items_[it->second];
-    if (item.key == key && item.value == value) {
-      item.seen.touch(ts);
-      ++item.count;
-      item.dirty = true;
-      return Added::existing;
+  auto hit = [&](std::size_t i) {
+    ObservationStat& item = items_[i];
+    if (item.key != key || item.value != value) return false;
+    item.seen.touch(ts);
+    ++item.count;
+    item.dirty = true;
+    return true;
+  };
+  if (index_.empty()) {
+    for (std::size_t i = 0; i < hashes_.size(); ++i) {
+      if (hashes_[i] == h && hit(i)) return Added::existing;
+    }
+  } else {
+    for (auto [it, end] = index_.equal_range(h); it != end; ++it) {
+      if (hit(it->second)) return Added::existing;
     }
   }
   auto per_key = std::find_if(per_key_.begin(), per_key_.end(), [&](const auto& p) { return p.first == key; });
@@ -64,7 +73,12 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
   }
   if (per_key == per_key_.end()) per_key = per_key_.emplace(per_key_.end(), std::string(key), 0);
   ++per_key->second;
-  index_.emplace(h, static_cast<std::uint32_t>(items_.size()));
+  hashes_.push_back(h);
+  if (!index_.empty()) {
+    index_.emplace(h, static_cast<std::uint32_t>(items_.size()));
+  } else if (hashes_.size() > kLinearItems) {
+    for (std::size_t i = 0; i < hashes_.size(); ++i) index_.emplace(hashes_[i], static_cast<std::uint32_t>(i));
+  }
   ObservationStat stat{std::string(key), std::string(value), {}, 1, true};
   stat.seen.touch(ts);
   items_.push_back(std::move(stat));
@@ -394,13 +408,12 @@ void Tracker::record_service(BindingRecord* rec, ServiceRole role, std::uint8_t 
 }
 
 void Tracker::add_peer(BindingRecord* rec, const IpAddr& peer) {
-  if (rec->peers.contains(peer)) return;
-  if (rec->peers.size() >= limits_.max_peers_per_asset) {
+  if (rec->has_peer(peer)) return;
+  if (rec->peer_count() >= limits_.max_peers_per_asset) {
     ++stats_.peers_dropped;
     return;
   }
-  rec->peers.insert(peer);
-  rec->new_peers.push_back(peer);
+  rec->add_peer(peer);
 }
 
 }  // namespace ww
