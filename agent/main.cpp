@@ -59,6 +59,26 @@ po::options_description output_options(ww::CommonOptions& o) {
   return d;
 }
 
+// Limits must be positive: a zero would make every packet evict the whole table. Returns an error text.
+std::string check_limits(const ww::Limits& l) {
+  const std::pair<const char*, long long> values[] = {
+      {"--max-flows", static_cast<long long>(l.max_flows)},
+      {"--max-assets", static_cast<long long>(l.max_assets)},
+      {"--max-streams", static_cast<long long>(l.max_streams)},
+      {"--max-stream-buffer", static_cast<long long>(l.max_stream_buffer_bytes)},
+      {"--max-observations", static_cast<long long>(l.max_observations_per_asset)},
+      {"--max-values-per-key", static_cast<long long>(l.max_values_per_key)},
+      {"--max-peers", static_cast<long long>(l.max_peers_per_asset)},
+      {"--router-min-foreign-ips", static_cast<long long>(l.router_min_foreign_ips)},
+      {"--flow-idle-timeout", l.flow_idle_timeout_s},
+      {"--flush-interval", l.flush_interval_s}};
+  for (const auto& [name, value] : values) {
+    // Size options wrap around when given a negative number: treat anything above 2^40 as nonsense too.
+    if (value <= 0 || value > (1LL << 40)) return std::string(name) + " must be a positive number";
+  }
+  return {};
+}
+
 void take_outputs(const po::variables_map& vm, ww::CommonOptions& o) {
   if (vm.count("db")) o.db_path = vm["db"].as<std::string>();
   if (vm.count("json")) o.json_path = vm["json"].as<std::string>();
@@ -101,6 +121,10 @@ int cmd_read(const std::vector<std::string>& args) {
     std::cerr << "wardwatch: usage error: no capture file given\n" << usage << "\n";
     return ww::kExitUsage;
   }
+  if (const std::string err = check_limits(o.limits); !err.empty()) {
+    std::cerr << "wardwatch: usage error: " << err << "\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
   take_outputs(vm, o);
   o.progress = vm.count("no-progress") == 0;
   return ww::run_read(o);
@@ -117,7 +141,11 @@ int cmd_capture(const std::vector<std::string>& args) {
   const char* usage = "usage: wardwatch capture -i IFACE [--filter BPF] [--duration SECONDS] [--db PATH] [--json PATH]";
   if (auto rc = parse(args, desc, nullptr, vm, usage)) return *rc;
   if (o.duration_s < 0) {
-    std::cerr << "wardwatch: usage error: --duration must be positive\n";
+    std::cerr << "wardwatch: usage error: --duration must be positive\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  if (const std::string err = check_limits(o.limits); !err.empty()) {
+    std::cerr << "wardwatch: usage error: " << err << "\n" << usage << "\n";
     return ww::kExitUsage;
   }
   take_outputs(vm, o);

@@ -35,7 +35,9 @@ class CliContract(unittest.TestCase):
 
     def test_usage_errors_exit_2(self):
         for cmd in ([], ["frobnicate"], ["read"], ["read", LAB_PCAP, "--no-such-flag"], ["capture"],
-                    ["export"], ["export", "--db", "x.db", "--format", "xml"], ["read", LAB_PCAP, "--max-flows", "many"]):
+                    ["export"], ["export", "--db", "x.db", "--format", "xml"], ["read", LAB_PCAP, "--max-flows", "many"],
+                    ["read", LAB_PCAP, "--max-flows", "0"], ["read", LAB_PCAP, "--max-assets", "-1"],
+                    ["capture", "-i", "lo", "--flush-interval", "0"]):
             p = run(*cmd)
             self.assertEqual(p.returncode, 2, f"{cmd}: {p.stderr}")
             self.assertIn("usage", p.stderr.lower(), cmd)
