@@ -8,73 +8,17 @@
 
 #include "support/recording_sink.hpp"
 #include "support/run_capture.hpp"
+#include "support/stream_feeder.hpp"
 
 namespace ww {
 namespace {
 
-// Records facts as "client"/"server" whatever the direction being parsed.
-class SideSink final : public ObservationSink {
- public:
-  SideSink(test::RecordingSink& out, StreamDir dir) : out_(out), dir_(dir) {}
-  void observe(Party party, std::string_view key, std::string_view value) override {
-    const bool client = (party == Party::sender) == (dir_ == StreamDir::to_server);
-    out_.facts.push_back({client ? "client" : "server", std::string(key), std::string(value)});
-  }
-  void observe_mac(const MacAddr& mac, std::string_view key, std::string_view value) override {
-    out_.observe_mac(mac, key, value);
-  }
-  void bind_ip(const MacAddr& mac, const IpAddr& ip) override { out_.bind_ip(mac, ip); }
-  void anomaly(std::string_view name) override { out_.anomaly(name); }
-
- private:
-  test::RecordingSink& out_;
-  StreamDir dir_;
+using test::contains_ci;
+using test::SideSink;
+// HL7 never asks to skip beyond what it was given.
+struct Feeder : test::StreamFeeder {
+  Feeder() { allow_skip = false; }
 };
-
-// Buffers each direction and honours `consumed` as StreamFollower does.
-struct Feeder {
-  std::unique_ptr<StreamSession> session;
-  test::RecordingSink sink;
-  std::vector<std::uint8_t> buf[2];
-  std::size_t max_buffered = 0;
-  ParseStatus last = ParseStatus::need_more;
-
-  void feed(StreamDir dir, std::string_view bytes) {
-    auto& b = buf[static_cast<int>(dir)];
-    b.insert(b.end(), bytes.begin(), bytes.end());
-    max_buffered = std::max(max_buffered, b.size());
-    if (b.empty()) return;
-    std::size_t consumed = 0;
-    SideSink side(sink, dir);
-    last = session->on_data(dir, b, consumed, side);
-    ASSERT_LE(consumed, b.size());
-    b.erase(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(consumed));
-  }
-  void feed_bytewise(StreamDir dir, std::string_view bytes) {
-    for (char c : bytes) feed(dir, std::string_view(&c, 1));
-  }
-  [[nodiscard]] std::vector<std::string> values(std::string_view about, std::string_view key) const {
-    std::vector<std::string> out;
-    for (const auto& f : sink.facts) {
-      if (f.about == about && f.key == key) out.push_back(f.value);
-    }
-    return out;
-  }
-  [[nodiscard]] bool has(std::string_view about, std::string_view key, std::string_view value) const {
-    const auto v = values(about, key);
-    return std::find(v.begin(), v.end(), value) != v.end();
-  }
-  [[nodiscard]] bool anomaly(std::string_view name) const {
-    return std::find(sink.anomalies.begin(), sink.anomalies.end(), name) != sink.anomalies.end();
-  }
-};
-
-bool contains_ci(std::string_view hay, std::string_view needle) {
-  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  });
-  return !needle.empty() && it != hay.end();
-}
 
 std::string mllp(std::string_view message) { return "\x0b" + std::string(message) + "\x1c\r"; }
 
