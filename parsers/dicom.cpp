@@ -53,6 +53,20 @@ constexpr int kMaxSequenceDepth = 8;
 // PS3.5 §6.2 AE: default repertoire, space padded (some stacks pad with NUL; tolerated).
 bool is_ae_char(std::uint8_t c) { return (c >= 0x20 && c < 0x7f) || c == 0; }
 
+// Walks the sub-items of an A-ASSOCIATE item (PS3.8 §9.3: type, reserved byte, 16-bit length, value) and
+// calls on_sub(type, value, length) for each. Stops when a length overruns the item (item.ok() false).
+template <typename OnSub>
+void for_each_sub_item(ByteReader& item, OnSub&& on_sub) {
+  while (item.ok() && !item.empty()) {
+    const std::uint8_t type = item.u8();
+    item.skip(1);
+    const std::uint16_t len = item.u16be();
+    ByteReader value = item.sub(len);
+    if (!item.ok()) break;
+    on_sub(type, value, len);
+  }
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\0')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
@@ -651,15 +665,10 @@ class DicomSession final : public StreamSession {
         const std::uint8_t id = item.u8();
         item.skip(3);
         std::string_view as;
-        while (item.ok() && !item.empty()) {
-          const std::uint8_t st = item.u8();
-          item.skip(1);
-          const std::uint16_t sl = item.u16be();
-          ByteReader sub = item.sub(sl);
-          if (!item.ok()) break;
+        for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
           if (st == 0x30) as = trim(sub.text(sl));
           else if (st == 0x40) transfer.add(sub.text(sl));
-        }
+        });
         if (!item.ok()) {
           sink.anomaly("dicom.item_overflow");
           good = false;
@@ -681,14 +690,9 @@ class DicomSession final : public StreamSession {
         const std::uint8_t result = item.u8();
         item.skip(1);
         std::string_view ts;
-        while (item.ok() && !item.empty()) {
-          const std::uint8_t st = item.u8();
-          item.skip(1);
-          const std::uint16_t sl = item.u16be();
-          ByteReader sub = item.sub(sl);
-          if (!item.ok()) break;
+        for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
           if (st == 0x40) ts = sub.text(sl);
-        }
+        });
         if (!item.ok()) {
           sink.anomaly("dicom.item_overflow");
           good = false;
@@ -708,12 +712,7 @@ class DicomSession final : public StreamSession {
           if (rejected.n > before) rejected_reason[before] = result;
         }
       } else if (type == 0x50) {  // User Information Item (§9.3.2.3, PS3.7 Annex D.3.3)
-        while (item.ok() && !item.empty()) {
-          const std::uint8_t st = item.u8();
-          item.skip(1);
-          const std::uint16_t sl = item.u16be();
-          ByteReader sub = item.sub(sl);
-          if (!item.ok()) break;
+        for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
           switch (st) {
             case 0x51:  // Maximum Length (PS3.8 Annex D.1)
               max_len = sub.u32be();
@@ -739,7 +738,7 @@ class DicomSession final : public StreamSession {
               break;
             default: break;  // 0x56/0x57 extended negotiation, 0x59 identity response: not read
           }
-        }
+        });
         if (!item.ok()) {
           sink.anomaly("dicom.item_overflow");
           good = false;
