@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "agent/capture/pcap_source.hpp"
+#include "agent/capture/prefetch_reader.hpp"
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/sqlite_store.hpp"
 #include "fingerprints/engine/classifier.hpp"
@@ -147,6 +148,26 @@ int finish_run(const CommonOptions& opts, SqliteStore& store, const Stats& stats
   return write_inventory(opts, *inv) ? kExitOk : kExitRuntime;
 }
 
+// Feeds every packet of the capture file `src` to the pipeline, reading it on a second thread; fills the
+// per-source counters in `info`. Returns false (with `error`) when the file ended in a broken record.
+template <typename OnProgress>
+bool ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& info, std::string& error, OnProgress on_progress) {
+  PrefetchReader reader(src);
+  CapturedPacket pkt;
+  PcapSource::Next rc;
+  while ((rc = reader.next(pkt)) == PcapSource::Next::packet) {
+    pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
+    ++info.packets;
+    info.bytes += pkt.wire_len;
+    if (info.first_us == 0 || pkt.ts_us < info.first_us) info.first_us = pkt.ts_us;
+    info.last_us = std::max(info.last_us, pkt.ts_us);
+    if ((info.packets & 0xffff) == 0) on_progress(reader.file_offset());
+  }
+  if (rc == PcapSource::Next::end) return true;
+  error = reader.last_error();
+  return false;
+}
+
 std::string store_path(const CommonOptions& opts) { return opts.db_path.value_or(":memory:"); }
 
 }  // namespace
@@ -170,25 +191,17 @@ int run_read(const ReadOptions& opts) {
     Progress progress(opts.progress && !opts.quiet && isatty(STDERR_FILENO) && total_size > (64u << 20), total_size);
     const auto started = std::chrono::steady_clock::now();
     std::uint64_t done_before = 0;
-    bool any_truncated = false;
     for (std::size_t i = 0; i < sources.size(); ++i) {
       PcapSource& src = sources[i];
       SourceInfo info{opts.captures[i], src.format(), src.linktype(), src.linktype_name()};
-      CapturedPacket pkt;
-      PcapSource::Next rc;
-      while ((rc = src.next(pkt)) == PcapSource::Next::packet) {
-        pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
-        ++info.packets;
-        info.bytes += pkt.wire_len;
-        if (info.first_us == 0 || pkt.ts_us < info.first_us) info.first_us = pkt.ts_us;
-        info.last_us = std::max(info.last_us, pkt.ts_us);
-        if ((info.packets & 0xffff) == 0) progress.update(done_before + src.file_offset());
-      }
-      if (rc == PcapSource::Next::truncated || rc == PcapSource::Next::error) {
+      std::string error;
+      const bool complete = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset) {
+        progress.update(done_before + offset);
+      });
+      if (!complete) {
         info.truncated = true;
-        any_truncated = true;
         progress.finish();
-        warning_line(opts.captures[i] + ": " + src.last_error() + "; keeping the " + std::to_string(info.packets) +
+        warning_line(opts.captures[i] + ": " + error + "; keeping the " + std::to_string(info.packets) +
                      " packets read before it");
       }
       done_before += src.file_size();
@@ -197,7 +210,7 @@ int run_read(const ReadOptions& opts) {
     progress.finish();
     pipeline.flush();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    (void)any_truncated;  // a truncated capture still yields its inventory: exit 0 with the warning above
+    // A truncated capture still yields its inventory: exit 0 with the warning above.
     return finish_run(opts, store, pipeline.stats(), secs);
   } catch (const StoreError& e) {
     error_line(e.what());
@@ -331,10 +344,11 @@ int run_fingerprint(const FingerprintOptions& opts) {
       store.begin_run(version());
       const ParserRegistry registry = make_default_registry();
       Pipeline pipeline(opts.limits, registry, &store);
-      for (auto& src : sources) {
-        CapturedPacket pkt;
-        while (src.next(pkt) == PcapSource::Next::packet) {
-          pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
+      for (std::size_t i = 0; i < sources.size(); ++i) {
+        SourceInfo info{opts.captures[i], sources[i].format(), sources[i].linktype(), sources[i].linktype_name()};
+        std::string error;
+        if (!ingest_file(sources[i], pipeline, info, error, [](std::uint64_t) {})) {
+          warning_line(opts.captures[i] + ": " + error);
         }
       }
       pipeline.flush();
