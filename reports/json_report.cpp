@@ -151,9 +151,7 @@ ordered_json stats_json(const Inventory& inv) {
   return s;
 }
 
-}  // namespace
-
-ordered_json to_json(const Inventory& inv, const std::string& generator_version) {
+ordered_json header_json(const Inventory& inv, const std::string& generator_version) {
   ordered_json root;
   root["schema_version"] = kJsonSchemaVersion;
   root["generator"] = {{"name", "wardwatch"},
@@ -172,16 +170,48 @@ ordered_json to_json(const Inventory& inv, const std::string& generator_version)
   root["sources"] = std::move(sources);
   root["time_range"] = inv.last_us == 0 ? ordered_json(nullptr) : seen(inv.first_us, inv.last_us);
   root["stats"] = stats_json(inv);
+  return root;
+}
+
+std::string dump(const ordered_json& j) {
+  // Invalid UTF-8 from the wire must not abort the export: replace it (U+FFFD).
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace
+
+ordered_json to_json(const Inventory& inv, const std::string& generator_version) {
+  ordered_json root = header_json(inv, generator_version);
   ordered_json assets = ordered_json::array();
   for (const auto& a : inv.assets) assets.push_back(asset_json(a));
   root["assets"] = std::move(assets);
   return root;
 }
 
+// Writes the same text as `to_json(inv).dump(2)`, one asset at a time: the document of a large inventory is
+// never held in memory whole (nlohmann's DOM costs several times the size of the text).
 void write_json(const Inventory& inv, const std::string& generator_version, std::ostream& out) {
-  // Invalid UTF-8 from the wire must not abort the export: replace it (U+FFFD).
-  out << to_json(inv, generator_version).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-      << '\n';
+  std::string head = dump(header_json(inv, generator_version));
+  head.pop_back();  // the closing brace: "assets" is the last member
+  while (!head.empty() && (head.back() == '\n' || head.back() == ' ')) head.pop_back();
+  out << head << ",\n  \"assets\": [";
+  if (inv.assets.empty()) {
+    out << "]\n}\n";
+    return;
+  }
+  std::string text;
+  for (std::size_t i = 0; i < inv.assets.size(); ++i) {
+    text = dump(asset_json(inv.assets[i]));
+    out << (i ? ",\n    " : "\n    ");
+    // Re-indent the asset to its depth in the document (JSON strings hold no raw newlines).
+    std::size_t from = 0;
+    for (std::size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1) {
+      out.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from));
+      out << "    ";
+    }
+    out.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+  }
+  out << "\n  ]\n}\n";
 }
 
 }  // namespace ww

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "agent/capture/pcap_source.hpp"
 #include "agent/capture/prefetch_reader.hpp"
@@ -185,7 +186,7 @@ int run_read(const ReadOptions& opts) {
     SqliteStore store(store_path(opts));
     store.begin_run(version());
     const ParserRegistry registry = make_default_registry();
-    Pipeline pipeline(opts.limits, registry, &store);
+    auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &store);
     std::uint64_t total_size = 0;
     for (const auto& s : sources) total_size += s.file_size();
     Progress progress(opts.progress && !opts.quiet && isatty(STDERR_FILENO) && total_size > (64u << 20), total_size);
@@ -195,7 +196,7 @@ int run_read(const ReadOptions& opts) {
       PcapSource& src = sources[i];
       SourceInfo info{opts.captures[i], src.format(), src.linktype(), src.linktype_name()};
       std::string error;
-      const bool complete = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset) {
+      const bool complete = ingest_file(src, *pipeline, info, error, [&](std::uint64_t offset) {
         progress.update(done_before + offset);
       });
       if (!complete) {
@@ -208,10 +209,12 @@ int run_read(const ReadOptions& opts) {
       store.record_source(info);
     }
     progress.finish();
-    pipeline.flush();
+    pipeline->flush();
+    const Stats stats = pipeline->stats();
+    pipeline.reset();  // everything it held is in the store now: free it before the inventory is built
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A truncated capture still yields its inventory: exit 0 with the warning above.
-    return finish_run(opts, store, pipeline.stats(), secs);
+    return finish_run(opts, store, stats, secs);
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;
@@ -239,7 +242,7 @@ int run_capture(const CaptureOptions& opts) {
     SqliteStore store(store_path(opts));
     store.begin_run(version());
     const ParserRegistry registry = make_default_registry();
-    Pipeline pipeline(opts.limits, registry, &store);
+    auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &store);
     SourceInfo info{"live:" + opts.interface, "live", src.linktype(), src.linktype_name()};
     const auto started = std::chrono::steady_clock::now();
     auto last_flush = started;
@@ -252,7 +255,7 @@ int run_capture(const CaptureOptions& opts) {
       CapturedPacket pkt;
       const auto rc = src.next(pkt);
       if (rc == PcapSource::Next::packet) {
-        pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
+        pipeline->process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
         ++info.packets;
         info.bytes += pkt.wire_len;
         if (info.first_us == 0) info.first_us = pkt.ts_us;
@@ -262,14 +265,16 @@ int run_capture(const CaptureOptions& opts) {
         break;
       }
       if (now - last_flush >= std::chrono::seconds(opts.limits.flush_interval_s)) {
-        pipeline.flush();
+        pipeline->flush();
         last_flush = now;
       }
     }
-    Stats& stats = pipeline.stats();
-    src.counters(stats.pcap_received, stats.pcap_dropped, stats.pcap_if_dropped);
+    Stats& live_stats = pipeline->stats();
+    src.counters(live_stats.pcap_received, live_stats.pcap_dropped, live_stats.pcap_if_dropped);
     store.record_source(info);
-    pipeline.flush();
+    pipeline->flush();
+    const Stats stats = live_stats;
+    pipeline.reset();
     std::cerr << "wardwatch: libpcap counters: " << stats.pcap_received << " received, " << stats.pcap_dropped
               << " dropped by kernel, " << stats.pcap_if_dropped << " dropped by interface\n";
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
