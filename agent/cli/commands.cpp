@@ -14,6 +14,7 @@
 #include "agent/capture/pcap_source.hpp"
 #include "agent/capture/prefetch_reader.hpp"
 #include "agent/pipeline/pipeline.hpp"
+#include "agent/store/inventory_builder.hpp"
 #include "agent/store/sqlite_store.hpp"
 #include "fingerprints/engine/classifier.hpp"
 #include "reports/report.hpp"
@@ -93,12 +94,11 @@ std::optional<RuleSet> load_rules(const std::optional<std::string>& given, bool&
 }
 
 // The inventory as exported: resolved devices, OUI vendors, and the fingerprint engine's classification.
-std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limits, const std::string& ieee_dir,
-                                         const std::optional<std::string>& rules_dir) {
+std::optional<Inventory> enrich_inventory(Inventory inv, const std::string& ieee_dir,
+                                          const std::optional<std::string>& rules_dir) {
   bool rules_ok = true;
   const std::optional<RuleSet> rules = load_rules(rules_dir, rules_ok);
   if (!rules_ok) return std::nullopt;
-  Inventory inv = store.load(limits);
   OuiRegistry oui;
   if (oui.load_directory(ieee_dir) == 0) {
     warning_line("no IEEE OUI registry in " + ieee_dir + " (install ieee-data): vendors left empty");
@@ -106,6 +106,11 @@ std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limit
   enrich_vendors(inv, oui);
   if (rules) classify_inventory(inv, *rules);
   return inv;
+}
+
+std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limits, const std::string& ieee_dir,
+                                         const std::optional<std::string>& rules_dir) {
+  return enrich_inventory(store.load(limits), ieee_dir, rules_dir);
 }
 
 bool write_inventory(const CommonOptions& opts, const Inventory& inv) {
@@ -140,10 +145,36 @@ void print_summary(const CommonOptions& opts, const Inventory& inv, const Stats&
             << " medical devices, " << jewels << " crown jewels)\n";
 }
 
-// Builds the inventory, prints the summary and writes the JSON. Returns the exit code.
-int finish_run(const CommonOptions& opts, SqliteStore& store, const Stats& stats, double seconds) {
-  if (opts.quiet && !opts.json_path) return kExitOk;
-  const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+// Ends a read or capture run: the pipeline's last deltas are written out and the pipeline is freed; returns
+// the resolved inventory when one is wanted (a summary or a JSON export). With a database file everything
+// goes through it, so the export shows what the database holds, earlier runs included. Without one, the
+// deltas go straight from the tracker to the inventory builder: a round trip through an in-memory SQL
+// database would only cost time (it still holds what was flushed before an eviction).
+std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, std::unique_ptr<Pipeline>& pipeline,
+                                 Stats& stats) {
+  const bool want_inventory = !opts.quiet || opts.json_path;
+  if (opts.db_path) {
+    pipeline->flush();
+    stats = pipeline->stats();
+    pipeline.reset();
+    if (!want_inventory) return std::nullopt;
+    return store.load(opts.limits);
+  }
+  stats = pipeline->stats();
+  if (!want_inventory) {
+    pipeline.reset();
+    return std::nullopt;
+  }
+  store.write_run_stats(stats);
+  Inventory inv = take_inventory(store, pipeline->tracker(), opts.limits);
+  pipeline.reset();
+  return inv;
+}
+
+// Classifies the inventory, prints the summary and writes the JSON. Returns the exit code.
+int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, const Stats& stats, double seconds) {
+  if (!resolved) return kExitOk;
+  const auto inv = enrich_inventory(std::move(*resolved), opts.ieee_data_dir, opts.rules_dir);
   if (!inv) return kExitRuntime;
   print_summary(opts, *inv, stats, seconds);
   return write_inventory(opts, *inv) ? kExitOk : kExitRuntime;
@@ -187,6 +218,7 @@ int run_read(const ReadOptions& opts) {
     store.begin_run(version());
     const ParserRegistry registry = make_default_registry();
     auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &store);
+    pipeline->set_periodic_flush(opts.db_path.has_value());
     std::uint64_t total_size = 0;
     for (const auto& s : sources) total_size += s.file_size();
     Progress progress(opts.progress && !opts.quiet && isatty(STDERR_FILENO) && total_size > (64u << 20), total_size);
@@ -209,12 +241,11 @@ int run_read(const ReadOptions& opts) {
       store.record_source(info);
     }
     progress.finish();
-    pipeline->flush();
-    const Stats stats = pipeline->stats();
-    pipeline.reset();  // everything it held is in the store now: free it before the inventory is built
+    Stats stats;
+    std::optional<Inventory> inv = end_run(opts, store, pipeline, stats);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A truncated capture still yields its inventory: exit 0 with the warning above.
-    return finish_run(opts, store, stats, secs);
+    return finish_run(opts, std::move(inv), stats, secs);
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;
@@ -272,13 +303,12 @@ int run_capture(const CaptureOptions& opts) {
     Stats& live_stats = pipeline->stats();
     src.counters(live_stats.pcap_received, live_stats.pcap_dropped, live_stats.pcap_if_dropped);
     store.record_source(info);
-    pipeline->flush();
-    const Stats stats = live_stats;
-    pipeline.reset();
+    Stats stats;
+    std::optional<Inventory> inv = end_run(opts, store, pipeline, stats);
     std::cerr << "wardwatch: libpcap counters: " << stats.pcap_received << " received, " << stats.pcap_dropped
               << " dropped by kernel, " << stats.pcap_if_dropped << " dropped by interface\n";
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return finish_run(opts, store, stats, secs);
+    return finish_run(opts, std::move(inv), stats, secs);
   } catch (const CaptureError& e) {
     error_line(e.what());
     return kExitRuntime;

@@ -179,7 +179,7 @@ void Pipeline::periodic(std::int64_t ts_us) {
     last_expiry_us_ = ts_us;
   }
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_flush_ >= std::chrono::seconds(limits_.flush_interval_s)) flush();
+  if (periodic_flush_ && now - last_flush_ >= std::chrono::seconds(limits_.flush_interval_s)) flush();
 }
 
 void Pipeline::flush() {

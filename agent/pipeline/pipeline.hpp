@@ -32,6 +32,9 @@ class Pipeline {
   void process(const PacketView& p);
   // Writes everything pending to the store.
   void flush();
+  // Whether to flush every Limits::flush_interval_s (on by default: a database file is readable while a
+  // run goes on). Without a database file nobody reads the store until the end, so there is no point.
+  void set_periodic_flush(bool on) { periodic_flush_ = on; }
 
   [[nodiscard]] Stats& stats() { return stats_; }
   [[nodiscard]] Tracker& tracker() { return tracker_; }
@@ -56,6 +59,7 @@ class Pipeline {
   std::vector<std::uint8_t> udp_parsers_;
   std::vector<std::uint8_t> handshake_parsers_;
   std::uint64_t since_periodic_ = 0;
+  bool periodic_flush_ = true;
   std::int64_t last_expiry_us_ = 0;
   std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
 };

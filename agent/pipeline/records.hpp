@@ -117,6 +117,11 @@ struct BindingRecord {
     }
     new_peers.push_back(ip);
   }
+  void release_peers() {
+    std::vector<IpAddr>().swap(few_peers);
+    std::unordered_set<IpAddr>().swap(many_peers);
+    std::vector<IpAddr>().swap(new_peers);
+  }
   ObservationSet observations;
   bool dirty = false;
 };

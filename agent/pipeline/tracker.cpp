@@ -290,6 +290,14 @@ void Tracker::settle() {
   for (auto& [key, f] : flows_) settle(f);
 }
 
+void Tracker::release_flows() {
+  for (auto& [key, f] : flows_) {
+    settle(f);
+    if (release_hook_) release_hook_(f);
+  }
+  decltype(flows_)().swap(flows_);
+}
+
 void Tracker::resolve_l2(const PacketView& p, PacketParties& parties) {
   if (p.has_src_mac && !p.src_mac.is_group() && !p.src_mac.is_zero()) {
     parties.sender_mac = mac_record(p.src_mac, p.ts_us);

@@ -107,6 +107,9 @@ class Tracker {
   void expire_idle_flows(std::int64_t now_us);
   // Moves the packet counts held in flow caches into the records; call before reading records.
   void settle();
+  // Settles and forgets every flow (and what the stream follower holds for it): at the end of a run, so that
+  // their memory is free before the inventory is built.
+  void release_flows();
 
  private:
   void resolve_l2(const PacketView& p, PacketParties& parties);

@@ -1,5 +1,7 @@
 #include "agent/store/sqlite_store.hpp"
 
+#include "agent/store/rows.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -29,7 +31,8 @@ class Stmt {
   Stmt& bind(int i, std::uint64_t v) { return bind(i, static_cast<std::int64_t>(v)); }
   Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
   Stmt& bind(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    // An empty view may have no data pointer, which SQLite would store as NULL: text columns are NOT NULL.
+    sqlite3_bind_text(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
   void run() {
@@ -63,8 +66,6 @@ std::string now_utc_text() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-
-std::string mac_text(const MacAddr& m) { return m.is_zero() ? std::string() : m.to_string(); }
 
 }  // namespace
 
@@ -178,127 +179,76 @@ void SqliteStore::record_source(const SourceInfo& s) {
   ins.bind(6, s.packets).bind(7, s.bytes).bind(8, s.first_us).bind(9, s.last_us).bind(10, s.truncated ? 1 : 0).run();
 }
 
-void SqliteStore::flush(Tracker& tracker, Stats& stats) {
-  exec("BEGIN IMMEDIATE");
-  try {
-    Stmt up_mac(db_,
+namespace {
+
+// Writes drained rows with upserts, so that runs accumulate (first_seen = min, last_seen = max, counters add).
+class SqlRowWriter final : public RowSink {
+ public:
+  explicit SqlRowWriter(sqlite3* db)
+      : up_mac_(db,
                 "INSERT INTO macs VALUES(?,?,?,?,?,?,?) ON CONFLICT(mac) DO UPDATE SET "
                 "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
                 "packets_sent=packets_sent+excluded.packets_sent, "
                 "packets_received=packets_received+excluded.packets_received, "
-                "bytes_sent=bytes_sent+excluded.bytes_sent, bytes_received=bytes_received+excluded.bytes_received");
-    Stmt ins_vlan(db_, "INSERT OR IGNORE INTO mac_vlans VALUES(?,?)");
-    Stmt up_binding(db_,
+                "bytes_sent=bytes_sent+excluded.bytes_sent, bytes_received=bytes_received+excluded.bytes_received"),
+        ins_vlan_(db, "INSERT OR IGNORE INTO mac_vlans VALUES(?,?)"),
+        up_binding_(db,
                     "INSERT INTO bindings VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(ip, mac) DO UPDATE SET "
                     "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
                     "packets_sent=packets_sent+excluded.packets_sent, "
                     "packets_received=packets_received+excluded.packets_received, "
                     "bytes_sent=bytes_sent+excluded.bytes_sent, bytes_received=bytes_received+excluded.bytes_received, "
-                    "confirmed=confirmed | excluded.confirmed");
-    Stmt up_service(db_,
+                    "confirmed=confirmed | excluded.confirmed"),
+        up_service_(db,
                     "INSERT INTO services VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(ip, mac, role, proto, port) DO UPDATE SET "
                     "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
-                    "count=count+excluded.count");
-    Stmt ins_peer(db_, "INSERT OR IGNORE INTO peers VALUES(?,?,?)");
-    Stmt up_obs(db_,
+                    "count=count+excluded.count"),
+        ins_peer_(db, "INSERT OR IGNORE INTO peers VALUES(?,?,?)"),
+        up_obs_(db,
                 "INSERT INTO observations VALUES(?,?,?,?,?,?,?) ON CONFLICT(ip, mac, key, value) DO UPDATE SET "
                 "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
-                "count=count+excluded.count");
+                "count=count+excluded.count") {}
 
-    // Rows are written in primary-key order: B-tree inserts that follow each other land on the same pages,
-    // which makes the flush of a large batch several times cheaper than hash-table order.
-    std::vector<ObservationStat*> dirty_obs;
-    auto flush_observations = [&](ObservationSet& set, const std::string& ip, const std::string& mac) {
-      dirty_obs.clear();
-      for (auto& o : set.items()) {
-        if (o.dirty) dirty_obs.push_back(&o);
-      }
-      std::sort(dirty_obs.begin(), dirty_obs.end(), [](const ObservationStat* a, const ObservationStat* b) {
-        return std::tie(a->key, a->value) < std::tie(b->key, b->value);
-      });
-      for (ObservationStat* op : dirty_obs) {
-        ObservationStat& o = *op;
-        up_obs.bind(1, ip).bind(2, mac).bind(3, o.key).bind(4, o.value).bind(5, o.seen.first_us);
-        up_obs.bind(6, o.seen.last_us).bind(7, o.count).run();
-        o.count = 0;
-        o.dirty = false;
-      }
-    };
+  void mac(const MacRow& r) override {
+    const Traffic& t = r.traffic;
+    up_mac_.bind(1, r.mac).bind(2, r.seen.first_us).bind(3, r.seen.last_us).bind(4, t.packets_sent);
+    up_mac_.bind(5, t.packets_received).bind(6, t.bytes_sent).bind(7, t.bytes_received).run();
+  }
+  void vlan(std::string_view mac, std::uint16_t vlan) override { ins_vlan_.bind(1, mac).bind(2, int{vlan}).run(); }
+  void binding(const BindingRow& r) override {
+    const Traffic& t = r.traffic;
+    up_binding_.bind(1, r.ip).bind(2, r.mac).bind(3, r.seen.first_us).bind(4, r.seen.last_us);
+    up_binding_.bind(5, t.packets_sent).bind(6, t.packets_received).bind(7, t.bytes_sent);
+    up_binding_.bind(8, t.bytes_received).bind(9, r.confirmed).run();
+  }
+  void service(const ServiceRow& r) override {
+    up_service_.bind(1, r.ip).bind(2, r.mac).bind(3, r.role).bind(4, r.proto).bind(5, int{r.port});
+    up_service_.bind(6, r.seen.first_us).bind(7, r.seen.last_us).bind(8, r.count).run();
+  }
+  void peer(const PeerRow& r) override { ins_peer_.bind(1, r.ip).bind(2, r.mac).bind(3, r.peer).run(); }
+  void observation(const ObservationRow& r) override {
+    up_obs_.bind(1, r.ip).bind(2, r.mac).bind(3, r.key).bind(4, r.value).bind(5, r.seen.first_us);
+    up_obs_.bind(6, r.seen.last_us).bind(7, r.count).run();
+  }
 
-    std::vector<std::pair<std::string, MacRecord*>> macs;
-    for (auto& [mac, rec] : tracker.macs()) {
-      if (rec->dirty) macs.emplace_back(mac.to_string(), rec.get());
-    }
-    std::sort(macs.begin(), macs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (auto& [m, rec] : macs) {
-      const Traffic& t = rec->traffic;
-      up_mac.bind(1, m).bind(2, rec->seen.first_us).bind(3, rec->seen.last_us).bind(4, t.packets_sent);
-      up_mac.bind(5, t.packets_received).bind(6, t.bytes_sent).bind(7, t.bytes_received).run();
-      for (std::size_t i = rec->vlans_flushed; i < rec->vlans.size(); ++i) ins_vlan.bind(1, m).bind(2, int{rec->vlans[i]}).run();
-      rec->vlans_flushed = rec->vlans.size();
-      flush_observations(rec->observations, std::string(), m);
-      rec->traffic = {};
-      rec->dirty = false;
-    }
-    struct DirtyBinding {
-      std::string ip, mac;
-      BindingRecord* rec;
-    };
-    std::vector<DirtyBinding> bindings;
-    for (auto& [key, rec] : tracker.bindings()) {
-      if (rec->dirty || rec->confirmed_dirty) bindings.push_back({key.ip.to_string(), mac_text(key.mac), rec.get()});
-    }
-    std::sort(bindings.begin(), bindings.end(),
-              [](const DirtyBinding& a, const DirtyBinding& b) { return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac); });
-    std::vector<std::string> peers;
-    for (auto& [ip, m, rec] : bindings) {
-      const Traffic& t = rec->traffic;
-      up_binding.bind(1, ip).bind(2, m).bind(3, rec->seen.first_us).bind(4, rec->seen.last_us);
-      up_binding.bind(5, t.packets_sent).bind(6, t.packets_received).bind(7, t.bytes_sent);
-      up_binding.bind(8, t.bytes_received).bind(9, int{rec->confirmed}).run();
-      for (auto& s : rec->services) {
-        if (!s.dirty) continue;
-        up_service.bind(1, ip).bind(2, m).bind(3, s.role == ServiceRole::offered ? "offered" : "used");
-        up_service.bind(4, s.proto == 6 ? "tcp" : "udp").bind(5, int{s.port}).bind(6, s.seen.first_us);
-        up_service.bind(7, s.seen.last_us).bind(8, s.count).run();
-        s.count = 0;
-        s.dirty = false;
-      }
-      peers.clear();
-      for (const IpAddr& peer : rec->new_peers) peers.push_back(peer.to_string());
-      std::sort(peers.begin(), peers.end());
-      for (const std::string& peer : peers) ins_peer.bind(1, ip).bind(2, m).bind(3, peer).run();
-      rec->new_peers.clear();
-      flush_observations(rec->observations, ip, m);
-      rec->traffic = {};
-      rec->dirty = rec->confirmed_dirty = false;
-    }
+ private:
+  Stmt up_mac_, ins_vlan_, up_binding_, up_service_, ins_peer_, up_obs_;
+};
 
-    if (run_id_ != 0) {
-      Stmt put_stat(db_, "INSERT OR REPLACE INTO run_stats VALUES(?,?,?)");
-      auto put = [&](std::string_view name, std::uint64_t v) { put_stat.bind(1, run_id_).bind(2, name).bind(3, v).run(); };
-      put("packets", stats.packets);
-      put("bytes", stats.bytes);
-      put("malformed", stats.malformed);
-      for (std::size_t i = 1; i < stats.malformed_by_reason.size(); ++i) {
-        if (stats.malformed_by_reason[i]) {
-          put("malformed." + std::string(to_string(static_cast<DecodeError>(i))), stats.malformed_by_reason[i]);
-        }
-      }
-      put("non_first_fragments", stats.non_first_fragments);
-      put("pcap_received", stats.pcap_received);
-      put("dropped", stats.pcap_dropped);
-      put("if_dropped", stats.pcap_if_dropped);
-      put("flows_evicted", stats.flows_evicted);
-      put("assets_evicted", stats.assets_evicted);
-      put("streams_evicted", stats.streams_evicted);
-      put("stream_bytes_skipped", stats.stream_bytes_skipped);
-      put("observations_dropped", stats.observations_dropped);
-      put("peers_dropped", stats.peers_dropped);
-      put("services_dropped", stats.services_dropped);
-      put("vlans_dropped", stats.vlans_dropped);
-      for (const auto& [name, v] : stats.anomalies) put("anomaly." + name, v);
-    }
+}  // namespace
+
+void SqliteStore::write_run_stats(const Stats& stats) {
+  if (run_id_ == 0) return;
+  Stmt put_stat(db_, "INSERT OR REPLACE INTO run_stats VALUES(?,?,?)");
+  for (const auto& [name, v] : stat_rows(stats)) put_stat.bind(1, run_id_).bind(2, name).bind(3, v).run();
+}
+
+void SqliteStore::flush(Tracker& tracker, Stats& stats) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    SqlRowWriter writer(db_);
+    drain_deltas(tracker, writer);
+    write_run_stats(stats);
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

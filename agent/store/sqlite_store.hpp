@@ -15,6 +15,8 @@
 
 namespace ww {
 
+class InventoryBuilder;
+
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -47,8 +49,13 @@ class SqliteStore final : public FlushTarget {
   void record_source(const SourceInfo& source);
   void flush(Tracker& tracker, Stats& stats) override;
 
+  // Writes the run's statistics (a flush does this too).
+  void write_run_stats(const Stats& stats);
+
   // Loads the resolved inventory: bindings folded into MAC assets, routers split from remote hosts.
   [[nodiscard]] Inventory load(const Limits& limits) const;
+  // Hands every stored row to `builder` (to be merged with rows from elsewhere before it builds).
+  void load_into(InventoryBuilder& builder) const;
   [[nodiscard]] int schema_version() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }
 

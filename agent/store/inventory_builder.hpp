@@ -1,0 +1,92 @@
+// Resolves device rows into the inventory: bindings folded into MAC devices, routers split from remote hosts.
+// Rows may come from SQLite (a load), straight from the tracker (a run without a database file: its deltas
+// need not pass through SQL), or both; rows with the same key are merged as the store's upserts would.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "agent/limits.hpp"
+#include "agent/model/inventory.hpp"
+#include "agent/store/rows.hpp"
+
+namespace ww {
+
+class InventoryBuilder final : public RowSink {
+ public:
+  explicit InventoryBuilder(const Limits& limits) : limits_(limits) {}
+
+  void source(SourceView s);
+  void stat(std::string_view name, std::uint64_t value);  // summed over runs
+
+  void mac(const MacRow& row) override;
+  void vlan(std::string_view mac, std::uint16_t vlan) override;
+  void binding(const BindingRow& row) override;
+  void service(const ServiceRow& row) override;
+  void peer(const PeerRow& row) override;
+  void observation(const ObservationRow& row) override;
+
+  // The inventory, sorted by asset id (stable, diffable). Call once.
+  [[nodiscard]] Inventory build();
+
+ private:
+  struct MacEntry {
+    Seen seen;
+    Traffic traffic;
+    std::vector<std::uint16_t> vlans;
+  };
+  struct BindingEntry {
+    std::string ip, mac;
+    Seen seen;
+    Traffic traffic;
+    int confirmed = 0;
+  };
+  struct ServiceEntry {
+    std::uint32_t owner;
+    bool offered;
+    std::string proto;
+    std::uint16_t port;
+    Seen seen;
+    std::uint64_t count;
+  };
+  struct PeerEntry {
+    std::uint32_t owner;
+    std::string peer;
+  };
+  struct ObservationEntry {
+    std::uint32_t owner;
+    std::string key, value;
+    Seen seen;
+    std::uint64_t count;
+  };
+
+  // An owner is the (ip, mac) a row belongs to ("" ip for MAC facts); ids index owners_.
+  std::uint32_t owner_id(std::string_view ip, std::string_view mac);
+  BindingEntry& binding_entry(std::string_view ip, std::string_view mac);
+
+  const Limits& limits_;
+  Inventory inv_;
+  std::unordered_map<std::string, MacEntry> macs_;
+  std::unordered_map<std::string, std::size_t> binding_index_;  // "ip|mac" -> position in bindings_
+  std::vector<BindingEntry> bindings_;
+  std::unordered_map<std::string, std::uint32_t> owner_ids_;  // "ip|mac"
+  std::vector<std::pair<std::string, std::string>> owners_;
+  // Deques: they grow without the copy-and-double peak of a vector (these hold every row of a run).
+  std::deque<ServiceEntry> services_;
+  std::deque<PeerEntry> peers_;
+  std::deque<ObservationEntry> observations_;
+};
+
+class SqliteStore;
+class Tracker;
+
+// The inventory of what `store` holds merged with what `tracker` has not flushed: the same result as a
+// flush followed by a load, without writing the tracker's rows to SQL. Consumes the tracker's flows and
+// facts (the end of a run).
+Inventory take_inventory(const SqliteStore& store, Tracker& tracker, const Limits& limits);
+
+}  // namespace ww

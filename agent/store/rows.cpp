@@ -1,0 +1,120 @@
+#include "agent/store/rows.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+#include "agent/pipeline/tracker.hpp"
+
+namespace ww {
+namespace {
+
+std::string mac_text(const MacAddr& m) { return m.is_zero() ? std::string() : m.to_string(); }
+
+void drain_observations(ObservationSet& set, std::string_view ip, std::string_view mac, RowSink& sink,
+                        std::vector<ObservationStat*>& scratch) {
+  scratch.clear();
+  for (auto& o : set.items()) {
+    if (o.dirty) scratch.push_back(&o);
+  }
+  std::sort(scratch.begin(), scratch.end(), [](const ObservationStat* a, const ObservationStat* b) {
+    return std::tie(a->key, a->value) < std::tie(b->key, b->value);
+  });
+  for (ObservationStat* o : scratch) {
+    sink.observation({ip, mac, o->key, o->value, o->seen, o->count});
+    o->count = 0;
+    o->dirty = false;
+  }
+}
+
+void drain_macs(Tracker& tracker, RowSink& sink, bool release, std::vector<ObservationStat*>& scratch) {
+  std::vector<std::pair<std::string, MacRecord*>> macs;
+  for (auto& [mac, rec] : tracker.macs()) {
+    if (rec->dirty) macs.emplace_back(mac.to_string(), rec.get());
+  }
+  std::sort(macs.begin(), macs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [m, rec] : macs) {
+    sink.mac({m, rec->seen, rec->traffic});
+    for (std::size_t i = rec->vlans_flushed; i < rec->vlans.size(); ++i) sink.vlan(m, rec->vlans[i]);
+    rec->vlans_flushed = rec->vlans.size();
+    drain_observations(rec->observations, {}, m, sink, scratch);
+    if (release) rec->observations = ObservationSet{};
+    rec->traffic = {};
+    rec->dirty = false;
+  }
+}
+
+void drain_bindings(Tracker& tracker, RowSink& sink, bool release, std::vector<ObservationStat*>& scratch) {
+  struct Dirty {
+    std::string ip, mac;
+    BindingRecord* rec;
+  };
+  std::vector<Dirty> bindings;
+  for (auto& [key, rec] : tracker.bindings()) {
+    if (rec->dirty || rec->confirmed_dirty) bindings.push_back({key.ip.to_string(), mac_text(key.mac), rec.get()});
+  }
+  std::sort(bindings.begin(), bindings.end(),
+            [](const Dirty& a, const Dirty& b) { return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac); });
+  std::vector<std::string> peers;
+  for (auto& [ip, m, rec] : bindings) {
+    sink.binding({ip, m, rec->seen, rec->traffic, int{rec->confirmed}});
+    for (auto& s : rec->services) {
+      if (!s.dirty) continue;
+      sink.service({ip, m, s.role == ServiceRole::offered ? "offered" : "used", s.proto == 6 ? "tcp" : "udp", s.port,
+                    s.seen, s.count});
+      s.count = 0;
+      s.dirty = false;
+    }
+    peers.clear();
+    for (const IpAddr& peer : rec->new_peers) peers.push_back(peer.to_string());
+    std::sort(peers.begin(), peers.end());
+    for (const std::string& peer : peers) sink.peer({ip, m, peer});
+    rec->new_peers.clear();
+    drain_observations(rec->observations, ip, m, sink, scratch);
+    if (release) {
+      rec->observations = ObservationSet{};
+      rec->release_peers();
+    }
+    rec->traffic = {};
+    rec->dirty = rec->confirmed_dirty = false;
+  }
+}
+
+}  // namespace
+
+void drain_deltas(Tracker& tracker, RowSink& sink, bool release) {
+  std::vector<ObservationStat*> scratch;
+  drain_macs(tracker, sink, release, scratch);
+  drain_bindings(tracker, sink, release, scratch);
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats) {
+  std::vector<std::pair<std::string, std::uint64_t>> out{
+      {"packets", stats.packets},
+      {"bytes", stats.bytes},
+      {"malformed", stats.malformed},
+  };
+  for (std::size_t i = 1; i < stats.malformed_by_reason.size(); ++i) {
+    if (stats.malformed_by_reason[i]) {
+      out.emplace_back("malformed." + std::string(to_string(static_cast<DecodeError>(i))), stats.malformed_by_reason[i]);
+    }
+  }
+  const std::pair<const char*, std::uint64_t> counters[] = {
+      {"non_first_fragments", stats.non_first_fragments},
+      {"pcap_received", stats.pcap_received},
+      {"dropped", stats.pcap_dropped},
+      {"if_dropped", stats.pcap_if_dropped},
+      {"flows_evicted", stats.flows_evicted},
+      {"assets_evicted", stats.assets_evicted},
+      {"streams_evicted", stats.streams_evicted},
+      {"stream_bytes_skipped", stats.stream_bytes_skipped},
+      {"observations_dropped", stats.observations_dropped},
+      {"peers_dropped", stats.peers_dropped},
+      {"services_dropped", stats.services_dropped},
+      {"vlans_dropped", stats.vlans_dropped},
+  };
+  for (const auto& [name, v] : counters) out.emplace_back(name, v);
+  for (const auto& [name, v] : stats.anomalies) out.emplace_back("anomaly." + name, v);
+  return out;
+}
+
+}  // namespace ww

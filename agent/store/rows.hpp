@@ -1,0 +1,69 @@
+// The rows that device records turn into: one vocabulary for what a flush writes to SQLite, what a load reads
+// back, and what the in-memory inventory builder consumes. Addresses are text, as stored ("" = no MAC/IP).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "agent/pipeline/records.hpp"
+#include "agent/pipeline/stats.hpp"
+
+namespace ww {
+
+class Tracker;
+
+struct MacRow {
+  std::string_view mac;
+  Seen seen;
+  Traffic traffic;
+};
+
+struct BindingRow {
+  std::string_view ip, mac;
+  Seen seen;
+  Traffic traffic;
+  int confirmed = 0;  // confirmed_by bits
+};
+
+struct ServiceRow {
+  std::string_view ip, mac, role, proto;  // role "offered" | "used"; proto "tcp" | "udp"
+  std::uint16_t port = 0;
+  Seen seen;
+  std::uint64_t count = 0;
+};
+
+struct PeerRow {
+  std::string_view ip, mac, peer;
+};
+
+struct ObservationRow {
+  std::string_view ip, mac, key, value;  // ip "" for facts about a MAC
+  Seen seen;
+  std::uint64_t count = 0;
+};
+
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void mac(const MacRow& row) = 0;
+  virtual void vlan(std::string_view mac, std::uint16_t vlan) = 0;
+  virtual void binding(const BindingRow& row) = 0;
+  virtual void service(const ServiceRow& row) = 0;
+  virtual void peer(const PeerRow& row) = 0;
+  virtual void observation(const ObservationRow& row) = 0;
+};
+
+// Hands everything the tracker learned since the last drain to `sink` — counters as deltas, first/last
+// seen as absolutes — and clears it. Rows come in primary-key order (B-tree inserts that follow each other
+// land on the same pages, which makes a large SQLite flush several times cheaper than hash-table order).
+// Call Tracker::settle() first. With `release`, each record's facts and peers are freed once handed over
+// (the end of a run: the sink's copy and the tracker's then never both exist whole).
+void drain_deltas(Tracker& tracker, RowSink& sink, bool release = false);
+
+// Every run statistic as (name, value), under the names the store and the export use.
+std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats);
+
+}  // namespace ww

@@ -1,0 +1,119 @@
+// The inventory builder: a run without a database file hands the tracker's rows straight to it, and must get
+// exactly what a flush into SQLite followed by a load gives — also when evictions already flushed part of it.
+#include <gtest/gtest.h>
+
+#include "agent/pipeline/pipeline.hpp"
+#include "agent/store/inventory_builder.hpp"
+#include "agent/store/sqlite_store.hpp"
+#include "reports/report.hpp"
+#include "support/run_capture.hpp"
+
+namespace ww {
+namespace {
+
+std::string feed_and_export(const std::string& path, const Limits& limits, bool through_sql,
+                            std::uint64_t* assets_evicted = nullptr) {
+  SqliteStore store(":memory:");
+  store.begin_run("test");
+  const ParserRegistry registry = make_default_registry();
+  Pipeline pipeline(limits, registry, &store);
+  PcapSource src = PcapSource::open_file(path);
+  CapturedPacket pkt;
+  while (src.next(pkt) == PcapSource::Next::packet) {
+    pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
+  }
+  if (assets_evicted) *assets_evicted = pipeline.stats().assets_evicted;
+  Inventory inv;
+  if (through_sql) {
+    pipeline.flush();
+    inv = store.load(limits);
+  } else {
+    store.write_run_stats(pipeline.stats());
+    inv = take_inventory(store, pipeline.tracker(), limits);
+  }
+  return to_json(inv, "test").dump(1);
+}
+
+void expect_same_both_ways(const std::string& path, const Limits& limits) {
+  const std::string via_sql = feed_and_export(path, limits, true);
+  const std::string direct = feed_and_export(path, limits, false);
+  EXPECT_GT(via_sql.size(), 1000u);
+  EXPECT_EQ(direct, via_sql) << path;
+}
+
+TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadOnTheLabCapture) {
+  expect_same_both_ways(test::repo_file("tests/fixtures/lab/hospital-lab.pcap"), Limits{});
+}
+
+TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadWhenEvictionsFlushedPartOfIt) {
+  Limits tight;
+  tight.max_assets = 8;  // evictions flush to the store in the middle of the run
+  tight.max_flows = 16;
+  const std::string path = test::repo_file("tests/fixtures/lab/hospital-lab.pcap");
+  expect_same_both_ways(path, tight);
+  // The limit really was hit: the store holds rows from before the evictions.
+  std::uint64_t evicted = 0;
+  feed_and_export(path, tight, false, &evicted);
+  EXPECT_GT(evicted, 0u);
+}
+
+TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadOnPublicCaptures) {
+  for (const char* name : {"tapirx_dicom_arq_1_find_testclient.pcap", "tapirx_HL7-ADT.pcap", "tcpdump_LLDP_and_CDP.pcap",
+                           "arkime_wireshark-dhcp.pcap"}) {
+    const std::string path = test::shared_pcap(name);
+    WW_REQUIRE_FILE(path);
+    expect_same_both_ways(path, Limits{});
+  }
+}
+
+TEST(InventoryBuilder, MergesRowsOfOneKeyAsTheStoreUpsertsDo) {
+  Limits limits;
+  InventoryBuilder b(limits);
+  b.mac({"00:11:22:33:44:55", {200, 300}, {1, 2, 10, 20}});
+  b.mac({"00:11:22:33:44:55", {100, 250}, {3, 4, 30, 40}});
+  b.vlan("00:11:22:33:44:55", 20);
+  b.vlan("00:11:22:33:44:55", 10);
+  b.vlan("00:11:22:33:44:55", 20);
+  b.binding({"10.0.0.5", "00:11:22:33:44:55", {150, 160}, {1, 0, 60, 0}, confirmed_by::arp});
+  b.binding({"10.0.0.5", "00:11:22:33:44:55", {140, 170}, {0, 1, 0, 60}, confirmed_by::dhcp});
+  b.observation({"10.0.0.5", "00:11:22:33:44:55", "dhcp.hostname", "pump-7", {150, 150}, 2});
+  b.observation({"10.0.0.5", "00:11:22:33:44:55", "dhcp.hostname", "pump-7", {120, 180}, 3});
+  b.observation({"", "00:11:22:33:44:55", "lldp.system_name", "sw1", {130, 130}, 1});
+  b.peer({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.9"});
+  b.peer({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.9"});
+  b.peer({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.1"});
+  b.service({"10.0.0.5", "00:11:22:33:44:55", "offered", "tcp", 104, {150, 160}, 1});
+  b.service({"10.0.0.5", "00:11:22:33:44:55", "offered", "tcp", 104, {110, 190}, 4});
+  b.service({"10.0.0.5", "00:11:22:33:44:55", "used", "udp", 53, {150, 160}, 1});
+  b.observation({"10.9.9.9", "00:11:22:33:44:55", "x.y", "no binding: skipped", {1, 1}, 1});
+  const Inventory inv = b.build();
+
+  ASSERT_EQ(inv.assets.size(), 1u);
+  const AssetView& a = inv.assets[0];
+  EXPECT_EQ(a.id, "mac:00:11:22:33:44:55");
+  EXPECT_EQ(a.first_us, 100);
+  EXPECT_EQ(a.last_us, 300);
+  EXPECT_EQ(a.packets_sent, 4u);
+  EXPECT_EQ(a.bytes_received, 60u);
+  EXPECT_EQ(a.vlans, (std::vector<std::uint16_t>{10, 20}));
+  ASSERT_EQ(a.addresses.size(), 1u);
+  EXPECT_EQ(a.addresses[0].first_us, 140);
+  EXPECT_EQ(a.addresses[0].last_us, 170);
+  EXPECT_EQ(a.addresses[0].sources, (std::vector<std::string>{"arp", "dhcp", "traffic"}));
+  EXPECT_EQ(a.peer_count, 2u);
+  ASSERT_EQ(a.offered.size(), 1u);
+  EXPECT_EQ(a.offered[0].count, 5u);
+  EXPECT_EQ(a.offered[0].first_us, 110);
+  EXPECT_EQ(a.offered[0].last_us, 190);
+  ASSERT_EQ(a.used.size(), 1u);
+  EXPECT_EQ(a.used[0].port, 53);
+  ASSERT_EQ(a.observations.size(), 2u);
+  EXPECT_EQ(a.observations[0].key, "dhcp.hostname");
+  EXPECT_EQ(a.observations[0].count, 5u);
+  EXPECT_EQ(a.observations[0].first_us, 120);
+  EXPECT_EQ(a.observations[0].last_us, 180);
+  EXPECT_EQ(a.observations[1].key, "lldp.system_name");
+}
+
+}  // namespace
+}  // namespace ww
