@@ -31,27 +31,51 @@ cat "$capture" >/dev/null  # warm the page cache: measure the agent, not the dis
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timing=$(mktemp)
-trap 'rm -f "$timing"' EXIT
-measure() {  # prints "seconds max_rss_kib" for one run of "$@"
-  /usr/bin/time -f "%e %M" -o "$timing" "$@" >/dev/null 2>&1
-  tail -1 "$timing"
+out_dir=$(mktemp -d)
+trap 'rm -f "$timing"; rm -rf "$out_dir"' EXIT
+measure() {  # runs "$@" once; leaves "seconds max_rss_kib" as the last line of $timing
+  if ! /usr/bin/time -f "%e %M" -o "$timing" "$@" >/dev/null 2>"$out_dir/stderr"; then
+    echo "bench: failed: $*" >&2
+    cat "$out_dir/stderr" >&2
+    exit 1
+  fi
 }
 bytes=$(stat -L -c %s "$capture")
 packets=$("$build/ww_pcap_count" "$capture" | awk '{print $1}')
 wire_bytes=$("$build/ww_pcap_count" "$capture" | awk '{print $3}')
 
-declare -a base_t ww_t ww_rss
+# Three jobs: the packet path alone (nothing exported), the main job (inventory classified and written as
+# JSON), and a run that persists to a fresh SQLite database file.
+declare -A mode_args=(
+  [read]=""
+  [json]="--json $out_dir/inventory.json"
+  [db]="--db $out_dir/inventory.db"
+)
+modes=(read json db)
+declare -a base_t
+declare -A times rsses
 for ((i = 0; i < runs; i++)); do
-  read -r t _ < <(measure "$build/ww_pcap_count" "$capture"); base_t+=("$t")
-  read -r t rss < <(measure "$build/wardwatch" read "$capture" --quiet --no-progress); ww_t+=("$t"); ww_rss+=("$rss")
+  measure "$build/ww_pcap_count" "$capture"
+  read -r t _ < <(tail -1 "$timing"); base_t+=("$t")
+  for m in "${modes[@]}"; do
+    rm -f "$out_dir"/inventory.db*
+    # shellcheck disable=SC2086  # mode_args holds words
+    measure "$build/wardwatch" read "$capture" --quiet --no-progress ${mode_args[$m]}
+    read -r t rss < <(tail -1 "$timing")
+    times[$m]+="$t "; rsses[$m]+="$rss "
+  done
 done
 bt=$(printf '%s\n' "${base_t[@]}" | median)
-wt=$(printf '%s\n' "${ww_t[@]}" | median)
-rss=$(printf '%s\n' "${ww_rss[@]}" | median)
-awk -v p="$packets" -v wb="$wire_bytes" -v fb="$bytes" -v bt="$bt" -v wt="$wt" -v rss="$rss" -v runs="$runs" \
-    -v cap="$(basename "$capture")" -v cpu="$(nproc)" 'BEGIN {
+awk -v p="$packets" -v fb="$bytes" -v bt="$bt" -v runs="$runs" -v cap="$(basename "$capture")" -v cpu="$(nproc)" 'BEGIN {
   printf "capture            %s: %d packets, %.0f MB on disk\n", cap, p, fb / 1e6
   printf "runs               %d (median), %s CPUs, page cache warm\n", runs, cpu
   printf "libpcap read loop  %.2f s  %.2f Mpps\n", bt, p / bt / 1e6
-  printf "wardwatch read     %.2f s  %.2f Mpps  %.0f Mbit/s  peak RSS %.0f MiB\n", wt, p / wt / 1e6, wb * 8 / wt / 1e6, rss / 1024
 }'
+declare -A label=([read]="wardwatch read" [json]="read --json" [db]="read --db")
+for m in "${modes[@]}"; do
+  wt=$(tr ' ' '\n' <<<"${times[$m]}" | grep . | median)
+  rss=$(tr ' ' '\n' <<<"${rsses[$m]}" | grep . | median)
+  awk -v p="$packets" -v wb="$wire_bytes" -v wt="$wt" -v rss="$rss" -v name="${label[$m]}" 'BEGIN {
+    printf "%-18s %.2f s  %.2f Mpps  %.0f Mbit/s  peak RSS %.0f MiB\n", name, wt, p / wt / 1e6, wb * 8 / wt / 1e6, rss / 1024
+  }'
+done

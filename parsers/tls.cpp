@@ -61,6 +61,26 @@ std::string hex4(std::uint16_t v) {
   return buf;
 }
 
+// Given EVP_md5()/EVP_sha256(), OpenSSL 3 looks the implementation up in its provider tables on every
+// EVP_Digest call; fetched once per parser, the digests cost only the hashing (that lookup was most of JA4's
+// measured cost). A null digest (e.g. MD5 under a FIPS provider) leaves the fingerprint out.
+class Digests {
+ public:
+  Digests() : md5_(EVP_MD_fetch(nullptr, "MD5", nullptr)), sha256_(EVP_MD_fetch(nullptr, "SHA256", nullptr)) {}
+  ~Digests() {
+    EVP_MD_free(md5_);
+    EVP_MD_free(sha256_);
+  }
+  Digests(const Digests&) = delete;
+  Digests& operator=(const Digests&) = delete;
+  [[nodiscard]] const EVP_MD* md5() const { return md5_; }
+  [[nodiscard]] const EVP_MD* sha256() const { return sha256_; }
+
+ private:
+  EVP_MD* md5_;
+  EVP_MD* sha256_;
+};
+
 // Lower-case hex digest of `text` (MD5 for JA3, SHA-256 for JA4), or "" if OpenSSL fails.
 std::string digest_hex(std::string_view text, const EVP_MD* md) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -190,7 +210,7 @@ bool alnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <=
 //   b = first 12 hex of SHA-256 over the sorted cipher list ("%04x", comma-joined);
 //   c = first 12 hex of SHA-256 over the sorted extensions without SNI and ALPN, '_', signature algorithms in
 //       the order sent. GREASE is ignored throughout.
-std::string ja4(const ClientHello& ch) {
+std::string ja4(const ClientHello& ch, const EVP_MD* sha256) {
   std::uint16_t version = ch.legacy_version;
   if (!ch.versions.empty()) version = *std::max_element(ch.versions.begin(), ch.versions.end());
   std::string v;
@@ -223,8 +243,8 @@ std::string ja4(const ClientHello& ch) {
   }
   const std::string a = "t" + v + (ch.has_sni ? "d" : "i") + counts + alpn;
 
-  auto trunc_sha = [](const std::string& s) {
-    const std::string d = digest_hex(s, EVP_sha256());
+  auto trunc_sha = [sha256](const std::string& s) {
+    const std::string d = digest_hex(s, sha256);
     return d.size() >= 12 ? d.substr(0, 12) : std::string("000000000000");
   };
   std::vector<std::uint16_t> ciphers = ch.ciphers;
@@ -298,7 +318,8 @@ class CertificateCache {
 
 class TlsSession final : public StreamSession {
  public:
-  TlsSession(const StreamMeta& meta, CertificateCache& certs) : meta_(meta), certs_(certs) {}
+  TlsSession(const StreamMeta& meta, CertificateCache& certs, const Digests& digests)
+      : meta_(meta), certs_(certs), digests_(digests) {}
 
   ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
     Dir& d = dirs_[static_cast<int>(dir)];
@@ -416,9 +437,9 @@ class TlsSession final : public StreamSession {
       for (const auto& p : ch.alpn) list += (list.empty() ? "" : ",") + p;
       sink.observe(Party::sender, "tls.alpn", printable(list));
     }
-    const std::string ja3 = digest_hex(ja3_string(ch), EVP_md5());
+    const std::string ja3 = digest_hex(ja3_string(ch), digests_.md5());
     if (!ja3.empty()) sink.observe(Party::sender, "tls.ja3", ja3);
-    sink.observe(Party::sender, "tls.ja4", ja4(ch));
+    sink.observe(Party::sender, "tls.ja4", ja4(ch, digests_.sha256()));
   }
 
   // RFC 8446 §4.1.3: the selected version is legacy_version unless supported_versions (43) says otherwise.
@@ -495,6 +516,7 @@ class TlsSession final : public StreamSession {
 
   StreamMeta meta_;
   CertificateCache& certs_;
+  const Digests& digests_;
   std::array<Dir, 2> dirs_{};
   bool dicom_emitted_ = false;
 };
@@ -513,12 +535,13 @@ class TlsParser final : public StreamParser {
   }
 
   std::unique_ptr<StreamSession> open(const StreamMeta& meta) const override {
-    return std::make_unique<TlsSession>(meta, certs_);
+    return std::make_unique<TlsSession>(meta, certs_, digests_);
   }
 
  private:
   ParserSpec spec_{"tls", Transport::tcp, kPorts, kKeys};
   mutable CertificateCache certs_;  // per registry, single-threaded like the pipeline that owns it
+  Digests digests_;
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 // the last flush (the store adds them); first/last seen are absolute (the store keeps min/max).
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -44,10 +46,15 @@ class ObservationSet {
   [[nodiscard]] const std::vector<ObservationStat>& items() const { return items_; }
 
  private:
+  static constexpr std::uint32_t kNoItem = UINT32_MAX;
+  void index_item(std::uint32_t i);
+
   std::vector<ObservationStat> items_;
-  // hash(key, value) -> position in items_, built only once a record holds more than a few facts (below
-  // that a linear scan is cheaper than a node allocation per fact); looked up without building a string.
-  std::unordered_multimap<std::uint64_t, std::uint32_t> index_;
+  // hash(key, value) -> the last item with that hash, built only once a record holds more than a few facts
+  // (below that a linear scan of hashes_ is cheaper); looked up without building a string. Items that share
+  // a hash are chained through same_hash_ (64-bit collisions are improbable, not impossible).
+  absl::flat_hash_map<std::uint64_t, std::uint32_t> index_;
+  std::vector<std::uint32_t> same_hash_;
   std::vector<std::uint64_t> hashes_;  // hash of items_[i], to build the index and to scan fast
   std::vector<std::pair<std::string, std::size_t>> per_key_;  // distinct values per key (few keys per record)
 };

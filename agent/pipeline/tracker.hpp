@@ -2,10 +2,12 @@
 // peers. It holds only what was seen since the last flush plus the live tables, all bounded by Limits.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
+
 #include <array>
 #include <functional>
 #include <memory>
-#include <unordered_map>
 
 #include "agent/decode/packet.hpp"
 #include "agent/limits.hpp"
@@ -78,6 +80,13 @@ struct PacketParties {
   bool flow_from_client = true;
 };
 
+// Open-addressing (Swiss) tables from Abseil: a lookup probes a few control bytes held together instead of
+// chasing a bucket's chain of nodes, which was most of std::unordered_map's cost on the packet path. Records
+// are held by pointer so that the flow caches' pointers to them stay valid; flows are nodes for the same reason.
+using MacTable = absl::flat_hash_map<MacAddr, std::unique_ptr<MacRecord>, std::hash<MacAddr>>;
+using BindingTable = absl::flat_hash_map<BindingKey, std::unique_ptr<BindingRecord>, BindingKeyHash>;
+using FlowTable = absl::node_hash_map<FlowKey, FlowState, FlowKeyHash>;
+
 class Tracker {
  public:
   Tracker(const Limits& limits, Stats& stats);
@@ -97,10 +106,8 @@ class Tracker {
   void confirm(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, std::int64_t ts);
   void observe(ObservationSet& set, std::string_view key, std::string_view value, std::int64_t ts);
 
-  [[nodiscard]] std::unordered_map<MacAddr, std::unique_ptr<MacRecord>>& macs() { return macs_; }
-  [[nodiscard]] std::unordered_map<BindingKey, std::unique_ptr<BindingRecord>, BindingKeyHash>& bindings() {
-    return bindings_;
-  }
+  [[nodiscard]] MacTable& macs() { return macs_; }
+  [[nodiscard]] BindingTable& bindings() { return bindings_; }
   [[nodiscard]] std::size_t flow_count() const { return flows_.size(); }
   [[nodiscard]] std::size_t asset_count() const { return macs_.size() + bindings_.size(); }
   // Evicts flows idle for longer than the limit at capture time `now_us` (called periodically).
@@ -127,15 +134,15 @@ class Tracker {
   void add_vlans(MacRecord* rec, const PacketView& p);
   void make_room_for_asset(std::int64_t now_us);
   void make_room_for_flow(std::int64_t now_us);
-  void erase_flow(std::unordered_map<FlowKey, FlowState, FlowKeyHash>::iterator it);
+  void erase_flow(FlowTable::iterator it);
 
   const Limits& limits_;
   Stats& stats_;
   std::function<void()> flush_hook_;
   std::function<void(FlowState&)> release_hook_;
-  std::unordered_map<MacAddr, std::unique_ptr<MacRecord>> macs_;
-  std::unordered_map<BindingKey, std::unique_ptr<BindingRecord>, BindingKeyHash> bindings_;
-  std::unordered_map<FlowKey, FlowState, FlowKeyHash> flows_;
+  MacTable macs_;
+  BindingTable bindings_;
+  FlowTable flows_;
   std::uint64_t epoch_ = 1;
 };
 
