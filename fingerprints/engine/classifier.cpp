@@ -1,9 +1,13 @@
 #include "fingerprints/engine/classifier.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
+#include <exception>
 #include <sstream>
+#include <string_view>
+#include <thread>
 
 namespace ww {
 namespace {
@@ -21,37 +25,53 @@ std::string lower(std::string s) {
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 
 // Signatures kept for every device so that a rule can be written for it (docs/fingerprints.md).
-constexpr const char* kRawSignatureKeys[] = {"dhcp.parameter_request_list", "dhcp.vendor_class",
-                                             "dhcpv6.option_request",       "tls.ja3",
-                                             "tls.ja4",                     "tcp.syn_signature",
-                                             "tcp.synack_signature",        "http.user_agent"};
+constexpr std::string_view kRawSignatureKeys[] = {"dhcp.parameter_request_list", "dhcp.vendor_class",
+                                                   "dhcpv6.option_request",       "tls.ja3",
+                                                   "tls.ja4",                     "tcp.syn_signature",
+                                                   "tcp.synack_signature",        "http.user_agent"};
 
-}  // namespace
-
-FactSet facts_of(const AssetView& a) {
-  FactSet f;
-  for (const auto& o : a.observations) f[o.key].push_back(o.value);
-  if (a.vendor) f["asset.oui_vendor"].push_back(*a.vendor);
-  for (const auto& s : a.offered) f["asset.offered"].push_back(s.proto + "/" + std::to_string(s.port));
-  for (const auto& s : a.used) f["asset.used"].push_back(s.proto + "/" + std::to_string(s.port));
-  f["asset.router"].push_back(a.router ? "true" : "false");
-  f["asset.locally_administered"].push_back(a.locally_administered ? "true" : "false");
-  f["asset.beyond_router"].push_back(a.beyond_router ? "true" : "false");
-  f["asset.peer_count"].push_back(std::to_string(a.peer_count));
-  return f;
+// The device facts that are not observations (docs/fingerprints.md), as text. `derived` holds the
+// strings; reserved up front so that the views added to `facts` stay valid.
+void add_asset_facts(const AssetView& a, std::vector<std::string>& derived, DeviceFacts& facts) {
+  derived.clear();
+  derived.reserve(a.offered.size() + a.used.size() + 1);
+  if (a.vendor) facts.add("asset.oui_vendor", *a.vendor);
+  for (const auto& s : a.offered) facts.add("asset.offered", derived.emplace_back(s.proto + "/" + std::to_string(s.port)));
+  for (const auto& s : a.used) facts.add("asset.used", derived.emplace_back(s.proto + "/" + std::to_string(s.port)));
+  facts.add("asset.router", a.router ? "true" : "false");
+  facts.add("asset.locally_administered", a.locally_administered ? "true" : "false");
+  facts.add("asset.beyond_router", a.beyond_router ? "true" : "false");
+  facts.add("asset.peer_count", derived.emplace_back(std::to_string(a.peer_count)));
 }
 
-Classification classify(const AssetView& asset, const RuleSet& rules, std::optional<CrownJewel>& crown_jewel) {
-  const FactSet facts = facts_of(asset);
+// Scratch space reused from device to device.
+struct Scratch {
+  explicit Scratch(const RuleSet& rules) : facts(rules) {}
+  DeviceFacts facts;
+  std::vector<std::string> derived;  // asset.* fact values
+  std::vector<char> candidates;      // rule index -> may match
+};
+
+Classification classify_with(const AssetView& asset, const RuleSet& rules, Scratch& scratch,
+                             std::optional<CrownJewel>& crown_jewel) {
+  auto& [facts, derived, candidates] = scratch;
+  // The facts in the order facts_of lists them: observations, then the asset.* facts.
+  facts.clear();
+  for (const auto& o : asset.observations) facts.add(o.key, o.value);
+  add_asset_facts(asset, derived, facts);
+  facts.finish();
+
   std::map<std::string, std::vector<Vote>> votes;  // attribute -> votes
   std::map<std::string, std::pair<double, CrownJewel>> jewels;  // kind -> (score, reasons)
-  for (const Rule& rule : rules.rules()) {
-    const RuleMatch m = evaluate(rule.when, facts);
-    if (!m.matched) continue;
-    RuleEvidence ev{rule.id, rule.weight, rule.specific, rule.source, m.facts};
+  rules.candidates(facts, candidates);
+  for (std::size_t i = 0; i < rules.rules().size(); ++i) {
+    const Rule& rule = rules.rules()[i];
+    if (!candidates[i] || !holds(rule.when, facts)) continue;  // evidence is built for matching rules only
+    RuleMatch m = evaluate(rule.when, facts);
+    RuleEvidence ev{rule.id, rule.weight, rule.specific, rule.source, std::move(m.facts)};
     for (const auto& [attr, tmpl] : rule.claims) {
-      const std::string value = expand_template(tmpl, m);
-      if (!value.empty()) votes[attr].push_back({value, ev});
+      std::string value = expand_template(tmpl, m);
+      if (!value.empty()) votes[attr].push_back({std::move(value), ev});
     }
     if (rule.crown_jewel) {
       auto& [score, jewel] = jewels[rule.crown_jewel->first];
@@ -70,14 +90,14 @@ Classification classify(const AssetView& asset, const RuleSet& rules, std::optio
       list.erase(std::remove_if(list.begin(), list.end(), [](const Vote& v) { return !v.evidence.specific; }), list.end());
     }
     std::map<std::string, ClaimEvidence> by_value;  // lower-cased value -> combined evidence
-    for (const Vote& v : list) {
+    for (Vote& v : list) {
       ClaimEvidence& ce = by_value[lower(v.value)];
       if (ce.rules.empty()) {
         ce.attribute = attr;
         ce.value = v.value;
       }
       ce.score = 1 - (1 - ce.score) * (1 - v.evidence.weight);
-      ce.rules.push_back(v.evidence);
+      ce.rules.push_back(std::move(v.evidence));  // the votes are not read again
     }
     std::vector<ClaimEvidence> ranked;
     for (auto& [k, ce] : by_value) {
@@ -103,8 +123,11 @@ Classification classify(const AssetView& asset, const RuleSet& rules, std::optio
     c.evidence.push_back(std::move(ranked.front()));
     for (std::size_t i = 1; i < ranked.size(); ++i) c.alternatives.push_back(std::move(ranked[i]));
   }
-  for (const char* key : kRawSignatureKeys) {
-    if (auto it = facts.find(key); it != facts.end()) c.raw_signatures[key] = it->second;
+  for (const auto& o : asset.observations) {
+    // The observations' values of these keys, in order: what facts_of lists for them.
+    for (const std::string_view key : kRawSignatureKeys) {
+      if (o.key == key) c.raw_signatures[std::string(key)].push_back(o.value);
+    }
   }
   crown_jewel.reset();
   double best = 0;
@@ -117,9 +140,58 @@ Classification classify(const AssetView& asset, const RuleSet& rules, std::optio
   return c;
 }
 
+}  // namespace
+
+FactSet facts_of(const AssetView& a) {
+  FactSet f;
+  for (const auto& o : a.observations) f[o.key].push_back(o.value);
+  if (a.vendor) f["asset.oui_vendor"].push_back(*a.vendor);
+  for (const auto& s : a.offered) f["asset.offered"].push_back(s.proto + "/" + std::to_string(s.port));
+  for (const auto& s : a.used) f["asset.used"].push_back(s.proto + "/" + std::to_string(s.port));
+  f["asset.router"].push_back(a.router ? "true" : "false");
+  f["asset.locally_administered"].push_back(a.locally_administered ? "true" : "false");
+  f["asset.beyond_router"].push_back(a.beyond_router ? "true" : "false");
+  f["asset.peer_count"].push_back(std::to_string(a.peer_count));
+  return f;
+}
+
+Classification classify(const AssetView& asset, const RuleSet& rules, std::optional<CrownJewel>& crown_jewel) {
+  Scratch scratch(rules);
+  return classify_with(asset, rules, scratch, crown_jewel);
+}
+
 void classify_inventory(Inventory& inv, const RuleSet& rules) {
   inv.rules = {rules.version(), rules.rules().size()};
-  for (auto& a : inv.assets) a.classification = classify(a, rules, a.crown_jewel);
+  // Devices are classified independently — a device's result depends on nothing but the device and the
+  // rules (read-only; RE2 matching is thread-safe) — so two threads take chunks of devices in turn and the
+  // output is the same, byte for byte, whatever the interleaving. Two: the cores the agent is sized for.
+  constexpr std::size_t kChunk = 64;
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    Scratch scratch(rules);
+    for (std::size_t begin; (begin = next.fetch_add(kChunk)) < inv.assets.size();) {
+      for (std::size_t i = begin; i < std::min(begin + kChunk, inv.assets.size()); ++i) {
+        AssetView& a = inv.assets[i];
+        a.classification = classify_with(a, rules, scratch, a.crown_jewel);
+      }
+    }
+  };
+  if (inv.assets.size() <= kChunk || std::thread::hardware_concurrency() < 2) {
+    work();
+    return;
+  }
+  std::exception_ptr helper_failed;
+  {
+    std::jthread helper([&] {
+      try {
+        work();
+      } catch (...) {
+        helper_failed = std::current_exception();
+      }
+    });
+    work();  // if this throws, the helper is joined on the way out
+  }
+  if (helper_failed) std::rethrow_exception(helper_failed);
 }
 
 std::string explain(const AssetView& a) {

@@ -1,8 +1,10 @@
 #include "fingerprints/engine/rules.hpp"
 
 #include <openssl/evp.h>
+#include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -31,11 +33,306 @@ const std::set<std::string, std::less<>>& asset_facts() {
   return facts;
 }
 
+// ASCII lower-casing, as std::tolower in the "C" locale the program runs in (it never calls setlocale):
+// case-insensitive tests fold A-Z only, byte for byte.
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = ascii_lower(c);
   return out;
 }
+
+// Rule regexes run on untrusted strings from the wire, so they are matched by RE2, which takes time
+// linear in the input and constant stack. std::regex (libstdc++) recursed once per input character —
+// a long value overflowed the stack — and backtracked exponentially on patterns such as (a|a)*b.
+//
+// The rules were written for ECMAScript. The patterns are given to RE2 rewritten so that each keeps the
+// meaning it had (docs/fingerprints.md, "Regular expressions"):
+//  - bytes, not UTF-8: RE2 runs in Latin-1 mode, one character per byte, as std::regex<char> did;
+//  - `.` matches neither \n nor \r (RE2's `.` matches \r), `\s` includes \v (RE2's does not);
+//  - case-insensitive matching folds ASCII letters only: RE2 would also fold Latin-1 letters (0xC3 with
+//    0xE3), so a non-ASCII byte of a case-insensitive pattern is matched case-sensitively;
+//  - one negative lookahead at the top level is kept (RuleRegex below);
+//  - what only one of the two dialects has, or where they differ, is refused at load with a message:
+//    backreferences (and octal escapes), any other lookaround, flag and named groups, \Q..\E,
+//    `[]`/`[^]`, \S or \b inside a class.
+class RegexTranslator {
+ public:
+  RegexTranslator(std::string_view pattern, bool case_insensitive) : in_(pattern), ci_(case_insensitive) {}
+
+  // The RE2 form of the pattern; sets top_level_alternation and captures. Throws std::invalid_argument.
+  std::string translate() {
+    std::string out;
+    int depth = 0;
+    for (std::size_t i = 0; i < in_.size(); ++i) {
+      const char c = in_[i];
+      if (c == '\\') {
+        i = escape(i, out, false);
+      } else if (c == '[') {
+        i = bracket(i, out);
+      } else if (c == '.') {
+        out += "[^\\n\\r]";
+      } else if (c == '(') {
+        if (i + 1 < in_.size() && in_[i + 1] == '?' && !(i + 2 < in_.size() && in_[i + 2] == ':')) {
+          throw std::invalid_argument(
+              "only (...) and (?:...) groups are supported: no lookaround (except one (?!...) outside any group), "
+              "flags (use \"ci\": true) or named groups");
+        }
+        if (i + 1 >= in_.size() || in_[i + 1] != '?') ++captures;
+        ++depth;
+        out += c;
+      } else if (c == ')') {
+        --depth;
+        out += c;
+      } else if (c == '|') {
+        if (depth == 0) top_level_alternation = true;
+        out += c;
+      } else if (ci_ && static_cast<unsigned char>(c) >= 0x80) {
+        out += "(?-i:" + hex_byte(c) + ")";
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
+
+  // The index of the first "(?!" outside any group, or npos.
+  std::size_t top_level_lookahead() const {
+    int depth = 0;
+    for (std::size_t i = 0; i < in_.size(); ++i) {
+      if (in_[i] == '\\') {
+        ++i;
+      } else if (in_[i] == '[') {
+        i = bracket_end(i);
+        if (i == std::string_view::npos) return i;
+      } else if (in_[i] == '(') {
+        if (depth == 0 && in_.substr(i, 3) == "(?!") return i;
+        ++depth;
+      } else if (in_[i] == ')') {
+        --depth;
+      }
+    }
+    return std::string_view::npos;
+  }
+
+  // The index of the ')' closing the group opened at `open`, or npos.
+  std::size_t group_end(std::size_t open) const {
+    int depth = 0;
+    for (std::size_t i = open; i < in_.size(); ++i) {
+      if (in_[i] == '\\') {
+        ++i;
+      } else if (in_[i] == '[') {
+        i = bracket_end(i);
+        if (i == std::string_view::npos) return i;
+      } else if (in_[i] == '(') {
+        ++depth;
+      } else if (in_[i] == ')' && --depth == 0) {
+        return i;
+      }
+    }
+    return std::string_view::npos;
+  }
+
+  bool top_level_alternation = false;
+  int captures = 0;  // capturing groups seen by translate()
+
+ private:
+  static std::string hex_byte(char c) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const auto b = static_cast<unsigned char>(c);
+    return std::string("\\x") + kHex[b >> 4] + kHex[b & 0xf];
+  }
+
+  // Copies (or rewrites) the escape at in_[i] == '\\'; returns the index of its last character.
+  std::size_t escape(std::size_t i, std::string& out, bool in_bracket) const {
+    if (i + 1 >= in_.size()) {
+      out += '\\';  // RE2 reports the trailing backslash
+      return i;
+    }
+    const char e = in_[i + 1];
+    if (e == 's') {
+      out += in_bracket ? "\\t\\n\\v\\f\\r " : "[\\t\\n\\v\\f\\r ]";
+    } else if (e == 'S' && !in_bracket) {
+      out += "[^\\t\\n\\v\\f\\r ]";
+    } else if (e >= '0' && e <= '9') {
+      throw std::invalid_argument("backreferences and octal escapes are not supported (use \\xHH for a byte)");
+    } else if (e == 'Q' || e == 'E') {
+      throw std::invalid_argument("\\Q...\\E is not supported");
+    } else if (in_bracket && (e == 'S' || e == 'b' || e == 'B' || e == 'W' || e == 'D')) {
+      throw std::invalid_argument(std::string("\\") + e + " inside [...] is not supported");
+    } else if (e == 'x' && ci_) {
+      // A non-ASCII byte written as \xHH is matched case-sensitively, as a literal one is.
+      const std::size_t end = in_.size() > i + 4 ? i + 4 : in_.size();
+      const std::string_view digits = in_.substr(i + 2, end - (i + 2));
+      if (digits.size() != 2 || !std::isxdigit(static_cast<unsigned char>(digits[0])) ||
+          !std::isxdigit(static_cast<unsigned char>(digits[1]))) {
+        throw std::invalid_argument("\\x needs two hex digits");
+      }
+      const std::string esc(in_.substr(i, 4));
+      if (std::stoi(std::string(digits), nullptr, 16) < 0x80) {
+        out += esc;
+      } else if (in_bracket) {
+        throw std::invalid_argument("a non-ASCII byte in [...] of a case-insensitive regex is not supported");
+      } else {
+        out += "(?-i:" + esc + ")";
+      }
+      return i + 3;
+    } else {
+      out += '\\';
+      out += e;
+    }
+    return i + 1;
+  }
+
+  // The index of the ']' closing the bracket expression opened at `open`, or npos.
+  std::size_t bracket_end(std::size_t open) const {
+    std::size_t i = open + 1;
+    if (i < in_.size() && in_[i] == '^') ++i;
+    for (; i < in_.size(); ++i) {
+      if (in_[i] == '\\') {
+        ++i;
+      } else if (in_.substr(i, 2) == "[:") {
+        const auto close = in_.find(":]", i + 2);
+        if (close == std::string_view::npos) return close;
+        i = close + 1;
+      } else if (in_[i] == ']') {
+        return i;
+      }
+    }
+    return std::string_view::npos;
+  }
+
+  // Copies the bracket expression opened at in_[i] == '['; returns the index of its ']'.
+  std::size_t bracket(std::size_t i, std::string& out) const {
+    out += '[';
+    ++i;
+    if (i < in_.size() && in_[i] == '^') out += in_[i++];
+    // ECMAScript's [] matches nothing and [^] anything; in RE2 a leading ']' is a member.
+    if (i < in_.size() && in_[i] == ']') throw std::invalid_argument("[] and [^] are not supported");
+    for (; i < in_.size(); ++i) {
+      const char c = in_[i];
+      if (c == '\\') {
+        i = escape(i, out, true);
+      } else if (in_.substr(i, 2) == "[:") {
+        const auto close = in_.find(":]", i + 2);
+        if (close == std::string_view::npos) {
+          out += in_.substr(i);  // RE2 reports the unterminated class
+          return in_.size();
+        }
+        out += in_.substr(i, close + 2 - i);
+        i = close + 1;
+      } else if (c == ']') {
+        out += c;
+        return i;
+      } else if (ci_ && static_cast<unsigned char>(c) >= 0x80) {
+        throw std::invalid_argument("a non-ASCII byte in [...] of a case-insensitive regex is not supported");
+      } else {
+        out += c;
+      }
+    }
+    return in_.size();  // RE2 reports the missing ']'
+  }
+
+  std::string_view in_;
+  bool ci_;
+};
+
+RE2::Options regex_options(bool case_insensitive) {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);
+  o.set_case_sensitive(!case_insensitive);
+  o.set_log_errors(false);  // the loader reports errors itself, naming the file and rule
+  return o;
+}
+
+}  // namespace
+
+// regex: the whole value matches; regex-search: some part of it does (docs/fingerprints.md).
+//
+// RE2 has no lookaround. One negative lookahead at the top level of a pattern, P(?!X)S, is kept: RE2
+// matches P()S, the empty group marking where the lookahead stands; a match where X matches at the mark is
+// rejected, and a search resumes one byte after the start of the rejected match. That is ECMAScript's
+// answer whenever P can end at only one place for a given start (a leading lookahead, P empty, always
+// can): ECMAScript then has no other way to try at that start either. The shipped rules use it so
+// (`(?!ACK)...` in hl7.json, `...; (?!K\))(...)` in http_tls.json); the unit test
+// FingerprintLibrary.RegexesAnswerAsEcmaScriptDid compares every shipped regex with std::regex.
+struct RuleRegex {
+  std::unique_ptr<const RE2> re;
+  std::unique_ptr<const RE2> lookahead;  // X of P(?!X)S, matched at the mark
+  int mark = 0;                          // the group of `re` that marks the lookahead's place; 0: none
+  RE2::Anchor anchor = RE2::UNANCHORED;
+  int groups = 0;                        // the rule's groups, captured for {1}..{9}
+  int submatches = 1;                    // groups of `re` to extract: 0 .. max(the rule's {9}, mark)
+
+  // Throws std::invalid_argument with RE2's or the translator's message.
+  RuleRegex(std::string_view pattern, bool whole_value, bool case_insensitive) {
+    anchor = whole_value ? RE2::ANCHOR_BOTH : RE2::UNANCHORED;
+    const std::size_t open = RegexTranslator(pattern, case_insensitive).top_level_lookahead();
+    if (open == std::string_view::npos) {
+      RegexTranslator t(pattern, case_insensitive);
+      re = compile(t.translate(), case_insensitive);
+      groups = std::min(re->NumberOfCapturingGroups(), 9);
+      submatches = groups + 1;
+      return;
+    }
+    const std::size_t close = RegexTranslator(pattern, case_insensitive).group_end(open);
+    if (close == std::string_view::npos) throw std::invalid_argument("missing ) of (?!...)");
+    RegexTranslator before(pattern.substr(0, open), case_insensitive);
+    RegexTranslator x(pattern.substr(open + 3, close - open - 3), case_insensitive);
+    RegexTranslator after(pattern.substr(close + 1), case_insensitive);
+    const std::string p = before.translate(), s = after.translate();  // a second (?!...) is refused here
+    if (before.top_level_alternation || after.top_level_alternation) {
+      throw std::invalid_argument("(?!...) is not supported in a pattern with a top-level '|': group the alternatives");
+    }
+    lookahead = compile(x.translate(), case_insensitive);
+    if (lookahead->NumberOfCapturingGroups() != 0) throw std::invalid_argument("groups inside (?!...) are not supported");
+    re = compile(p + "()" + s, case_insensitive);
+    mark = before.captures + 1;
+    groups = std::min(re->NumberOfCapturingGroups() - 1, 9);
+    submatches = std::max(groups + 1, mark) + 1;
+  }
+
+  // Whether `text` matches; when `out` is given and it does, the groups {1}.. (empty if not taking part).
+  bool match(std::string_view text, std::vector<std::string>* out) const {
+    const re2::StringPiece t(text.data(), text.size());
+    if (!mark && (!out || groups == 0)) return re->Match(t, 0, t.size(), anchor, nullptr, 0);
+    std::array<re2::StringPiece, 12> small;
+    std::vector<re2::StringPiece> large;
+    re2::StringPiece* sub = small.data();
+    if (static_cast<std::size_t>(submatches) > small.size()) {
+      large.resize(static_cast<std::size_t>(submatches));
+      sub = large.data();
+    }
+    for (std::size_t start = 0;;) {
+      if (!re->Match(t, start, t.size(), anchor, sub, submatches)) return false;
+      if (!mark) break;
+      const auto at = static_cast<std::size_t>(sub[mark].data() - t.data());
+      if (!lookahead->Match(t, at, t.size(), RE2::ANCHOR_START, nullptr, 0)) break;
+      start = static_cast<std::size_t>(sub[0].data() - t.data()) + 1;
+      if (anchor != RE2::UNANCHORED || start > t.size()) return false;
+    }
+    if (out) {
+      out->clear();
+      for (int g = 1, taken = 0; taken < groups; ++g) {
+        if (g == mark) continue;
+        const auto& s = sub[g];
+        out->push_back(s.empty() ? std::string() : std::string(s.data(), s.size()));
+        ++taken;
+      }
+    }
+    return true;
+  }
+
+ private:
+  static std::unique_ptr<const RE2> compile(const std::string& translated, bool case_insensitive) {
+    auto re = std::make_unique<const RE2>(translated, regex_options(case_insensitive));
+    if (!re->ok()) throw std::invalid_argument(re->error());
+    return re;
+  }
+};
+
+namespace {
 
 class Loader {
  public:
@@ -81,15 +378,17 @@ class Loader {
     only_keys(j, {"fact", "op", "value", "values", "ci", "min"}, "a test");
     c.kind = Condition::Kind::test;
     c.fact = text(j, "fact");
+    c.lookup = c.fact;
     if (c.fact.rfind("asset.", 0) == 0) {
       if (!asset_facts().contains(c.fact)) fail("unknown fact '" + c.fact + "'");
-    } else if (static const std::regex key_re("^[a-z0-9_]+\\.[A-Za-z0-9_.-]+$"); !std::regex_match(c.fact, key_re)) {
+    } else if (static const RE2 key_re("[a-z0-9_]+\\.[A-Za-z0-9_.-]+"); !RE2::FullMatch(c.fact, key_re)) {
       fail("fact '" + c.fact + "' is not an observation key (<protocol>.<field>) nor an asset.* fact");
     }
     const std::string op = text(j, "op");
     auto it = operators().find(op);
     if (it == operators().end()) fail("unknown operator '" + op + "'");
     c.op = it->second;
+    if (c.op == Op::port_offered) c.lookup = "asset.offered";
     c.case_insensitive = j.value("ci", false);
     switch (c.op) {
       case Op::exists:
@@ -112,16 +411,20 @@ class Loader {
         c.value = text(j, "value");
         if (c.case_insensitive) c.value = lower(c.value);
         if (c.op == Op::regex || c.op == Op::regex_search) {
+          c.pattern = text(j, "value");
           try {
-            auto flags = std::regex::ECMAScript | (c.case_insensitive ? std::regex::icase : std::regex::ECMAScript);
-            c.re.emplace(text(j, "value"), flags);
-          } catch (const std::regex_error& e) {
+            c.re = std::make_shared<const RuleRegex>(c.pattern, c.op == Op::regex, c.case_insensitive);
+          } catch (const std::invalid_argument& e) {
             fail("bad regex '" + c.value + "': " + e.what());
           }
         }
+        if (c.op == Op::list_equals) {
+          c.list_value = c.value;
+          std::erase(c.list_value, ' ');
+        }
         if (c.op == Op::port_offered) {
-          static const std::regex port_re("^(tcp|udp)/[0-9]{1,5}$");
-          if (!std::regex_match(c.value, port_re)) fail("'port-offered' value must be tcp/N or udp/N");
+          static const RE2 port_re("(tcp|udp)/[0-9]{1,5}");
+          if (!RE2::FullMatch(c.value, port_re)) fail("'port-offered' value must be tcp/N or udp/N");
         }
         break;
     }
@@ -146,33 +449,65 @@ class Loader {
   std::string file_, rule_;
 };
 
-bool test_value(const Condition& c, const std::string& raw, RuleMatch& m) {
-  const std::string v = c.case_insensitive ? lower(raw) : raw;
+// list-equals: `v` with its spaces removed equals `stripped` (the rule's list, spaces removed at load).
+bool equal_without_spaces(std::string_view v, std::string_view stripped) {
+  std::size_t k = 0;
+  for (const char ch : v) {
+    if (ch == ' ') continue;
+    if (k == stripped.size() || stripped[k] != ch) return false;
+    ++k;
+  }
+  return k == stripped.size();
+}
+
+// One value against a test. `lowered` is `raw` lower-cased when the test is case-insensitive. Groups of a
+// matching regex go to `groups` when given (evidence), are not extracted otherwise (holds()).
+bool test_value(const Condition& c, std::string_view raw, std::string_view lowered, std::vector<std::string>* groups) {
+  const std::string_view v = c.case_insensitive ? lowered : raw;
   switch (c.op) {
     case Op::equals: case Op::port_offered: return v == c.value;
-    case Op::prefix: return v.rfind(c.value, 0) == 0;
-    case Op::suffix: return v.size() >= c.value.size() && v.compare(v.size() - c.value.size(), c.value.size(), c.value) == 0;
-    case Op::contains: return v.find(c.value) != std::string::npos;
+    case Op::prefix: return v.starts_with(c.value);
+    case Op::suffix: return v.ends_with(c.value);
+    case Op::contains: return v.find(c.value) != std::string_view::npos;
     case Op::in: return std::find(c.values.begin(), c.values.end(), v) != c.values.end();
-    case Op::list_equals: {
-      auto strip = [](std::string s) {
-        s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
-        return s;
-      };
-      return strip(v) == strip(c.value);
-    }
-    case Op::regex: case Op::regex_search: {
-      std::smatch sm;
-      const bool ok = c.op == Op::regex ? std::regex_match(raw, sm, *c.re) : std::regex_search(raw, sm, *c.re);
-      if (ok) {
-        m.groups.clear();
-        for (std::size_t i = 1; i < sm.size() && i < 10; ++i) m.groups.push_back(sm[i].str());
-      }
-      return ok;
-    }
+    case Op::list_equals: return equal_without_spaces(v, c.list_value);
+    case Op::regex: case Op::regex_search: return c.re->match(raw, groups);  // case folding is RE2's
     default: return false;
   }
 }
+
+// The values of the fact a test looks up, in the two forms evaluation needs.
+// From a FactSet (rule examples, tests): found by name, lower-cased on demand.
+class FactSetValues {
+ public:
+  FactSetValues(const FactSet& facts, const Condition& c) {
+    if (auto it = facts.find(c.lookup); it != facts.end()) values_ = &it->second;
+  }
+  [[nodiscard]] std::size_t size() const { return values_ ? values_->size() : 0; }
+  [[nodiscard]] std::string_view raw(std::size_t i) const { return (*values_)[i]; }
+  [[nodiscard]] std::string_view lowered(std::size_t i, const Condition& c) {
+    if (!c.case_insensitive) return raw(i);
+    lowered_ = lower((*values_)[i]);
+    return lowered_;
+  }
+
+ private:
+  const std::vector<std::string>* values_ = nullptr;
+  std::string lowered_;
+};
+
+// From DeviceFacts: an index lookup, lower-cased once per device.
+class DeviceValues {
+ public:
+  DeviceValues(const DeviceFacts& facts, const Condition& c)
+      : raw_(facts.values(c.fact_id)), lowered_(facts.lowered(c.fact_id)) {}
+  [[nodiscard]] std::size_t size() const { return raw_.size(); }
+  [[nodiscard]] std::string_view raw(std::size_t i) const { return raw_[i]; }
+  [[nodiscard]] std::string_view lowered(std::size_t i, const Condition&) const { return lowered_[i]; }
+
+ private:
+  std::span<const std::string_view> raw_, lowered_;
+};
 
 std::string sha256_hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -212,14 +547,14 @@ std::string describe(const Condition& c) {
   return out;
 }
 
-}  // namespace
-
-RuleMatch evaluate(const Condition& c, const FactSet& facts) {
+// One evaluation for both fact sources, so that rule examples, tests and devices cannot disagree.
+template <class Values, class Facts>
+RuleMatch evaluate_on(const Condition& c, const Facts& facts) {
   RuleMatch m;
   switch (c.kind) {
     case Condition::Kind::all:
       for (const auto& child : c.children) {
-        RuleMatch sub = evaluate(child, facts);
+        RuleMatch sub = evaluate_on<Values>(child, facts);
         if (!sub.matched) return RuleMatch{};
         m.facts.insert(m.facts.end(), sub.facts.begin(), sub.facts.end());
         if (m.first_value.empty()) m.first_value = sub.first_value;
@@ -230,41 +565,119 @@ RuleMatch evaluate(const Condition& c, const FactSet& facts) {
       return m;
     case Condition::Kind::any:
       for (const auto& child : c.children) {
-        RuleMatch sub = evaluate(child, facts);
+        RuleMatch sub = evaluate_on<Values>(child, facts);
         if (sub.matched) return sub;
       }
       return RuleMatch{};
     case Condition::Kind::negate:
-      m.matched = !evaluate(c.children.front(), facts).matched;
+      m.matched = !evaluate_on<Values>(c.children.front(), facts).matched;
       if (m.matched) m.facts.push_back(describe(c));
       return m;
     case Condition::Kind::test:
       break;
   }
-  const std::string fact = c.op == Op::port_offered ? "asset.offered" : c.fact;
-  auto it = facts.find(fact);
-  if (it == facts.end() || it->second.empty()) return m;
+  Values values(facts, c);
+  if (values.size() == 0) return m;
   if (c.op == Op::exists) {
     m.matched = true;
-    m.first_value = it->second.front();
-    m.facts.push_back(fact + "=" + it->second.front());
+    m.first_value = values.raw(0);
+    m.facts.push_back(c.lookup + "=" + m.first_value);
     return m;
   }
   if (c.op == Op::count_at_least) {
-    m.count = it->second.size();
+    m.count = values.size();
     m.matched = m.count >= c.min;
-    if (m.matched) m.facts.push_back(fact + " has " + std::to_string(m.count) + " values");
+    if (m.matched) m.facts.push_back(c.lookup + " has " + std::to_string(m.count) + " values");
     return m;
   }
-  for (const auto& v : it->second) {
-    if (test_value(c, v, m)) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (test_value(c, values.raw(i), values.lowered(i, c), &m.groups)) {
       m.matched = true;
-      m.first_value = v;
-      m.facts.push_back(fact + "=" + v);
+      m.first_value = values.raw(i);
+      m.facts.push_back(c.lookup + "=" + m.first_value);
       return m;
     }
   }
   return m;
+}
+
+// evaluate_on(...).matched, without the evidence: no allocation.
+template <class Values, class Facts>
+bool holds_on(const Condition& c, const Facts& facts) {
+  switch (c.kind) {
+    case Condition::Kind::all:
+      return std::all_of(c.children.begin(), c.children.end(),
+                         [&](const Condition& child) { return holds_on<Values>(child, facts); });
+    case Condition::Kind::any:
+      return std::any_of(c.children.begin(), c.children.end(),
+                         [&](const Condition& child) { return holds_on<Values>(child, facts); });
+    case Condition::Kind::negate:
+      return !holds_on<Values>(c.children.front(), facts);
+    case Condition::Kind::test:
+      break;
+  }
+  Values values(facts, c);
+  if (values.size() == 0) return false;
+  if (c.op == Op::exists) return true;
+  if (c.op == Op::count_at_least) return values.size() >= c.min;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (test_value(c, values.raw(i), values.lowered(i, c), nullptr)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+RuleMatch evaluate(const Condition& c, const FactSet& facts) { return evaluate_on<FactSetValues>(c, facts); }
+RuleMatch evaluate(const Condition& c, const DeviceFacts& facts) { return evaluate_on<DeviceValues>(c, facts); }
+bool holds(const Condition& c, const DeviceFacts& facts) { return holds_on<DeviceValues>(c, facts); }
+
+void DeviceFacts::clear() {
+  added_.clear();
+  begin_.clear();
+  last_key_ = {};
+  last_id_ = RuleSet::kNoFact;
+  raw_.clear();
+  lower_.clear();
+  lower_text_.clear();
+}
+
+void DeviceFacts::add(std::string_view key, std::string_view value) {
+  if (key != last_key_ || last_key_.data() == nullptr) {
+    last_key_ = key;
+    last_id_ = rules_->fact_id(key);
+  }
+  if (last_id_ != RuleSet::kNoFact) added_.emplace_back(last_id_, value);
+}
+
+void DeviceFacts::finish() {
+  // A counting sort by fact id, stable: each fact keeps its values in the order they were added.
+  const std::size_t n = rules_->fact_count();
+  begin_.assign(n + 1, 0);
+  std::size_t lower_size = 0;
+  for (const auto& [id, value] : added_) {
+    ++begin_[id + 1];
+    if (rules_->fact_needs_lower(id)) lower_size += value.size();
+  }
+  for (std::size_t i = 0; i < n; ++i) begin_[i + 1] += begin_[i];  // begin_[id + 1]: the end of fact id
+  raw_.resize(added_.size());
+  lower_.resize(added_.size());
+  lower_text_.reserve(lower_size);  // no reallocation below: the views into it stay valid
+  // Filled back to front, decrementing each fact's end: afterwards begin_[id + 1] is the start of fact id.
+  for (auto it = added_.rbegin(); it != added_.rend(); ++it) {
+    const auto [id, value] = *it;
+    const std::uint32_t at = --begin_[id + 1];
+    raw_[at] = value;
+    if (rules_->fact_needs_lower(id)) {
+      const std::size_t start = lower_text_.size();
+      for (const char ch : value) lower_text_.push_back(ascii_lower(ch));
+      lower_[at] = std::string_view(lower_text_).substr(start);
+    } else {
+      lower_[at] = value;
+    }
+  }
+  std::copy(begin_.begin() + 1, begin_.end(), begin_.begin());  // begin_[id]: the start of fact id
+  begin_[n] = static_cast<std::uint32_t>(added_.size());
 }
 
 std::string expand_template(const std::string& tmpl, const RuleMatch& m) {
@@ -320,12 +733,13 @@ void RuleSet::load_text(const std::string& name, const std::string& text) {
     Rule rule;
     rule.file = name;
     rule.id = l.text(j, "id");
-    static const std::regex id_re("^[a-z0-9][a-z0-9_.-]*$");
-    if (!std::regex_match(rule.id, id_re)) l.fail("id must be lower-case letters, digits, '.', '-', '_'");
+    static const RE2 id_re("[a-z0-9][a-z0-9_.-]*");
+    if (!RE2::FullMatch(rule.id, id_re)) l.fail("id must be lower-case letters, digits, '.', '-', '_'");
     if (!ids.insert(rule.id).second) l.fail("duplicate id");
     rule.description = l.text(j, "description", false);
     if (!j.contains("when")) l.fail("missing 'when'");
     rule.when = l.condition(j["when"]);
+    number_facts(rule.when);
     if (j.contains("claims")) {
       if (!j["claims"].is_object() || j["claims"].empty()) l.fail("'claims' must be a non-empty object");
       for (const auto& [attr, v] : j["claims"].items()) {
@@ -384,10 +798,70 @@ void RuleSet::load_text(const std::string& name, const std::string& text) {
     } else {
       conditions_.emplace(canonical, rule.id);
     }
+    const auto index = static_cast<std::uint32_t>(rules_.size());
+    const std::uint32_t needs = required_fact(rule.when);
+    (needs == kNoFact ? rules_requiring_nothing_ : rules_requiring_[needs]).push_back(index);
     rules_.push_back(std::move(rule));
   }
   digest_input_ += name + '\n' + text + '\n';
   version_ = "sha256:" + sha256_hex(digest_input_);
+}
+
+std::uint32_t RuleSet::fact_id(std::string_view name) const {
+  const auto it = fact_ids_.find(name);
+  return it == fact_ids_.end() ? kNoFact : it->second;
+}
+
+void RuleSet::number_facts(Condition& c) {
+  for (auto& child : c.children) number_facts(child);
+  if (c.kind != Condition::Kind::test) return;
+  auto [it, added] = fact_ids_.try_emplace(c.lookup, static_cast<std::uint32_t>(fact_names_.size()));
+  if (added) {
+    fact_names_.push_back(c.lookup);
+    fact_needs_lower_.push_back(0);
+    rules_requiring_.emplace_back();
+  }
+  c.fact_id = it->second;
+  // Regexes fold case themselves (RE2); the other text tests compare lower-cased values.
+  const bool text_test = c.op != Op::exists && c.op != Op::count_at_least && c.op != Op::regex && c.op != Op::regex_search;
+  if (c.case_insensitive && text_test) fact_needs_lower_[c.fact_id] = 1;
+}
+
+// A fact without which `c` cannot hold, or kNoFact. Every test is false on a device without its fact.
+// Of the facts of `all`, an observation key is preferred: a device has all asset.* facts but few keys.
+std::uint32_t RuleSet::required_fact(const Condition& c) const {
+  switch (c.kind) {
+    case Condition::Kind::test:
+      return c.fact_id;
+    case Condition::Kind::negate:
+      return kNoFact;
+    case Condition::Kind::any: {
+      const std::uint32_t first = required_fact(c.children.front());
+      for (const auto& child : c.children) {
+        if (required_fact(child) != first) return kNoFact;
+      }
+      return first;
+    }
+    case Condition::Kind::all:
+      break;
+  }
+  std::uint32_t best = kNoFact;
+  for (const auto& child : c.children) {
+    const std::uint32_t id = required_fact(child);
+    if (id == kNoFact) continue;
+    if (!fact_names_[id].starts_with("asset.")) return id;
+    if (best == kNoFact) best = id;
+  }
+  return best;
+}
+
+void RuleSet::candidates(const DeviceFacts& facts, std::vector<char>& candidates) const {
+  candidates.assign(rules_.size(), 0);
+  for (const std::uint32_t r : rules_requiring_nothing_) candidates[r] = 1;
+  for (std::uint32_t id = 0; id < fact_names_.size(); ++id) {
+    if (!facts.has(id)) continue;
+    for (const std::uint32_t r : rules_requiring_[id]) candidates[r] = 1;
+  }
 }
 
 RuleSet RuleSet::load_directory(const std::string& dir) {

@@ -1,6 +1,9 @@
 // The fingerprint engine: strict loader, operators, evidence combination, crown jewels, the shipped rules.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <regex>
+
 #include "fingerprints/engine/classifier.hpp"
 #include "support/run_capture.hpp"
 
@@ -175,6 +178,224 @@ TEST(FingerprintCombination, RawSignaturesAreKept) {
       classify(asset_with({{"dhcp.parameter_request_list", "1,3,6"}, {"tls.ja4", "t13d1516h2_8daaf6152771_e5627efa2ab1"}}), set, cj);
   EXPECT_EQ(c.raw_signatures.at("dhcp.parameter_request_list"), std::vector<std::string>{"1,3,6"});
   EXPECT_EQ(c.raw_signatures.at("tls.ja4").size(), 1u);
+}
+
+TEST(FingerprintRegex, GroupsOfWholeValueAndSearch) {
+  auto groups = [](const std::string& op, const std::string& re, const std::string& value) {
+    RuleSet set;
+    set.load_text("t.json", R"({"rules": [)" + rule("t.t", R"({"fact": "x.y", "op": ")" + op + R"(", "value": ")" + re + R"("})",
+                                                    R"({"vendor": "V"})") + "]}");
+    const RuleMatch m = evaluate(set.rules()[0].when, FactSet{{"x.y", {value}}});
+    return m.matched ? m.groups : std::vector<std::string>{"(no match)"};
+  };
+  EXPECT_EQ(groups("regex", "(a+)(b)?(c)", "aac"), (std::vector<std::string>{"aa", "", "c"}));
+  EXPECT_EQ(groups("regex", "(a+)", "aab"), std::vector<std::string>{"(no match)"});  // whole value
+  EXPECT_EQ(groups("regex-search", "(a+)", "baab"), std::vector<std::string>{"aa"});
+  EXPECT_EQ(groups("regex-search", "(a+?)", "baab"), std::vector<std::string>{"a"});
+  EXPECT_EQ(groups("regex", "(a|ab)(c|bcd)(d*)", "abcd"), (std::vector<std::string>{"a", "bcd", ""}));  // leftmost-first
+  EXPECT_EQ(groups("regex-search", "x", "axb"), std::vector<std::string>{});
+  // A negative lookahead (JSON text: the regex is "; (?!K\))([^;)]+)\)"): a rejected match resumes the search.
+  EXPECT_EQ(groups("regex-search", R"J((a)?; (?!K\\))([^;)]+)\\))J", "a; K) b; M)"), (std::vector<std::string>{"", "M"}));
+  EXPECT_EQ(groups("regex-search", R"J((a)?; (?!K\\))([^;)]+)\\))J", "a; K)"), std::vector<std::string>{"(no match)"});
+  EXPECT_EQ(groups("regex", R"J((a)?; (?!K\\))([^;)]+)\\))J", "a; KK)"), (std::vector<std::string>{"a", "KK"}));
+}
+
+// The ECMAScript meanings the rules were written for are kept where RE2 differs (docs/fingerprints.md).
+TEST(FingerprintRegex, KeepsTheEcmaScriptMeanings) {
+  auto test = [](const std::string& op, const std::string& re, const std::string& value, bool ci = false) {
+    RuleSet set;
+    set.load_text("t.json", R"({"rules": [)" +
+                                rule("t.t", R"({"fact": "x.y", "op": ")" + op + R"(", "value": ")" + re + R"(", "ci": )" +
+                                                (ci ? "true" : "false") + "}",
+                                     R"({"vendor": "V"})") +
+                                "]}");
+    return evaluate(set.rules()[0].when, FactSet{{"x.y", {value}}}).matched;
+  };
+  // Patterns are JSON text here: R"(a\\sb)" is the regex a\sb.
+  EXPECT_FALSE(test("regex", "a.b", "a\rb"));  // `.` matches neither \r
+  EXPECT_FALSE(test("regex", "a.b", "a\nb"));  // nor \n
+  EXPECT_TRUE(test("regex", "a.b", "a\tb"));
+  EXPECT_TRUE(test("regex", R"(a\\sb)", "a\vb"));  // \s includes \v
+  EXPECT_FALSE(test("regex", R"(a\\Sb)", "a\vb"));
+  EXPECT_TRUE(test("regex", R"(a[\\s]b)", "a\vb"));
+  EXPECT_TRUE(test("regex", R"(a[^\\s]b)", "a-b"));
+  // Bytes, not UTF-8 characters; case folding of ASCII letters only.
+  EXPECT_FALSE(test("regex", "caf.", "caf\xc3\xa9"));
+  EXPECT_TRUE(test("regex", "caf..", "caf\xc3\xa9"));
+  EXPECT_TRUE(test("regex", "b\xc3\xa9", "B\xc3\xa9", true));
+  EXPECT_FALSE(test("regex", "b\xc3\xa9", "b\xe3\xa9", true));  // 0xC3 and 0xE3 are Latin-1 letters of two cases
+  EXPECT_FALSE(test("regex", R"(b\\xc3)", "b\xe3", true));
+  EXPECT_TRUE(test("regex", R"(b\\x41)", "ba", true));
+  EXPECT_TRUE(test("regex", "^ab$", "ab"));
+  EXPECT_FALSE(test("regex-search", "^b", "ab"));
+  EXPECT_FALSE(test("regex-search", "a$", "a\n"));
+  EXPECT_TRUE(test("regex-search", R"(\\bb\\b)", "a b"));
+  EXPECT_TRUE(test("regex", "[[:digit:].]+", "1.2"));
+  // A leading negative lookahead of a whole-value regex.
+  EXPECT_TRUE(test("regex", R"((?!ACK)[A-Z]{3}\\^.*)", "ORU^R01"));
+  EXPECT_FALSE(test("regex", R"((?!ACK)[A-Z]{3}\\^.*)", "ACK^R01"));
+  EXPECT_TRUE(test("regex", R"((?!ACK)[A-Z]{3}\\^.*)", "ACX^R01"));
+  EXPECT_FALSE(test("regex", R"((?!a|b)\\w+)", "bc"));
+}
+
+TEST(FingerprintRegex, UnsupportedSyntaxIsALoadError) {
+  auto error = [](const std::string& op, const std::string& re) {
+    return load_error(rule("a.b", R"({"fact": "x.y", "op": ")" + op + R"(", "value": ")" + re + R"("})", R"({"vendor": "V"})"));
+  };
+  // JSON text: R"((m)\\1)" is the regex (m)\1.
+  for (const char* re : {R"((m)\\1)", "(?=m)m", "(?<=a)m", "(m(?!a))", "(?!a)(?!b)m", "(?i)m", "(?P<n>m)", "[]m", "[^]", R"(\\Qm\\E)",
+                         R"(m\\0)", "(?!a)m|n", R"([\\S])", "(?!(a))m", "(unclosed", "[m"}) {
+    EXPECT_NE(error("regex", re).find("bad regex"), std::string::npos) << re;
+  }
+  EXPECT_EQ(error("regex-search", "(?!a)m"), "");
+  EXPECT_EQ(error("regex", "(?!a)m"), "");
+  EXPECT_EQ(error("regex", "m(?!a)"), "");
+  EXPECT_EQ(error("regex", "(?:m)"), "");
+}
+
+// std::regex recursed once per character of the value: a long value from the wire overflowed the stack.
+// RE2 is linear in time and constant in stack, also on patterns that backtrack exponentially.
+TEST(FingerprintRegex, LongValuesNeitherCrashNorHang) {
+  const RuleSet set = load(rule("a.b", R"J({"fact": "x.y", "op": "regex", "value": "x(.*)y"})J", R"({"model": "{1}"})") + "," +
+                               rule("a.c", R"J({"fact": "x.y", "op": "regex-search", "value": "(a|aa)*c"})J", R"({"os": "O"})") +
+                               "," + rule("a.d", R"J({"fact": "x.y", "op": "regex-search", "value": "(\\w+\\s?)*$z"})J",
+                                          R"({"role": "R"})"),
+                           false);
+  const std::string body(1 << 20, 'a');
+  AssetView a;
+  a.id = "mac:00:00:00:00:00:01";
+  a.observations.push_back({"x.y", "x" + body + "y", 1, 1, 1});
+  a.observations.push_back({"x.y", body, 1, 1, 1});
+  std::optional<CrownJewel> cj;
+  const Classification c = classify(a, set, cj);
+  EXPECT_EQ(c.attributes.at("model"), body);
+  EXPECT_FALSE(c.attributes.contains("os"));
+  EXPECT_FALSE(c.attributes.contains("role"));
+}
+
+void for_each_test(const Condition& c, const std::function<void(const Condition&)>& f) {
+  if (c.kind == Condition::Kind::test) f(c);
+  for (const auto& child : c.children) for_each_test(child, f);
+}
+
+// Every regex of the shipped rules answers as std::regex (ECMAScript) did — match and groups — on the
+// values of every example for its fact and on variants that probe where the dialects differ.
+TEST(FingerprintLibrary, RegexesAnswerAsEcmaScriptDid) {
+  const RuleSet set = RuleSet::load_directory(test::repo_file("fingerprints/rules"));
+  std::map<std::string, std::set<std::string>> samples;  // fact -> example values
+  for (const auto& r : set.rules()) {
+    for (const auto* list : {&r.match_examples, &r.no_match_examples}) {
+      for (const auto& ex : *list) {
+        for (const auto& [fact, values] : ex) samples[fact].insert(values.begin(), values.end());
+      }
+    }
+  }
+  auto variants = [](const std::string& v) {
+    std::vector<std::string> out{v, v + "\r", v + "\n", "\r" + v, "x" + v, v + " x", "", " "};
+    std::string up = v, low = v, latin = v, vt = v, cr = v;
+    for (char& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    for (char& ch : low) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (char& ch : latin) {  // Latin-1 letters of the other case (what Unicode folding would equate)
+      const auto b = static_cast<unsigned char>(ch);
+      if (b >= 0xc0 && b <= 0xfe && b != 0xd7 && b != 0xf7) ch = static_cast<char>(b ^ 0x20);
+    }
+    std::replace(vt.begin(), vt.end(), ' ', '\v');
+    std::replace(cr.begin(), cr.end(), ' ', '\r');
+    out.insert(out.end(), {up, low, latin, vt, cr});
+    return out;
+  };
+  std::size_t regexes = 0, probes = 0;
+  for (const auto& r : set.rules()) {
+    for_each_test(r.when, [&](const Condition& c) {
+      if (c.op != Op::regex && c.op != Op::regex_search) return;
+      ++regexes;
+      const std::regex ecma(c.pattern, c.case_insensitive ? std::regex::ECMAScript | std::regex::icase : std::regex::ECMAScript);
+      for (const auto& sample : samples[c.lookup]) {
+        for (const auto& v : variants(sample)) {
+          std::smatch sm;
+          const bool expected = c.op == Op::regex ? std::regex_match(v, sm, ecma) : std::regex_search(v, sm, ecma);
+          std::vector<std::string> expected_groups;
+          for (std::size_t i = 1; expected && i < sm.size() && i < 10; ++i) expected_groups.push_back(sm[i].str());
+          const RuleMatch m = evaluate(c, FactSet{{c.lookup, {v}}});
+          EXPECT_EQ(m.matched, expected) << r.id << " /" << c.pattern << "/ on '" << v << "'";
+          if (expected) {
+            EXPECT_EQ(m.groups, expected_groups) << r.id << " /" << c.pattern << "/ on '" << v << "'";
+          }
+          ++probes;
+        }
+      }
+    });
+  }
+  EXPECT_GE(regexes, 250u);
+  EXPECT_GE(probes, 10000u);
+}
+
+// Devices are evaluated on their indexed facts (DeviceFacts), examples on a FactSet: the same answers;
+// and the rules skipped for lack of a needed fact are rules that do not match.
+TEST(FingerprintLibrary, IndexedFactsEvaluateAsFactSets) {
+  const RuleSet set = RuleSet::load_directory(test::repo_file("fingerprints/rules"));
+  std::vector<FactSet> examples;
+  for (const auto& r : set.rules()) {
+    examples.insert(examples.end(), r.match_examples.begin(), r.match_examples.end());
+    examples.insert(examples.end(), r.no_match_examples.begin(), r.no_match_examples.end());
+  }
+  DeviceFacts indexed(set);
+  std::size_t matches = 0;
+  for (const auto& ex : examples) {
+    indexed.clear();
+    for (const auto& [fact, values] : ex) {
+      for (const auto& v : values) indexed.add(fact, v);
+    }
+    indexed.finish();
+    std::vector<char> candidates;
+    set.candidates(indexed, candidates);
+    for (std::size_t i = 0; i < set.rules().size(); ++i) {
+      const Rule& r = set.rules()[i];
+      const RuleMatch a = evaluate(r.when, ex), b = evaluate(r.when, indexed);
+      ASSERT_EQ(a.matched, b.matched) << r.id;
+      if (a.matched) {
+        EXPECT_TRUE(candidates[i]) << r.id;  // the prefilter never drops a matching rule
+      }
+      ASSERT_EQ(holds(r.when, indexed), a.matched) << r.id;
+      EXPECT_EQ(a.facts, b.facts) << r.id;
+      EXPECT_EQ(a.first_value, b.first_value) << r.id;
+      EXPECT_EQ(a.groups, b.groups) << r.id;
+      EXPECT_EQ(a.count, b.count) << r.id;
+      matches += a.matched;
+    }
+  }
+  EXPECT_GE(matches, 400u);
+}
+
+// classify_inventory splits the devices between threads: the same result as classifying one by one.
+TEST(FingerprintLibrary, InventoryClassificationEqualsOneByOne) {
+  const RuleSet set = RuleSet::load_directory(test::repo_file("fingerprints/rules"));
+  Inventory inv;
+  std::size_t n = 0;
+  for (const auto& r : set.rules()) {
+    for (const auto& ex : r.match_examples) {
+      AssetView a;
+      a.id = "mac:00:00:00:00:" + std::to_string(n / 100) + ":" + std::to_string(n % 100);
+      a.peer_count = n++ % 7;
+      for (const auto& [fact, values] : ex) {
+        for (const auto& v : values) {
+          if (fact == "asset.oui_vendor") {
+            a.vendor = v;
+          } else if (!fact.starts_with("asset.")) {
+            a.observations.push_back({fact, v, 1, 1, 1});
+          }
+        }
+      }
+      inv.assets.push_back(std::move(a));
+    }
+  }
+  ASSERT_GE(inv.assets.size(), 500u);
+  classify_inventory(inv, set);
+  for (const auto& a : inv.assets) {
+    AssetView alone = a;
+    alone.classification = classify(alone, set, alone.crown_jewel);
+    ASSERT_EQ(explain(a), explain(alone)) << a.id;
+  }
 }
 
 // The shipped library: loads strictly, every example behaves, the size the issue asks for.
