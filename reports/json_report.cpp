@@ -1,4 +1,5 @@
-#include <ctime>
+#include <algorithm>
+#include <chrono>
 
 #include "reports/report.hpp"
 #include "wardwatch/dicom_pdu.hpp"
@@ -19,15 +20,28 @@ void enrich_vendors(Inventory& inv, const OuiRegistry& oui) {
   }
 }
 
+// RFC 3339 UTC with microseconds, e.g. "2026-11-22T08:00:02.271669Z". Civil calendar arithmetic from
+// <chrono> (no gmtime_r: it takes the time-zone lock on every call, and an export formats ~300k stamps).
 std::string format_timestamp(std::int64_t ts_us) {
-  const std::time_t secs = static_cast<std::time_t>(ts_us / 1'000'000);
-  const long micros = static_cast<long>(ts_us % 1'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%06ldZ", micros < 0 ? 0 : micros);
-  return buf;
+  using namespace std::chrono;
+  // A hostile capture can claim any time: clamp to what the format can say (1970 .. 9999-12-31).
+  constexpr std::int64_t kLast = 253'402'300'799'999'999;
+  const sys_time<microseconds> t{microseconds{std::clamp<std::int64_t>(ts_us, 0, kLast)}};
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
+  const auto put = [](char* at, unsigned value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
+  };
+  std::string out = "0000-00-00T00:00:00.000000Z";
+  put(out.data(), static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
+  put(out.data() + 5, static_cast<unsigned>(ymd.month()), 2);
+  put(out.data() + 8, static_cast<unsigned>(ymd.day()), 2);
+  put(out.data() + 11, static_cast<unsigned>(hms.hours().count()), 2);
+  put(out.data() + 14, static_cast<unsigned>(hms.minutes().count()), 2);
+  put(out.data() + 17, static_cast<unsigned>(hms.seconds().count()), 2);
+  put(out.data() + 20, static_cast<unsigned>(hms.subseconds().count()), 6);
+  return out;
 }
 
 namespace {
@@ -35,12 +49,17 @@ namespace {
 ordered_json seen(std::int64_t first, std::int64_t last) {
   return {{"first_seen", format_timestamp(first)}, {"last_seen", format_timestamp(last)}};
 }
+// Appends first_seen/last_seen to `j` (what j.update(seen(...)) does, without a temporary object).
+void add_seen(ordered_json& j, std::int64_t first, std::int64_t last) {
+  j["first_seen"] = format_timestamp(first);
+  j["last_seen"] = format_timestamp(last);
+}
 
 ordered_json services_json(const std::vector<ServiceView>& services) {
   ordered_json out = ordered_json::array();
   for (const auto& s : services) {
     ordered_json j{{"proto", s.proto}, {"port", s.port}};
-    j.update(seen(s.first_us, s.last_us));
+    add_seen(j, s.first_us, s.last_us);
     j["count"] = s.count;
     out.push_back(std::move(j));
   }
@@ -90,7 +109,7 @@ ordered_json asset_json(const AssetView& a) {
   for (const auto& ad : a.addresses) {
     ips.push_back(ad.ip);
     ordered_json x{{"ip", ad.ip}};
-    x.update(seen(ad.first_us, ad.last_us));
+    add_seen(x, ad.first_us, ad.last_us);
     x["sources"] = ad.sources;
     addresses.push_back(std::move(x));
   }
@@ -101,7 +120,7 @@ ordered_json asset_json(const AssetView& a) {
   j["locally_administered"] = a.locally_administered;
   j["router"] = a.router;
   j["beyond_router"] = a.beyond_router;
-  j.update(seen(a.first_us, a.last_us));
+  add_seen(j, a.first_us, a.last_us);
   j["packets"] = {{"sent", a.packets_sent}, {"received", a.packets_received}};
   j["bytes"] = {{"sent", a.bytes_sent}, {"received", a.bytes_received}};
   j["vlans"] = a.vlans;
@@ -110,7 +129,7 @@ ordered_json asset_json(const AssetView& a) {
   ordered_json obs = ordered_json::array();
   for (const auto& o : a.observations) {
     ordered_json x{{"key", o.key}, {"value", o.value}};
-    x.update(seen(o.first_us, o.last_us));
+    add_seen(x, o.first_us, o.last_us);
     x["count"] = o.count;
     obs.push_back(std::move(x));
   }
@@ -163,7 +182,7 @@ ordered_json header_json(const Inventory& inv, const std::string& generator_vers
   for (const auto& s : inv.sources) {
     ordered_json j{{"name", s.name}, {"path", s.path}, {"format", s.format}, {"linktype", s.linktype},
                    {"packets", s.packets}, {"bytes", s.bytes}};
-    j.update(seen(s.first_us, s.last_us));
+    add_seen(j, s.first_us, s.last_us);
     j["truncated"] = s.truncated;
     sources.push_back(std::move(j));
   }
