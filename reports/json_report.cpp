@@ -1,6 +1,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include <sstream>
+#include <tuple>
+
+#include "reports/json_writer.hpp"
 #include "reports/report.hpp"
 #include "wardwatch/dicom_pdu.hpp"
 
@@ -55,90 +59,195 @@ void add_seen(ordered_json& j, std::int64_t first, std::int64_t last) {
   j["last_seen"] = format_timestamp(last);
 }
 
-ordered_json services_json(const std::vector<ServiceView>& services) {
-  ordered_json out = ordered_json::array();
+void write_seen(JsonWriter& w, std::int64_t first, std::int64_t last) {
+  w.key("first_seen");
+  w.value(format_timestamp(first));
+  w.key("last_seen");
+  w.value(format_timestamp(last));
+}
+
+void write_optional(JsonWriter& w, const std::optional<std::string>& v) {
+  if (v) {
+    w.value(*v);
+  } else {
+    w.null();
+  }
+}
+
+void write_services(JsonWriter& w, const std::vector<ServiceView>& services) {
+  w.begin_array();
   for (const auto& s : services) {
-    ordered_json j{{"proto", s.proto}, {"port", s.port}};
-    add_seen(j, s.first_us, s.last_us);
-    j["count"] = s.count;
-    out.push_back(std::move(j));
+    w.begin_object();
+    w.key("proto");
+    w.value(s.proto);
+    w.key("port");
+    w.value(s.port);
+    write_seen(w, s.first_us, s.last_us);
+    w.key("count");
+    w.value(s.count);
+    w.end_object();
   }
-  return out;
+  w.end_array();
 }
 
-ordered_json optional_text(const std::optional<std::string>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
-
-ordered_json evidence_json(const std::vector<ClaimEvidence>& list) {
-  ordered_json out = ordered_json::array();
+void write_evidence(JsonWriter& w, const std::vector<ClaimEvidence>& list) {
+  w.begin_array();
   for (const auto& ce : list) {
-    ordered_json rules = ordered_json::array();
+    w.begin_object();
+    w.key("attribute");
+    w.value(ce.attribute);
+    w.key("value");
+    w.value(ce.value);
+    w.key("score");
+    w.value(ce.score);
+    w.key("rules");
+    w.begin_array();
     for (const auto& r : ce.rules) {
-      rules.push_back({{"id", r.rule_id}, {"weight", r.weight}, {"specificity", r.specific ? "specific" : "generic"},
-                       {"source", r.source}, {"facts", r.facts}});
+      w.begin_object();
+      w.key("id");
+      w.value(r.rule_id);
+      w.key("weight");
+      w.value(r.weight);
+      w.key("specificity");
+      w.value(r.specific ? "specific" : "generic");
+      w.key("source");
+      w.value(r.source);
+      w.key("facts");
+      w.strings(r.facts);
+      w.end_object();
     }
-    out.push_back({{"attribute", ce.attribute}, {"value", ce.value}, {"score", ce.score}, {"rules", std::move(rules)}});
+    w.end_array();
+    w.end_object();
   }
-  return out;
+  w.end_array();
 }
 
-ordered_json classification_json(const Classification& c) {
-  ordered_json j;
-  j["category"] = c.category;
+void write_classification(JsonWriter& w, const Classification& c) {
+  w.begin_object();
+  w.key("category");
+  w.value(c.category);
   for (const char* attr : {"device_type", "vendor", "model", "firmware", "os", "modality", "role", "software"}) {
+    w.key(attr);
     auto it = c.attributes.find(attr);
-    j[attr] = it == c.attributes.end() ? ordered_json(nullptr) : ordered_json(it->second);
+    if (it == c.attributes.end()) {
+      w.null();
+    } else {
+      w.value(it->second);
+    }
   }
-  j["confidence"] = c.confidence;
-  j["evidence"] = evidence_json(c.evidence);
-  j["alternatives"] = evidence_json(c.alternatives);
-  ordered_json contradictions = ordered_json::array();
-  for (const auto& k : c.contradictions) contradictions.push_back({{"attribute", k.attribute}, {"values", k.values}});
-  j["contradictions"] = std::move(contradictions);
-  ordered_json raw = ordered_json::object();
-  for (const auto& [k, v] : c.raw_signatures) raw[k] = v;
-  j["raw_signatures"] = std::move(raw);
-  return j;
+  w.key("confidence");
+  w.value(c.confidence);
+  w.key("evidence");
+  write_evidence(w, c.evidence);
+  w.key("alternatives");
+  write_evidence(w, c.alternatives);
+  w.key("contradictions");
+  w.begin_array();
+  for (const auto& k : c.contradictions) {
+    w.begin_object();
+    w.key("attribute");
+    w.value(k.attribute);
+    w.key("values");
+    w.strings(k.values);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("raw_signatures");
+  w.begin_object();
+  for (const auto& [k, v] : c.raw_signatures) {
+    w.key(k);
+    w.strings(v);
+  }
+  w.end_object();
+  w.end_object();
 }
 
-ordered_json asset_json(const AssetView& a) {
-  ordered_json j;
-  j["id"] = a.id;
-  j["mac"] = optional_text(a.mac);
-  ordered_json ips = ordered_json::array();
-  ordered_json addresses = ordered_json::array();
+void write_asset(JsonWriter& w, const AssetView& a) {
+  w.begin_object();
+  w.key("id");
+  w.value(a.id);
+  w.key("mac");
+  write_optional(w, a.mac);
+  w.key("ips");
+  w.begin_array();
+  for (const auto& ad : a.addresses) w.value(ad.ip);
+  w.end_array();
+  w.key("addresses");
+  w.begin_array();
   for (const auto& ad : a.addresses) {
-    ips.push_back(ad.ip);
-    ordered_json x{{"ip", ad.ip}};
-    add_seen(x, ad.first_us, ad.last_us);
-    x["sources"] = ad.sources;
-    addresses.push_back(std::move(x));
+    w.begin_object();
+    w.key("ip");
+    w.value(ad.ip);
+    write_seen(w, ad.first_us, ad.last_us);
+    w.key("sources");
+    w.strings(ad.sources);
+    w.end_object();
   }
-  j["ips"] = std::move(ips);
-  j["addresses"] = std::move(addresses);
-  j["vendor"] = optional_text(a.vendor);
-  j["oui_registry"] = optional_text(a.oui_registry);
-  j["locally_administered"] = a.locally_administered;
-  j["router"] = a.router;
-  j["beyond_router"] = a.beyond_router;
-  add_seen(j, a.first_us, a.last_us);
-  j["packets"] = {{"sent", a.packets_sent}, {"received", a.packets_received}};
-  j["bytes"] = {{"sent", a.bytes_sent}, {"received", a.bytes_received}};
-  j["vlans"] = a.vlans;
-  j["services"] = {{"offered", services_json(a.offered)}, {"used", services_json(a.used)}};
-  j["peer_count"] = a.peer_count;
-  ordered_json obs = ordered_json::array();
+  w.end_array();
+  w.key("vendor");
+  write_optional(w, a.vendor);
+  w.key("oui_registry");
+  write_optional(w, a.oui_registry);
+  w.key("locally_administered");
+  w.value(a.locally_administered);
+  w.key("router");
+  w.value(a.router);
+  w.key("beyond_router");
+  w.value(a.beyond_router);
+  write_seen(w, a.first_us, a.last_us);
+  for (const auto& [name, sent, received] : {std::tuple{"packets", a.packets_sent, a.packets_received},
+                                             std::tuple{"bytes", a.bytes_sent, a.bytes_received}}) {
+    w.key(name);
+    w.begin_object();
+    w.key("sent");
+    w.value(sent);
+    w.key("received");
+    w.value(received);
+    w.end_object();
+  }
+  w.key("vlans");
+  w.begin_array();
+  for (std::uint16_t v : a.vlans) w.value(v);
+  w.end_array();
+  w.key("services");
+  w.begin_object();
+  w.key("offered");
+  write_services(w, a.offered);
+  w.key("used");
+  write_services(w, a.used);
+  w.end_object();
+  w.key("peer_count");
+  w.value(a.peer_count);
+  w.key("observations");
+  w.begin_array();
   for (const auto& o : a.observations) {
-    ordered_json x{{"key", o.key}, {"value", o.value}};
-    add_seen(x, o.first_us, o.last_us);
-    x["count"] = o.count;
-    obs.push_back(std::move(x));
+    w.begin_object();
+    w.key("key");
+    w.value(o.key);
+    w.key("value");
+    w.value(o.value);
+    write_seen(w, o.first_us, o.last_us);
+    w.key("count");
+    w.value(o.count);
+    w.end_object();
   }
-  j["observations"] = std::move(obs);
-  j["classification"] = classification_json(a.classification);
-  j["crown_jewel"] = a.crown_jewel ? ordered_json{{"kind", a.crown_jewel->kind}, {"reasons", a.crown_jewel->reasons},
-                                                  {"rules", a.crown_jewel->rules}}
-                                   : ordered_json(nullptr);
-  return j;
+  w.end_array();
+  w.key("classification");
+  write_classification(w, a.classification);
+  w.key("crown_jewel");
+  if (a.crown_jewel) {
+    w.begin_object();
+    w.key("kind");
+    w.value(a.crown_jewel->kind);
+    w.key("reasons");
+    w.strings(a.crown_jewel->reasons);
+    w.key("rules");
+    w.strings(a.crown_jewel->rules);
+    w.end_object();
+  } else {
+    w.null();
+  }
+  w.end_object();
 }
 
 std::uint64_t stat(const Inventory& inv, const std::string& name) {
@@ -200,15 +309,13 @@ std::string dump(const ordered_json& j) {
 }  // namespace
 
 ordered_json to_json(const Inventory& inv, const std::string& generator_version) {
-  ordered_json root = header_json(inv, generator_version);
-  ordered_json assets = ordered_json::array();
-  for (const auto& a : inv.assets) assets.push_back(asset_json(a));
-  root["assets"] = std::move(assets);
-  return root;
+  std::ostringstream text;
+  write_json(inv, generator_version, text);
+  return ordered_json::parse(text.str());
 }
 
-// Writes the same text as `to_json(inv).dump(2)`, one asset at a time: the document of a large inventory is
-// never held in memory whole (nlohmann's DOM costs several times the size of the text).
+// The header (small) is built as a DOM and dumped; the assets are streamed after it by JsonWriter, one at a
+// time: the text is that of one dump(2) of the whole document, which is never held in memory.
 void write_json(const Inventory& inv, const std::string& generator_version, std::ostream& out) {
   std::string head = dump(header_json(inv, generator_version));
   head.pop_back();  // the closing brace: "assets" is the last member
@@ -220,15 +327,10 @@ void write_json(const Inventory& inv, const std::string& generator_version, std:
   }
   std::string text;
   for (std::size_t i = 0; i < inv.assets.size(); ++i) {
-    text = dump(asset_json(inv.assets[i]));
-    out << (i ? ",\n    " : "\n    ");
-    // Re-indent the asset to its depth in the document (JSON strings hold no raw newlines).
-    std::size_t from = 0;
-    for (std::size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1) {
-      out.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from));
-      out << "    ";
-    }
-    out.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+    text.assign(i ? ",\n    " : "\n    ");
+    JsonWriter writer(text, 2);  // root object > "assets" array > this asset
+    write_asset(writer, inv.assets[i]);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
   }
   out << "\n  ]\n}\n";
 }

@@ -22,3 +22,81 @@ TEST(Timestamps, OutOfRangeClaimsFromHostileCapturesAreClamped) {
 
 }  // namespace
 }  // namespace ww
+
+#include <nlohmann/json.hpp>
+
+#include "reports/json_writer.hpp"
+
+namespace ww {
+namespace {
+
+// JsonWriter must produce the bytes of nlohmann's dump(2, ' ', false, replace) for the same document.
+TEST(JsonWriter, WritesExactlyWhatNlohmannDumpWrites) {
+  const std::vector<std::string> tricky = {
+      "",
+      "plain",
+      "quote \" backslash \\ slash /",
+      std::string("controls \b\f\n\r\t \x01\x1f and DEL \x7f", 31),
+      "UTF-8: \xc3\xa9\xe2\x82\xac\xf0\x9f\x92\x89",
+      "broken UTF-8: \xc3 \xff \xe2\x82 \xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf end",
+      std::string("nul \0 inside", 12),
+  };
+  nlohmann::ordered_json dom;
+  std::string text;
+  JsonWriter w(text);
+  w.begin_object();
+  w.key("strings");
+  w.begin_array();
+  for (const auto& s : tricky) w.value(s);
+  w.end_array();
+  dom["strings"] = tricky;
+  w.key("empty_array");
+  w.begin_array();
+  w.end_array();
+  dom["empty_array"] = nlohmann::ordered_json::array();
+  w.key("empty_object");
+  w.begin_object();
+  w.end_object();
+  dom["empty_object"] = nlohmann::ordered_json::object();
+  const std::vector<double> doubles = {0.0, 1.0, 0.1, 0.75, 1e-7, 123456.789, 1e21, -2.5};
+  w.key("doubles");
+  w.begin_array();
+  for (double d : doubles) w.value(d);
+  w.end_array();
+  dom["doubles"] = doubles;
+  w.key("numbers");
+  w.begin_array();
+  w.value(std::uint64_t{18446744073709551615u});
+  w.value(std::int64_t{-42});
+  w.value(std::uint16_t{65535});
+  w.end_array();
+  dom["numbers"] = {18446744073709551615u, -42, 65535};
+  w.key("nested");
+  w.begin_object();
+  w.key("flag");
+  w.value(true);
+  w.key("none");
+  w.null();
+  w.key(tricky[3]);
+  w.strings({"a", "b"});
+  w.end_object();
+  dom["nested"] = {{"flag", true}, {"none", nullptr}, {tricky[3], {"a", "b"}}};
+  w.end_object();
+
+  EXPECT_EQ(text, dom.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+TEST(JsonWriter, NestsAtTheDepthItIsSplicedInto) {
+  std::string text;
+  JsonWriter w(text, 2);
+  w.begin_object();
+  w.key("a");
+  w.begin_array();
+  w.value(1);
+  w.end_array();
+  w.end_object();
+  EXPECT_EQ(text, "{\n      \"a\": [\n        1\n      ]\n    }");
+}
+
+}  // namespace
+}  // namespace ww

@@ -1,0 +1,160 @@
+#include "reports/json_writer.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace ww {
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at text[i] (RFC 3629: no overlongs, no surrogates,
+// nothing above U+10FFFF), or 0 if it is not one.
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(i);
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+bool valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+    } else if (const std::size_t n = utf8_sequence(text, i); n > 0) {
+      i += n;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void JsonWriter::newline_indent(std::size_t depth) {
+  out_ += '\n';
+  out_.append(2 * depth, ' ');
+}
+
+void JsonWriter::before_value() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (stack_.empty()) return;
+  Level& level = stack_.back();
+  if (!level.empty) out_ += ',';
+  level.empty = false;
+  newline_indent(base_depth_ + stack_.size());
+}
+
+void JsonWriter::open(char bracket) {
+  before_value();
+  out_ += bracket;
+  stack_.push_back({});
+}
+
+void JsonWriter::close(char bracket) {
+  const bool empty = stack_.back().empty;
+  stack_.pop_back();
+  if (!empty) newline_indent(base_depth_ + stack_.size());
+  out_ += bracket;
+}
+
+void JsonWriter::key(std::string_view name) {
+  before_value();
+  escaped(name);
+  out_ += ": ";
+  after_key_ = true;
+}
+
+void JsonWriter::value(std::string_view text) {
+  before_value();
+  escaped(text);
+}
+
+void JsonWriter::value(std::uint64_t number) {
+  before_value();
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
+  out_.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+void JsonWriter::value(std::int64_t number) {
+  before_value();
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
+  out_.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+void JsonWriter::value(double number) {
+  before_value();
+  out_ += nlohmann::json(number).dump();  // nlohmann's own shortest round-trip form ("1.0", "0.75", null)
+}
+
+void JsonWriter::value(bool flag) {
+  before_value();
+  out_ += flag ? "true" : "false";
+}
+
+void JsonWriter::null() {
+  before_value();
+  out_ += "null";
+}
+
+void JsonWriter::strings(const std::vector<std::string>& list) {
+  begin_array();
+  for (const auto& s : list) value(s);
+  end_array();
+}
+
+// nlohmann's escaping with ensure_ascii off: quote, backslash and control characters; everything else as is.
+void JsonWriter::escaped(std::string_view text) {
+  if (!valid_utf8(text)) {  // rare (parsers pass wire text through printable()): let nlohmann replace it
+    out_ += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out_ += '"';
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (u) {
+      case '"': out_ += "\\\""; break;
+      case '\\': out_ += "\\\\"; break;
+      case '\b': out_ += "\\b"; break;
+      case '\t': out_ += "\\t"; break;
+      case '\n': out_ += "\\n"; break;
+      case '\f': out_ += "\\f"; break;
+      case '\r': out_ += "\\r"; break;
+      default:
+        if (u <= 0x1F) {
+          out_ += "\\u00";
+          out_ += kHex[u >> 4];
+          out_ += kHex[u & 0xF];
+        } else {
+          out_ += c;
+        }
+    }
+  }
+  out_ += '"';
+}
+
+}  // namespace ww
