@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <memory>
 
@@ -76,41 +77,57 @@ std::optional<std::string> find_rules_dir(const std::optional<std::string>& give
   return std::nullopt;
 }
 
-// Loads the rules; a broken rule file is an error (nullopt, message printed), a missing default is not.
-std::optional<RuleSet> load_rules(const std::optional<std::string>& given, bool& ok) {
-  ok = true;
-  const auto dir = find_rules_dir(given);
-  if (!dir) {
-    warning_line("no fingerprint rules found (--rules DIR): devices are left unclassified");
-    return std::nullopt;
+// What classification needs besides the inventory: the fingerprint rules and the IEEE registries. Loading
+// them takes ~0.1 s, so `read` does it on a helper thread while packets are processed; what it has to say
+// is printed when the inventory is classified, as if it had been loaded then.
+struct ReferenceData {
+  std::optional<RuleSet> rules;
+  OuiRegistry oui;
+  std::vector<std::string> warnings;
+  std::optional<std::string> error;  // a broken rule file: the run fails
+};
+
+ReferenceData load_reference_data(const std::optional<std::string>& rules_dir, const std::string& ieee_dir) {
+  ReferenceData ref;
+  if (const auto dir = find_rules_dir(rules_dir); !dir) {
+    ref.warnings.emplace_back("no fingerprint rules found (--rules DIR): devices are left unclassified");
+  } else {
+    try {
+      ref.rules = RuleSet::load_directory(*dir);
+    } catch (const RuleError& e) {
+      ref.error = std::string("fingerprint rules: ") + e.what();
+      return ref;
+    }
   }
-  try {
-    return RuleSet::load_directory(*dir);
-  } catch (const RuleError& e) {
-    error_line(std::string("fingerprint rules: ") + e.what());
-    ok = false;
-    return std::nullopt;
+  if (ref.oui.load_directory(ieee_dir) == 0) {
+    ref.warnings.push_back("no IEEE OUI registry in " + ieee_dir + " (install ieee-data): vendors left empty");
   }
+  return ref;
+}
+
+// Starts loading the reference data on a helper thread when the run will classify an inventory (a summary
+// or a JSON export is wanted); otherwise it is never loaded.
+std::future<ReferenceData> start_loading_reference_data(const CommonOptions& opts) {
+  const bool wanted = !opts.quiet || opts.json_path;
+  return std::async(wanted ? std::launch::async : std::launch::deferred, load_reference_data, opts.rules_dir,
+                    opts.ieee_data_dir);
 }
 
 // The inventory as exported: resolved devices, OUI vendors, and the fingerprint engine's classification.
-std::optional<Inventory> enrich_inventory(Inventory inv, const std::string& ieee_dir,
-                                          const std::optional<std::string>& rules_dir) {
-  bool rules_ok = true;
-  const std::optional<RuleSet> rules = load_rules(rules_dir, rules_ok);
-  if (!rules_ok) return std::nullopt;
-  OuiRegistry oui;
-  if (oui.load_directory(ieee_dir) == 0) {
-    warning_line("no IEEE OUI registry in " + ieee_dir + " (install ieee-data): vendors left empty");
+std::optional<Inventory> enrich_inventory(Inventory inv, const ReferenceData& ref) {
+  if (ref.error) {
+    error_line(*ref.error);
+    return std::nullopt;
   }
-  enrich_vendors(inv, oui);
-  if (rules) classify_inventory(inv, *rules);
+  for (const auto& w : ref.warnings) warning_line(w);
+  enrich_vendors(inv, ref.oui);
+  if (ref.rules) classify_inventory(inv, *ref.rules);
   return inv;
 }
 
 std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limits, const std::string& ieee_dir,
                                          const std::optional<std::string>& rules_dir) {
-  return enrich_inventory(store.load(limits), ieee_dir, rules_dir);
+  return enrich_inventory(store.load(limits), load_reference_data(rules_dir, ieee_dir));
 }
 
 bool write_inventory(const CommonOptions& opts, const Inventory& inv) {
@@ -172,9 +189,10 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
 }
 
 // Classifies the inventory, prints the summary and writes the JSON. Returns the exit code.
-int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, const Stats& stats, double seconds) {
+int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std::future<ReferenceData>& reference,
+               const Stats& stats, double seconds) {
   if (!resolved) return kExitOk;
-  const auto inv = enrich_inventory(std::move(*resolved), opts.ieee_data_dir, opts.rules_dir);
+  const auto inv = enrich_inventory(std::move(*resolved), reference.get());
   if (!inv) return kExitRuntime;
   print_summary(opts, *inv, stats, seconds);
   return write_inventory(opts, *inv) ? kExitOk : kExitRuntime;
@@ -223,6 +241,7 @@ int run_read(const ReadOptions& opts) {
     for (const auto& s : sources) total_size += s.file_size();
     Progress progress(opts.progress && !opts.quiet && isatty(STDERR_FILENO) && total_size > (64u << 20), total_size);
     const auto started = std::chrono::steady_clock::now();
+    std::future<ReferenceData> reference = start_loading_reference_data(opts);
     std::uint64_t done_before = 0;
     for (std::size_t i = 0; i < sources.size(); ++i) {
       PcapSource& src = sources[i];
@@ -245,7 +264,7 @@ int run_read(const ReadOptions& opts) {
     std::optional<Inventory> inv = end_run(opts, store, pipeline, stats);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A truncated capture still yields its inventory: exit 0 with the warning above.
-    return finish_run(opts, std::move(inv), stats, secs);
+    return finish_run(opts, std::move(inv), reference, stats, secs);
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;
@@ -276,6 +295,7 @@ int run_capture(const CaptureOptions& opts) {
     auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &store);
     SourceInfo info{"live:" + opts.interface, "live", src.linktype(), src.linktype_name()};
     const auto started = std::chrono::steady_clock::now();
+    std::future<ReferenceData> reference = start_loading_reference_data(opts);
     auto last_flush = started;
     if (!opts.quiet) std::cerr << "wardwatch: capturing on " << opts.interface << " (passive; Ctrl-C to stop)\n";
     for (;;) {
@@ -308,7 +328,7 @@ int run_capture(const CaptureOptions& opts) {
     std::cerr << "wardwatch: libpcap counters: " << stats.pcap_received << " received, " << stats.pcap_dropped
               << " dropped by kernel, " << stats.pcap_if_dropped << " dropped by interface\n";
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return finish_run(opts, std::move(inv), stats, secs);
+    return finish_run(opts, std::move(inv), reference, stats, secs);
   } catch (const CaptureError& e) {
     error_line(e.what());
     return kExitRuntime;

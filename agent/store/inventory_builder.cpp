@@ -71,9 +71,12 @@ void InventoryBuilder::stat(std::string_view name, std::uint64_t value) {
 }
 
 std::uint32_t InventoryBuilder::owner_id(std::string_view ip, std::string_view mac) {
+  // Rows come grouped by owner (a drain and a load both walk one record after the other).
+  if (!owners_.empty() && owners_[last_owner_].first == ip && owners_[last_owner_].second == mac) return last_owner_;
   auto [it, added] = owner_ids_.try_emplace(owner_key(ip, mac), static_cast<std::uint32_t>(owners_.size()));
   if (added) owners_.emplace_back(std::string(ip), std::string(mac));
-  return it->second;
+  last_owner_ = it->second;
+  return last_owner_;
 }
 
 void InventoryBuilder::mac(const MacRow& row) {

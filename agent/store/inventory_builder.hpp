@@ -75,6 +75,7 @@ class InventoryBuilder final : public RowSink {
   std::vector<BindingEntry> bindings_;
   std::unordered_map<std::string, std::uint32_t> owner_ids_;  // "ip|mac"
   std::vector<std::pair<std::string, std::string>> owners_;
+  std::uint32_t last_owner_ = 0;
   // Deques: they grow without the copy-and-double peak of a vector (these hold every row of a run).
   std::deque<ServiceEntry> services_;
   std::deque<PeerEntry> peers_;
