@@ -70,6 +70,7 @@ class ObservationSet {
   absl::flat_hash_map<std::uint64_t, std::uint32_t> index_;
   std::vector<std::uint32_t> same_hash_;
   std::vector<std::uint64_t> hashes_;  // hash of items_[i], to build the index and to scan fast
+  std::uint32_t next_hint_ = 0;        // the item after the last one added or hit
   std::vector<std::pair<std::string, std::size_t>> per_key_;  // distinct values per key (few keys per record)
 };
 

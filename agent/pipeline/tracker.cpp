@@ -59,16 +59,20 @@ void ObservationSet::index_item(std::uint32_t i) {
 ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view value, std::int64_t ts,
                                           std::size_t max_total, std::size_t max_per_key) {
   static constexpr std::size_t kLinearItems = 16;
-  // Abseil's string hash reads 8+ bytes a step (FNV-1a's byte loop was a measurable share of the packet path).
-  const std::uint64_t h = absl::HashOf(key, value);
   auto hit = [&](std::size_t i) {
     ObservationStat& item = items_[i];
     if (!item.is(key, value)) return false;
     item.seen.touch(ts);
     ++item.count;
     item.dirty = true;
+    next_hint_ = i + 1;
     return true;
   };
+  // Parsers repeat a record's facts in the order they first reported them (a host's p0f facts on every SYN,
+  // an HL7 sender's MSH fields on every message): try the item after the last one first.
+  if (next_hint_ < items_.size() && hit(next_hint_)) return Added::existing;
+  // Abseil's string hash reads 8+ bytes a step (FNV-1a's byte loop was a measurable share of the packet path).
+  const std::uint64_t h = absl::HashOf(key, value);
   if (index_.empty()) {
     for (std::size_t i = 0; i < hashes_.size(); ++i) {
       if (hashes_[i] == h && hit(i)) return Added::existing;
@@ -93,6 +97,7 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
   }
   if (items_.empty()) items_.reserve(4);  // most records hold a few facts: skip the 1-2-4 regrowth
   ObservationStat& stat = items_.emplace_back(key, value);
+  next_hint_ = items_.size();
   stat.count = 1;
   stat.dirty = true;
   stat.seen.touch(ts);
