@@ -3,13 +3,12 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "wardwatch/net_types.hpp"
@@ -121,7 +120,7 @@ struct BindingRecord {
   // Distinct peers: a short vector searched linearly while small (most devices talk to few peers), a
   // hash set once it grows — no node allocation for the common case.
   std::vector<IpAddr> few_peers;
-  std::unordered_set<IpAddr> many_peers;
+  absl::flat_hash_set<IpAddr, std::hash<IpAddr>> many_peers;
   std::vector<IpAddr> new_peers;  // peers not yet flushed
   [[nodiscard]] std::size_t peer_count() const { return many_peers.empty() ? few_peers.size() : many_peers.size(); }
   [[nodiscard]] bool has_peer(const IpAddr& ip) const {
@@ -141,7 +140,7 @@ struct BindingRecord {
   }
   void release_peers() {
     std::vector<IpAddr>().swap(few_peers);
-    std::unordered_set<IpAddr>().swap(many_peers);
+    decltype(many_peers)().swap(many_peers);
     std::vector<IpAddr>().swap(new_peers);
   }
   ObservationSet observations;
