@@ -97,41 +97,37 @@ class RegexTranslator {
     return out;
   }
 
-  // The index of the first "(?!" outside any group, or npos.
-  std::size_t top_level_lookahead() const {
+  // Walks the pattern from `from`, passing over escapes and bracket expressions, and calls
+  // `stop(i, depth)` at every '(' (with the depth outside it) and ')' (with the depth it returns to);
+  // returns the first index where `stop` says so, or npos.
+  template <typename Stop>
+  std::size_t scan_parens(std::size_t from, Stop stop) const {
     int depth = 0;
-    for (std::size_t i = 0; i < in_.size(); ++i) {
+    for (std::size_t i = from; i < in_.size(); ++i) {
       if (in_[i] == '\\') {
         ++i;
       } else if (in_[i] == '[') {
         i = bracket_end(i);
         if (i == std::string_view::npos) return i;
       } else if (in_[i] == '(') {
-        if (depth == 0 && in_.substr(i, 3) == "(?!") return i;
+        if (stop(i, depth)) return i;
         ++depth;
       } else if (in_[i] == ')') {
         --depth;
+        if (stop(i, depth)) return i;
       }
     }
     return std::string_view::npos;
   }
 
+  // The index of the first "(?!" outside any group, or npos.
+  std::size_t top_level_lookahead() const {
+    return scan_parens(0, [&](std::size_t i, int depth) { return depth == 0 && in_.substr(i, 3) == "(?!"; });
+  }
+
   // The index of the ')' closing the group opened at `open`, or npos.
   std::size_t group_end(std::size_t open) const {
-    int depth = 0;
-    for (std::size_t i = open; i < in_.size(); ++i) {
-      if (in_[i] == '\\') {
-        ++i;
-      } else if (in_[i] == '[') {
-        i = bracket_end(i);
-        if (i == std::string_view::npos) return i;
-      } else if (in_[i] == '(') {
-        ++depth;
-      } else if (in_[i] == ')' && --depth == 0) {
-        return i;
-      }
-    }
-    return std::string_view::npos;
+    return scan_parens(open, [&](std::size_t i, int depth) { return in_[i] == ')' && depth == 0; });
   }
 
   bool top_level_alternation = false;

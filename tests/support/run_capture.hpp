@@ -23,11 +23,8 @@ inline std::string repo_file(const std::string& rel) { return std::string(WARDWA
                                                      << " (../shared/pcaps is read in place; absent here)"; \
   } while (0)
 
-inline Inventory run_capture(const std::string& path, const Limits& limits = Limits{}) {
-  SqliteStore store(":memory:");
-  store.begin_run("test");
-  const ParserRegistry registry = make_default_registry();
-  Pipeline pipeline(limits, registry, &store);
+// Feeds every packet of the capture at `path` to `pipeline`; returns what the store records of the source.
+inline SourceInfo feed_capture(Pipeline& pipeline, const std::string& path) {
   PcapSource src = PcapSource::open_file(path);
   CapturedPacket pkt;
   SourceInfo info{path, src.format(), src.linktype(), src.linktype_name()};
@@ -35,7 +32,15 @@ inline Inventory run_capture(const std::string& path, const Limits& limits = Lim
     pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
     ++info.packets;
   }
-  store.record_source(info);
+  return info;
+}
+
+inline Inventory run_capture(const std::string& path, const Limits& limits = Limits{}) {
+  SqliteStore store(":memory:");
+  store.begin_run("test");
+  const ParserRegistry registry = make_default_registry();
+  Pipeline pipeline(limits, registry, &store);
+  store.record_source(feed_capture(pipeline, path));
   pipeline.flush();
   return store.load(limits);
 }

@@ -17,11 +17,7 @@ std::string feed_and_export(const std::string& path, const Limits& limits, bool 
   store.begin_run("test");
   const ParserRegistry registry = make_default_registry();
   Pipeline pipeline(limits, registry, &store);
-  PcapSource src = PcapSource::open_file(path);
-  CapturedPacket pkt;
-  while (src.next(pkt) == PcapSource::Next::packet) {
-    pipeline.process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
-  }
+  store.record_source(test::feed_capture(pipeline, path));
   if (assets_evicted) *assets_evicted = pipeline.stats().assets_evicted;
   Inventory inv;
   if (through_sql) {
