@@ -1,5 +1,7 @@
 // Drives a StreamSession the way StreamFollower does — per-direction buffers, `consumed`, skips past the
 // buffer — and records facts as "client"/"server" whatever the direction. For stream parser unit tests.
+// It can also drive a session it does not own into a sink of the test's choosing (a plain RecordingSink
+// keeps "sender"/"receiver"), whole or in pieces of N bytes.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -41,18 +43,47 @@ struct StreamFeeder {
   ParseStatus last = ParseStatus::need_more;
   bool done = false;
   bool allow_skip = true;  // false: the parser must never consume beyond what it was given
+  bool stop_when_done = true;  // false: keep handing bytes to a session that returned done or not_mine
 
-  void feed(StreamDir dir, Bytes bytes) {
+  // Feeds the owned `session`; facts land in `sink` as "client"/"server". Returns `last`.
+  ParseStatus feed(StreamDir dir, Bytes bytes) {
+    SideSink side(sink, dir);
+    return feed(*session, dir, bytes, side);
+  }
+  ParseStatus feed(StreamDir dir, std::string_view text) { return feed(dir, as_bytes(text)); }
+
+  // Feeds any session into any sink. The buffers, skips, `last` and `done` are this feeder's, whichever
+  // session it feeds. Returns the status of the last on_data call (`last`).
+  ParseStatus feed(StreamSession& s, StreamDir dir, Bytes bytes, ObservationSink& out) {
+    deliver(s, dir, bytes, out);
+    return last;
+  }
+  ParseStatus feed(StreamSession& s, StreamDir dir, std::string_view text, ObservationSink& out) {
+    return feed(s, dir, as_bytes(text), out);
+  }
+  // The same, delivered in pieces of `step` bytes (the last one may be shorter).
+  ParseStatus feed_split(StreamSession& s, StreamDir dir, Bytes bytes, std::size_t step, ObservationSink& out) {
+    for (std::size_t off = 0; off < bytes.size(); off += step) {
+      feed(s, dir, bytes.subspan(off, std::min(step, bytes.size() - off)), out);
+    }
+    return last;
+  }
+  ParseStatus feed_split(StreamSession& s, StreamDir dir, std::string_view text, std::size_t step,
+                         ObservationSink& out) {
+    return feed_split(s, dir, as_bytes(text), step, out);
+  }
+
+  // One delivery: the step behind every feed (void, so that ASSERT_LE can return from it).
+  void deliver(StreamSession& s, StreamDir dir, Bytes bytes, ObservationSink& out) {
     const int d = static_cast<int>(dir);
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(skip[d], bytes.size()));
     skip[d] -= n;
     bytes = bytes.subspan(n);
     buf[d].insert(buf[d].end(), bytes.begin(), bytes.end());
     max_buffered = std::max(max_buffered, buf[d].size());
-    if (buf[d].empty() || done) return;
+    if (buf[d].empty() || (done && stop_when_done)) return;
     std::size_t consumed = 0;
-    SideSink side(sink, dir);
-    last = session->on_data(dir, buf[d], consumed, side);
+    last = s.on_data(dir, buf[d], consumed, out);
     if (!allow_skip) {
       ASSERT_LE(consumed, buf[d].size());
     }
@@ -64,7 +95,6 @@ struct StreamFeeder {
     }
     done = last == ParseStatus::done || last == ParseStatus::not_mine;
   }
-  void feed(StreamDir dir, std::string_view text) { feed(dir, as_bytes(text)); }
   void feed_bytewise(StreamDir dir, Bytes bytes) {
     for (std::uint8_t b : bytes) feed(dir, Bytes(&b, 1));
   }

@@ -6,41 +6,16 @@
 
 #include "support/recording_sink.hpp"
 #include "support/run_capture.hpp"
+#include "support/stream_feeder.hpp"
 
 namespace ww {
 namespace {
 
 using Buf = std::vector<std::uint8_t>;
 
-// Emulates the stream follower for one session: per-direction buffer, consumed bytes dropped, a consumed
-// count beyond the buffer skips later bytes of that direction.
-struct Feeder {
-  Buf buf[2];
-  std::size_t skip[2] = {0, 0};
-  ParseStatus last = ParseStatus::ok;
-  ParseStatus feed(StreamSession& s, StreamDir dir, std::string_view chunk, test::RecordingSink& sink) {
-    const int i = static_cast<int>(dir);
-    std::size_t drop = std::min(skip[i], chunk.size());
-    skip[i] -= drop;
-    chunk.remove_prefix(drop);
-    for (char c : chunk) buf[i].push_back(static_cast<std::uint8_t>(c));
-    if (buf[i].empty()) return last;
-    std::size_t consumed = 0;
-    last = s.on_data(dir, buf[i], consumed, sink);
-    if (consumed >= buf[i].size()) {
-      skip[i] += consumed - buf[i].size();
-      buf[i].clear();
-    } else {
-      buf[i].erase(buf[i].begin(), buf[i].begin() + static_cast<std::ptrdiff_t>(consumed));
-    }
-    return last;
-  }
-  // Delivers `text` in pieces of `step` bytes.
-  ParseStatus feed_split(StreamSession& s, StreamDir dir, std::string_view text, std::size_t step,
-                         test::RecordingSink& sink) {
-    for (std::size_t off = 0; off < text.size(); off += step) feed(s, dir, text.substr(off, step), sink);
-    return last;
-  }
+// The session gets every delivery, even after done.
+struct Feeder : test::StreamFeeder {
+  Feeder() { stop_when_done = false; }
 };
 
 const std::string kRequest =

@@ -6,6 +6,7 @@
 
 #include "support/recording_sink.hpp"
 #include "support/run_capture.hpp"
+#include "support/stream_feeder.hpp"
 
 namespace ww {
 namespace {
@@ -119,33 +120,9 @@ Buf session_setup_response(const Buf& ntlm) {
   return smb2(1, true, b);
 }
 
-struct Feeder {
-  Buf buf[2];
-  std::size_t skip[2] = {0, 0};
-  ParseStatus last = ParseStatus::ok;
-  ParseStatus feed(StreamSession& s, StreamDir dir, Bytes chunk, test::RecordingSink& sink) {
-    const int i = static_cast<int>(dir);
-    const std::size_t drop = std::min(skip[i], chunk.size());
-    skip[i] -= drop;
-    chunk = chunk.subspan(drop);
-    for (std::uint8_t c : chunk) buf[i].push_back(c);
-    if (buf[i].empty()) return last;
-    std::size_t consumed = 0;
-    last = s.on_data(dir, buf[i], consumed, sink);
-    if (consumed >= buf[i].size()) {
-      skip[i] += consumed - buf[i].size();
-      buf[i].clear();
-    } else {
-      buf[i].erase(buf[i].begin(), buf[i].begin() + static_cast<std::ptrdiff_t>(consumed));
-    }
-    return last;
-  }
-  ParseStatus feed_split(StreamSession& s, StreamDir dir, const Buf& b, std::size_t step, test::RecordingSink& sink) {
-    for (std::size_t off = 0; off < b.size(); off += step) {
-      feed(s, dir, Bytes(b).subspan(off, std::min(step, b.size() - off)), sink);
-    }
-    return last;
-  }
+// The session gets every delivery, even after done.
+struct Feeder : test::StreamFeeder {
+  Feeder() { stop_when_done = false; }
 };
 
 class SmbTest : public ::testing::Test {

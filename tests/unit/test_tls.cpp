@@ -8,6 +8,7 @@
 
 #include "support/recording_sink.hpp"
 #include "support/run_capture.hpp"
+#include "support/stream_feeder.hpp"
 
 namespace ww {
 namespace {
@@ -101,17 +102,11 @@ std::string digest(std::string_view s, const EVP_MD* md, std::size_t chars) {
   return h.substr(0, chars);
 }
 
-// Emulates the stream follower: buffers one direction, drops what the session consumed.
-struct Feeder {
-  Buf buf[2];
-  ParseStatus feed(StreamSession& s, StreamDir dir, Bytes chunk, test::RecordingSink& sink) {
-    Buf& b = buf[static_cast<int>(dir)];
-    for (std::uint8_t x : chunk) b.push_back(x);
-    std::size_t consumed = 0;
-    const ParseStatus st = s.on_data(dir, b, consumed, sink);
-    if (consumed >= b.size()) b.clear();
-    else b.erase(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(consumed));
-    return st;
+// TLS never asks to skip beyond what it was given; the session gets every delivery, even after done.
+struct Feeder : test::StreamFeeder {
+  Feeder() {
+    allow_skip = false;
+    stop_when_done = false;
   }
 };
 
@@ -247,10 +242,7 @@ TEST_F(TlsTest, CertificateOfDicomTlsServer) {
   ASSERT_GT(der.size(), 100u);
   const Buf flight = server_flight(der);
   // Deliver in 50-byte segments.
-  ParseStatus st = ParseStatus::ok;
-  for (std::size_t off = 0; off < flight.size(); off += 50) {
-    st = feeder.feed(*session, StreamDir::to_client, Bytes(flight).subspan(off, std::min<std::size_t>(50, flight.size() - off)), sink);
-  }
+  const ParseStatus st = feeder.feed_split(*session, StreamDir::to_client, flight, 50, sink);
   EXPECT_NE(st, ParseStatus::done);  // the client direction has not been seen yet
   EXPECT_EQ(sink.value("tls.server_version"), "TLS 1.2");
   EXPECT_EQ(sink.value("tls.cert.subject_cn"), "pacs01");
