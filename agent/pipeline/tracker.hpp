@@ -60,14 +60,15 @@ struct PartyCache {
 };
 
 struct FlowState {
-  // Lets the common packet cost one hash lookup instead of five.
-  std::array<PartyCache, 4> cache{};
+  // The fields every packet touches come first, on the cache line of the flow's key; the party caches after.
+  std::int64_t last_us = 0;
+  std::unique_ptr<StreamState, StreamStateDeleter> stream;  // present while application parsers follow this TCP stream
   std::uint8_t next_cache_slot = 0;
   bool lo_is_client = true;
   bool handshake_seen = false;  // a SYN (TCP) or the first datagram (UDP) was seen
   bool service_recorded = false;
-  std::int64_t last_us = 0;
-  std::unique_ptr<StreamState, StreamStateDeleter> stream;  // present while application parsers follow this TCP stream
+  // Lets the common packet cost one hash lookup instead of five.
+  std::array<PartyCache, 4> cache{};
 };
 
 // The records a packet resolves to, for attaching parser observations.
