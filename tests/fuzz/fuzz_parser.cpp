@@ -1,12 +1,18 @@
 // libFuzzer target for one registered parser (WW_FUZZ_PARSER, set per target by CMake), or for the whole
-// frame pipeline (WW_FUZZ_PARSER == "pipeline": decoder, tracker, stream follower and every parser).
+// frame pipeline (WW_FUZZ_PARSER == "pipeline": decoder, tracker, stream follower, every parser, the
+// inventory builder and the JSON export).
 // Datagram parsers get the input as one payload; stream parsers get it split at the first byte's value
 // into two chunks fed in turn to both directions, so reassembly-dependent paths are reached too.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "agent/pipeline/pipeline.hpp"
+#include "agent/store/inventory_builder.hpp"
+#include "reports/report.hpp"
 #include "wardwatch/parser.hpp"
 
 namespace {
@@ -40,6 +46,15 @@ void fuzz_pipeline(ww::Bytes data) {
     ww::Bytes frame = r.bytes(std::min(n, r.remaining()));
     pipeline.process_frame(ww::linktype::ethernet, frame, static_cast<std::uint32_t>(frame.size()), ts++);
   }
+  // The end of a run without a database: the tracker's rows through the inventory builder into the JSON
+  // writer, which must produce valid JSON whatever text the parsers took off the wire.
+  ww::InventoryBuilder builder(limits);
+  pipeline.tracker().release_flows();
+  ww::drain_deltas(pipeline.tracker(), builder, /*release=*/true);
+  const ww::Inventory inventory = builder.build();
+  std::ostringstream json;
+  ww::write_json(inventory, "fuzz", json);
+  if (!nlohmann::json::accept(json.str())) __builtin_trap();
 }
 
 }  // namespace
