@@ -72,8 +72,8 @@ void PrefetchReader::read_loop() {
         // insert() copies without first zero-filling (resize did, a measured 5 % of the reader thread);
         // within the reservation except for a batch's last packet.
         batch->bytes.insert(batch->bytes.end(), pkt.data.begin(), pkt.data.end());
-        batch->records.push_back({static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(pkt.data.size()),
-                                  pkt.wire_len, pkt.ts_us});
+        batch->records.push_back(
+            {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(pkt.data.size()), pkt.wire_len, pkt.ts_us});
         if (batch->bytes.size() >= batch_bytes_ - std::min<std::size_t>(batch_bytes_, 64 * 1024)) break;
       }
       offset_.store(source_.file_offset(), std::memory_order_relaxed);

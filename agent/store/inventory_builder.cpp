@@ -17,7 +17,9 @@ void widen(std::int64_t& first, std::int64_t& last, std::int64_t f, std::int64_t
   if (first == 0 || (f != 0 && f < first)) first = f;
   last = std::max(last, l);
 }
-void widen(Seen& into, const Seen& s) { widen(into.first_us, into.last_us, s.first_us, s.last_us); }
+void widen(Seen& into, const Seen& s) {
+  widen(into.first_us, into.last_us, s.first_us, s.last_us);
+}
 
 void add(Traffic& into, const Traffic& t) {
   into.packets_sent += t.packets_sent;
@@ -104,11 +106,13 @@ void InventoryBuilder::binding(const BindingRow& row) {
 }
 
 void InventoryBuilder::service(const ServiceRow& row) {
-  services_.push_back({owner_id(row.ip, row.mac), row.role == "offered", std::string(row.proto), row.port, row.seen,
-                       row.count});
+  services_.push_back(
+      {owner_id(row.ip, row.mac), row.role == "offered", std::string(row.proto), row.port, row.seen, row.count});
 }
 
-void InventoryBuilder::peer(const PeerRow& row) { peers_.push_back({owner_id(row.ip, row.mac), std::string(row.peer)}); }
+void InventoryBuilder::peer(const PeerRow& row) {
+  peers_.push_back({owner_id(row.ip, row.mac), std::string(row.peer)});
+}
 
 void InventoryBuilder::observation(const ObservationRow& row) {
   observations_.push_back(
@@ -256,7 +260,8 @@ Inventory InventoryBuilder::build() {
   for (std::size_t i = 0; i < observations_.size();) {
     ObservationEntry& first = observations_[i];
     const std::uint32_t rank = owner_rank[first.owner];
-    ObservationView o{std::move(first.key), std::move(first.value), first.seen.first_us, first.seen.last_us, first.count};
+    ObservationView o{std::move(first.key), std::move(first.value), first.seen.first_us, first.seen.last_us,
+                      first.count};
     std::size_t j = i + 1;
     for (; j < observations_.size() && owner_rank[observations_[j].owner] == rank && observations_[j].key == o.key &&
            observations_[j].value == o.value;

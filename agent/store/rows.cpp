@@ -8,7 +8,9 @@
 namespace ww {
 namespace {
 
-std::string mac_text(const MacAddr& m) { return m.is_zero() ? std::string() : m.to_string(); }
+std::string mac_text(const MacAddr& m) {
+  return m.is_zero() ? std::string() : m.to_string();
+}
 
 void drain_observations(ObservationSet& set, std::string_view ip, std::string_view mac, RowSink& sink,
                         std::vector<ObservationStat*>& scratch) {
@@ -95,7 +97,8 @@ std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats)
   };
   for (std::size_t i = 1; i < stats.malformed_by_reason.size(); ++i) {
     if (stats.malformed_by_reason[i]) {
-      out.emplace_back("malformed." + std::string(to_string(static_cast<DecodeError>(i))), stats.malformed_by_reason[i]);
+      out.emplace_back("malformed." + std::string(to_string(static_cast<DecodeError>(i))),
+                       stats.malformed_by_reason[i]);
     }
   }
   const std::pair<const char*, std::uint64_t> counters[] = {

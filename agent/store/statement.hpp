@@ -52,7 +52,8 @@ class Stmt {
   // Valid until the next step: callers copy what they keep.
   [[nodiscard]] std::string_view text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string_view();
   }
 

@@ -54,8 +54,8 @@ TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadWhenEvictionsFlushedPart
 }
 
 TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadOnPublicCaptures) {
-  for (const char* name : {"tapirx_dicom_arq_1_find_testclient.pcap", "tapirx_HL7-ADT.pcap", "tcpdump_LLDP_and_CDP.pcap",
-                           "arkime_wireshark-dhcp.pcap"}) {
+  for (const char* name : {"tapirx_dicom_arq_1_find_testclient.pcap", "tapirx_HL7-ADT.pcap",
+                           "tcpdump_LLDP_and_CDP.pcap", "arkime_wireshark-dhcp.pcap"}) {
     const std::string path = test::shared_pcap(name);
     WW_REQUIRE_FILE(path);
     expect_same_both_ways(path, Limits{});
