@@ -331,6 +331,13 @@ class Cursor {
     }
     return v;
   }
+  // A decimal field that must be present and within [lo, hi]; `malformed` / `bogus` name the failure.
+  int bounded(long lo, long hi, const char* malformed, const char* bogus) {
+    if (!is_digit(peek())) throw LineError(malformed);
+    const long v = number();
+    if (v < lo || v > hi) throw LineError(bogus);
+    return static_cast<int>(v);
+  }
   [[nodiscard]] std::string_view rest() const { return v_.substr(std::min(pos_, v_.size())); }
   [[nodiscard]] std::size_t consumed() const { return pos_; }
 
@@ -360,9 +367,7 @@ TcpSig parse_tcp_sig(std::string_view value) {
   c.expect(':', "malformed signature");
 
   // ittl: N, N+dist or N- (random TTL).
-  if (!is_digit(c.peek())) throw LineError("malformed signature (initial TTL)");
-  long ittl = c.number();
-  if (ittl < 1 || ittl > 255) throw LineError("bogus initial TTL");
+  long ittl = c.bounded(1, 255, "malformed signature (initial TTL)", "bogus initial TTL");
   if (c.take("-")) {
     s.bad_ttl = true;
   } else if (c.take("+")) {
@@ -374,19 +379,13 @@ TcpSig parse_tcp_sig(std::string_view value) {
   s.ttl = static_cast<int>(ittl);
   c.expect(':', "malformed signature (initial TTL)");
 
-  if (!is_digit(c.peek())) throw LineError("malformed signature (IP option length)");
-  const long olen = c.number();
-  if (olen > 255) throw LineError("bogus IP option length");
-  s.ip_opt_len = static_cast<int>(olen);
+  s.ip_opt_len = c.bounded(0, 255, "malformed signature (IP option length)", "bogus IP option length");
   c.expect(':', "malformed signature (IP option length)");
 
   if (c.take("*")) {
     s.mss = -1;
   } else {
-    if (!is_digit(c.peek())) throw LineError("malformed signature (MSS)");
-    const long mss = c.number();
-    if (mss > 65535) throw LineError("bogus MSS");
-    s.mss = static_cast<int>(mss);
+    s.mss = c.bounded(0, 65535, "malformed signature (MSS)", "bogus MSS");
   }
   c.expect(':', "malformed signature (MSS)");
 
@@ -395,31 +394,19 @@ TcpSig parse_tcp_sig(std::string_view value) {
     c.advance();
   } else if (c.take("%")) {
     s.win_type = WinType::mod;
-    if (!is_digit(c.peek())) throw LineError("malformed signature (window)");
-    const long w = c.number();
-    if (w < 2 || w > 65535) throw LineError("bogus '%' value");
-    s.win = static_cast<int>(w);
+    s.win = c.bounded(2, 65535, "malformed signature (window)", "bogus '%' value");
   } else if (c.peek() == 'm' && (c.take("mss*") || c.take("mtu*"))) {
     s.win_type = value[c.consumed() - 3] == 's' ? WinType::mss : WinType::mtu;
-    if (!is_digit(c.peek())) throw LineError("malformed signature (window)");
-    const long w = c.number();
-    if (w < 1 || w > 1000) throw LineError("bogus MSS/MTU multiplier");
-    s.win = static_cast<int>(w);
+    s.win = c.bounded(1, 1000, "malformed signature (window)", "bogus MSS/MTU multiplier");
   } else {
-    if (!is_digit(c.peek())) throw LineError("malformed signature (window)");
-    const long w = c.number();
-    if (w > 65535) throw LineError("bogus window size");
-    s.win = static_cast<int>(w);
+    s.win = c.bounded(0, 65535, "malformed signature (window)", "bogus window size");
   }
   c.expect(',', "malformed signature (window)");
 
   if (c.take("*")) {
     s.wscale = -1;
   } else {
-    if (!is_digit(c.peek())) throw LineError("malformed signature (window scale)");
-    const long ws = c.number();
-    if (ws > 255) throw LineError("bogus window scale");
-    s.wscale = static_cast<int>(ws);
+    s.wscale = c.bounded(0, 255, "malformed signature (window scale)", "bogus window scale");
   }
   c.expect(':', "malformed signature (window scale)");
 
