@@ -391,9 +391,6 @@ int run_fingerprint(const FingerprintOptions& opts) {
     SqliteStore store(opts.db_path.value_or(":memory:"), opts.db_path.has_value());
     if (!opts.captures.empty()) {
       // Build the inventory from capture files first (same pipeline as `read`).
-      ReadOptions read;
-      read.captures = opts.captures;
-      read.limits = opts.limits;
       std::vector<PcapSource> sources;
       for (const auto& path : opts.captures) sources.push_back(PcapSource::open_file(path));
       store.begin_run(version());
