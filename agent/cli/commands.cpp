@@ -218,6 +218,30 @@ bool ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& info, std::str
   return false;
 }
 
+// Feeds the captures to the pipeline one after the other and records each as a source of the run. A capture
+// that ends in a broken record keeps what was read before it, with a warning (and is marked truncated).
+void ingest_captures(std::vector<PcapSource>& sources, const std::vector<std::string>& paths, Pipeline& pipeline,
+                     SqliteStore& store, Progress& progress) {
+  std::uint64_t done_before = 0;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    PcapSource& src = sources[i];
+    SourceInfo info{paths[i], src.format(), src.linktype(), src.linktype_name()};
+    std::string error;
+    const bool complete = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset) {
+      progress.update(done_before + offset);
+    });
+    if (!complete) {
+      info.truncated = true;
+      progress.finish();
+      warning_line(paths[i] + ": " + error + "; keeping the " + std::to_string(info.packets) +
+                   " packets read before it");
+    }
+    done_before += src.file_size();
+    store.record_source(info);
+  }
+  progress.finish();
+}
+
 std::string store_path(const CommonOptions& opts) { return opts.db_path.value_or(":memory:"); }
 
 }  // namespace
@@ -242,24 +266,7 @@ int run_read(const ReadOptions& opts) {
     Progress progress(opts.progress && !opts.quiet && isatty(STDERR_FILENO) && total_size > (64u << 20), total_size);
     const auto started = std::chrono::steady_clock::now();
     std::future<ReferenceData> reference = start_loading_reference_data(opts);
-    std::uint64_t done_before = 0;
-    for (std::size_t i = 0; i < sources.size(); ++i) {
-      PcapSource& src = sources[i];
-      SourceInfo info{opts.captures[i], src.format(), src.linktype(), src.linktype_name()};
-      std::string error;
-      const bool complete = ingest_file(src, *pipeline, info, error, [&](std::uint64_t offset) {
-        progress.update(done_before + offset);
-      });
-      if (!complete) {
-        info.truncated = true;
-        progress.finish();
-        warning_line(opts.captures[i] + ": " + error + "; keeping the " + std::to_string(info.packets) +
-                     " packets read before it");
-      }
-      done_before += src.file_size();
-      store.record_source(info);
-    }
-    progress.finish();
+    ingest_captures(sources, opts.captures, *pipeline, store, progress);
     Stats stats;
     std::optional<Inventory> inv = end_run(opts, store, pipeline, stats);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -396,13 +403,8 @@ int run_fingerprint(const FingerprintOptions& opts) {
       store.begin_run(version());
       const ParserRegistry registry = make_default_registry();
       Pipeline pipeline(opts.limits, registry, &store);
-      for (std::size_t i = 0; i < sources.size(); ++i) {
-        SourceInfo info{opts.captures[i], sources[i].format(), sources[i].linktype(), sources[i].linktype_name()};
-        std::string error;
-        if (!ingest_file(sources[i], pipeline, info, error, [](std::uint64_t) {})) {
-          warning_line(opts.captures[i] + ": " + error);
-        }
-      }
+      Progress no_progress(false, 0);
+      ingest_captures(sources, opts.captures, pipeline, store, no_progress);
       pipeline.flush();
     }
     const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
