@@ -50,10 +50,7 @@ std::string format_timestamp(std::int64_t ts_us) {
 
 namespace {
 
-ordered_json seen(std::int64_t first, std::int64_t last) {
-  return {{"first_seen", format_timestamp(first)}, {"last_seen", format_timestamp(last)}};
-}
-// Appends first_seen/last_seen to `j` (what j.update(seen(...)) does, without a temporary object).
+// Appends first_seen/last_seen to `j`.
 void add_seen(ordered_json& j, std::int64_t first, std::int64_t last) {
   j["first_seen"] = format_timestamp(first);
   j["last_seen"] = format_timestamp(last);
@@ -296,7 +293,9 @@ ordered_json header_json(const Inventory& inv, const std::string& generator_vers
     sources.push_back(std::move(j));
   }
   root["sources"] = std::move(sources);
-  root["time_range"] = inv.last_us == 0 ? ordered_json(nullptr) : seen(inv.first_us, inv.last_us);
+  ordered_json time_range = nullptr;
+  if (inv.last_us != 0) add_seen(time_range, inv.first_us, inv.last_us);  // null becomes an object
+  root["time_range"] = std::move(time_range);
   root["stats"] = stats_json(inv);
   return root;
 }

@@ -96,16 +96,6 @@ struct IpAddr {
   friend auto operator<=>(const IpAddr&, const IpAddr&) = default;
 };
 
-// FNV-1a over the raw bytes: cheap, allocation free, good enough for table keys built from wire data.
-inline std::uint64_t fnv1a(const void* data, std::size_t n, std::uint64_t h = 1469598103934665603ULL) {
-  const auto* p = static_cast<const std::uint8_t*>(data);
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 // Murmur3's 64-bit finaliser: a strong, cheap mix for hash-table keys built from fixed-size words.
 inline std::uint64_t mix64(std::uint64_t k) {
   k ^= k >> 33;
