@@ -45,6 +45,31 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
   return evicted;
 }
 
+// The flow-cache entry for packets like `p` (direction, L2 or not, first VLAN, MAC pair) and their records.
+PartyCache party_entry(const PacketView& p, bool src_is_lo, const PacketParties& parties) {
+  PartyCache c;
+  c.src_is_lo = src_is_lo;
+  c.has_l2 = p.has_src_mac;
+  c.vlan = p.vlan_count ? p.vlans[0] : 0;
+  c.src_mac = p.src_mac;
+  c.dst_mac = p.dst_mac;
+  c.sender_mac = parties.sender_mac;
+  c.receiver_mac = parties.receiver_mac;
+  c.sender = parties.sender;
+  c.receiver = parties.receiver;
+  return c;
+}
+
+// The entry of the reply to such packets: the other direction, MACs and records swapped.
+PartyCache reply_to(const PartyCache& c) {
+  PartyCache r = c;
+  r.src_is_lo = !c.src_is_lo;
+  std::swap(r.src_mac, r.dst_mac);
+  std::swap(r.sender_mac, r.receiver_mac);
+  std::swap(r.sender, r.receiver);
+  return r;
+}
+
 }  // namespace
 
 void ObservationSet::index_item(std::uint32_t i) {
@@ -236,10 +261,13 @@ PacketParties Tracker::on_packet(const PacketView& p) {
   if (flowable && parties.sender && parties.receiver) {
     const bool created = flow == nullptr;
     if (created) flow = &create_flow(key, p, src_is_lo, parties);
-    if (!cached) remember_parties(p, *flow, src_is_lo, parties);
-    // The answer will most likely come back between the same two MACs: resolve it now, from this packet's
-    // records, instead of looking four records up again on the first reply (a quarter of the lookups).
-    if (created && p.has_src_mac == p.has_dst_mac) remember_reply(p, *flow, src_is_lo, parties);
+    if (!cached) {
+      const PartyCache entry = party_entry(p, src_is_lo, parties);
+      remember(*flow, entry);
+      // The answer will most likely come back between the same two MACs: resolve it now, from this packet's
+      // records, instead of looking four records up again on the first reply (a quarter of the lookups).
+      if (created && p.has_src_mac == p.has_dst_mac) remember(*flow, reply_to(entry));
+    }
     update_flow(p, *flow, src_is_lo, parties);
   }
   return parties;
@@ -262,32 +290,12 @@ bool Tracker::use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, 
   return false;
 }
 
-void Tracker::remember_parties(const PacketView& p, FlowState& f, bool src_is_lo, const PacketParties& parties) {
+void Tracker::remember(FlowState& f, const PartyCache& entry) {
   PartyCache& c = f.cache[f.next_cache_slot];
   f.next_cache_slot = static_cast<std::uint8_t>((f.next_cache_slot + 1) % f.cache.size());
   settle(f);  // the slot being replaced may hold counts
-  c = PartyCache{};
+  c = entry;
   c.epoch = epoch_;
-  c.src_is_lo = src_is_lo;
-  c.has_l2 = p.has_src_mac;
-  c.vlan = p.vlan_count ? p.vlans[0] : 0;
-  c.src_mac = p.src_mac;
-  c.dst_mac = p.dst_mac;
-  c.sender_mac = parties.sender_mac;
-  c.receiver_mac = parties.receiver_mac;
-  c.sender = parties.sender;
-  c.receiver = parties.receiver;
-}
-
-void Tracker::remember_reply(const PacketView& p, FlowState& f, bool src_is_lo, const PacketParties& parties) {
-  PacketView reply;  // only what remember_parties reads
-  reply.has_src_mac = p.has_dst_mac;
-  reply.src_mac = p.dst_mac;
-  reply.dst_mac = p.src_mac;
-  reply.vlan_count = p.vlan_count;
-  reply.vlans = p.vlans;
-  const PacketParties swapped{parties.receiver_mac, parties.sender_mac, parties.receiver, parties.sender, nullptr, true};
-  remember_parties(reply, f, !src_is_lo, swapped);
 }
 
 void Tracker::settle(FlowState& f) {

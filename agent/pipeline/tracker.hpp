@@ -124,8 +124,7 @@ class Tracker {
   void resolve_ip(const PacketView& p, PacketParties& parties);
   void learn_from_arp_and_nd(const PacketView& p);
   bool use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties);
-  void remember_parties(const PacketView& p, FlowState& f, bool src_is_lo, const PacketParties& parties);
-  void remember_reply(const PacketView& p, FlowState& f, bool src_is_lo, const PacketParties& parties);
+  void remember(FlowState& f, const PartyCache& entry);  // into the next slot, settling what it held
   void settle(FlowState& f);
   void account(const PacketView& p, PacketParties& parties);
   FlowState& create_flow(const FlowKey& key, const PacketView& p, bool src_is_lo, PacketParties& parties);
