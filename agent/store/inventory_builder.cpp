@@ -93,9 +93,14 @@ void InventoryBuilder::vlan(std::string_view mac, std::uint16_t vlan) {
 }
 
 InventoryBuilder::BindingEntry& InventoryBuilder::binding_entry(std::string_view ip, std::string_view mac) {
-  auto [it, added] = binding_index_.try_emplace(owner_key(ip, mac), bindings_.size());
-  if (added) bindings_.push_back({std::string(ip), std::string(mac), {}, {}, 0});
-  return bindings_[it->second];
+  const std::uint32_t owner = owner_id(ip, mac);
+  if (owner >= binding_of_owner_.size()) binding_of_owner_.resize(owner + 1, kNoBinding);
+  std::size_t& at = binding_of_owner_[owner];
+  if (at == kNoBinding) {
+    at = bindings_.size();
+    bindings_.push_back({owner, std::string(ip), std::string(mac), {}, {}, 0});
+  }
+  return bindings_[at];
 }
 
 void InventoryBuilder::binding(const BindingRow& row) {
@@ -162,7 +167,7 @@ Inventory InventoryBuilder::build() {
     if (!b.mac.empty() && (b.confirmed != 0 || !is_router(b.mac))) l2_owner.emplace(b.ip, b.mac);
   }
 
-  std::unordered_map<std::string, std::string> binding_asset;  // "ip|mac" -> asset id
+  std::vector<std::string> owner_asset(owners_.size());  // the asset id of each binding's owner
   for (const auto& b : bindings_) {
     std::string owner_mac;
     bool via_router = false;
@@ -191,7 +196,7 @@ Inventory InventoryBuilder::build() {
       a.bytes_received += b.traffic.bytes_received;
     }
     merge_address(a, b);
-    binding_asset.emplace(owner_key(b.ip, b.mac), std::move(id));
+    owner_asset[b.owner] = std::move(id);
   }
   for (auto& [mac, n] : foreign_ips) {
     if (is_router(mac)) {
@@ -211,12 +216,7 @@ Inventory InventoryBuilder::build() {
   std::vector<std::uint32_t> owner_rank(owners_.size(), kNone);
   for (std::size_t i = 0; i < owners_.size(); ++i) {
     const auto& [ip, mac] = owners_[i];
-    std::string id;
-    if (ip.empty()) {
-      id = "mac:" + mac;
-    } else if (auto it = binding_asset.find(owner_key(ip, mac)); it != binding_asset.end()) {
-      id = it->second;
-    }
+    const std::string id = ip.empty() ? "mac:" + mac : owner_asset[i];
     if (auto it = rank_of.find(id); it != rank_of.end()) owner_rank[i] = it->second;
   }
   auto asset_at = [&](std::uint32_t rank) { return rank == kNone ? nullptr : by_rank[rank]; };

@@ -40,6 +40,7 @@ class InventoryBuilder final : public RowSink {
     std::vector<std::uint16_t> vlans;
   };
   struct BindingEntry {
+    std::uint32_t owner;  // the binding's rows (services, peers, facts) carry the same owner id
     std::string ip, mac;
     Seen seen;
     Traffic traffic;
@@ -64,6 +65,7 @@ class InventoryBuilder final : public RowSink {
     std::uint64_t count;
   };
 
+  static constexpr std::size_t kNoBinding = SIZE_MAX;
   // An owner is the (ip, mac) a row belongs to ("" ip for MAC facts); ids index owners_.
   std::uint32_t owner_id(std::string_view ip, std::string_view mac);
   BindingEntry& binding_entry(std::string_view ip, std::string_view mac);
@@ -71,8 +73,8 @@ class InventoryBuilder final : public RowSink {
   const Limits& limits_;
   Inventory inv_;
   std::unordered_map<std::string, MacEntry> macs_;
-  std::unordered_map<std::string, std::size_t> binding_index_;  // "ip|mac" -> position in bindings_
   std::vector<BindingEntry> bindings_;
+  std::vector<std::size_t> binding_of_owner_;  // owner id -> position in bindings_ (kNoBinding: none)
   std::unordered_map<std::string, std::uint32_t> owner_ids_;  // "ip|mac"
   std::vector<std::pair<std::string, std::string>> owners_;
   std::uint32_t last_owner_ = 0;
