@@ -3,9 +3,6 @@
 #include <algorithm>
 
 namespace ww {
-namespace {
-constexpr std::size_t kPrefetchDistance = 6;
-}  // namespace
 
 PrefetchReader::PrefetchReader(PcapSource& source, std::size_t batch_bytes, std::size_t max_batches)
     : source_(source), batch_bytes_(std::max<std::size_t>(batch_bytes, 4096)) {
@@ -76,6 +73,7 @@ void PrefetchReader::read_loop() {
             {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(pkt.data.size()), pkt.wire_len, pkt.ts_us});
         if (batch->bytes.size() >= batch_bytes_ - std::min<std::size_t>(batch_bytes_, 64 * 1024)) break;
       }
+      decode(*batch);
       offset_.store(source_.file_offset(), std::memory_order_relaxed);
       const bool last = batch->last;
       publish(std::move(batch));
@@ -90,16 +88,20 @@ void PrefetchReader::read_loop() {
   }
 }
 
+// After the batch's bytes are complete (the byte vector may have grown for its last packet): the views'
+// spans point into it.
+void PrefetchReader::decode(Batch& batch) const {
+  batch.frames.resize(batch.records.size());
+  const int dlt = source_.linktype();
+  for (std::size_t i = 0; i < batch.records.size(); ++i) {
+    const Record& r = batch.records[i];
+    decode_for_pipeline(dlt, Bytes(batch.bytes.data() + r.offset, r.caplen), r.wire_len, r.ts_us, batch.frames[i]);
+  }
+}
+
 PcapSource::Next PrefetchReader::next(CapturedPacket& out) {
   for (;;) {
     if (current_ && position_ < current_->records.size()) {
-      // The reader thread wrote these bytes from the other core: ask for the headers of a packet a few
-      // ahead now, so that the decoder does not stall on them (a measured ~7 % of the run otherwise).
-      if (const std::size_t ahead = position_ + kPrefetchDistance; ahead < current_->records.size()) {
-        const std::uint8_t* p = current_->bytes.data() + current_->records[ahead].offset;
-        __builtin_prefetch(p);
-        __builtin_prefetch(p + 64);
-      }
       const Record& r = current_->records[position_++];
       out.data = Bytes(current_->bytes.data() + r.offset, r.caplen);
       out.wire_len = r.wire_len;

@@ -1,6 +1,6 @@
-// Reads a capture file on a background thread, in batches, so that the kernel's copy out of the page cache
-// and libpcap's record parsing run on one core while the pipeline processes packets on the other. Packets
-// are handed out in file order, so the result is identical to reading the file directly.
+// Reads a capture file on a background thread, in batches, so that the kernel's copy out of the page cache,
+// libpcap's record parsing and the L2–L4 decode run on one core while the pipeline processes packets on the
+// other. Packets are handed out in file order, so the result is identical to reading the file directly.
 //
 // Memory is bounded: at most `max_batches` batches of about `batch_bytes` each exist at any time; the
 // reader waits when they are all full. A batch is released (for reuse) when the consumer asks for the
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agent/capture/pcap_source.hpp"
+#include "agent/decode/decoder.hpp"
 
 namespace ww {
 
@@ -35,7 +36,13 @@ class PrefetchReader {
 
   // Same contract as PcapSource::next for files: packet, then end / truncated / error once.
   PcapSource::Next next(CapturedPacket& out);
-  // The error text that came with a truncated/error end (valid once next() returned it).
+  // The packet next() returned last, decoded (decode_for_pipeline with the source's link type).
+  [[nodiscard]] const DecodedFrame& decoded() const { return current_->frames[position_ - 1]; }
+  // The packet `ahead` places after it, if it is already in memory (for prefetching); else null.
+  [[nodiscard]] const DecodedFrame* peek(std::size_t ahead) const {
+    const std::size_t at = position_ - 1 + ahead;
+    return current_ && at < current_->frames.size() ? &current_->frames[at] : nullptr;
+  }  // The error text that came with a truncated/error end (valid once next() returned it).
   [[nodiscard]] const std::string& last_error() const { return end_error_; }
   // How far the reader thread has read the file (for progress bars).
   [[nodiscard]] std::uint64_t file_offset() const { return offset_.load(std::memory_order_relaxed); }
@@ -48,12 +55,14 @@ class PrefetchReader {
   struct Batch {
     std::vector<std::uint8_t> bytes;
     std::vector<Record> records;
+    std::vector<DecodedFrame> frames;  // records[i] decoded; filled once the bytes are complete
     bool last = false;  // the source ended after these records
     PcapSource::Next end = PcapSource::Next::end;
     std::string error;
   };
 
   void read_loop();
+  void decode(Batch& batch) const;
   std::unique_ptr<Batch> take_free_batch();  // blocks while every batch is in use; null when stopping
   void publish(std::unique_ptr<Batch> batch);
   void recycle(std::unique_ptr<Batch> batch);

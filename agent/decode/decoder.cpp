@@ -363,4 +363,11 @@ std::string_view to_string(DecodeError e) {
   return i < names.size() ? names[i] : "unknown";
 }
 
+void decode_for_pipeline(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us, DecodedFrame& out) {
+  out.error = decode_frame(dlt, frame, wire_len, ts_us, out.view);
+  if (out.error == DecodeError::none) return;
+  out.view.l3 = L3Kind::none;
+  out.view.l4 = L4Kind::none;
+}
+
 }  // namespace ww

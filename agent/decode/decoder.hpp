@@ -22,4 +22,12 @@ inline constexpr int raw_openbsd = 12, raw_bsd = 14;
 // decoded below the failing layer (so L2 facts of a frame with a broken IP header still count).
 DecodeError decode_frame(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us, PacketView& out);
 
+// A frame as the pipeline takes it: decoded, and on error reduced to its link layer — what decoded below the
+// broken layer is still true (the sender's MAC sent a frame), the half-read IP/L4 fields are not used.
+struct DecodedFrame {
+  PacketView view;
+  DecodeError error = DecodeError::none;
+};
+void decode_for_pipeline(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us, DecodedFrame& out);
+
 }  // namespace ww

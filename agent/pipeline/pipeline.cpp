@@ -61,20 +61,21 @@ Pipeline::Pipeline(const Limits& limits, const ParserRegistry& registry, FlushTa
 }
 
 void Pipeline::process_frame(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us) {
-  const DecodeError err = decode_frame(dlt, frame, wire_len, ts_us, view_);
-  if (err != DecodeError::none) {
-    ++stats_.packets;
-    stats_.bytes += wire_len;
-    ++stats_.malformed;
-    ++stats_.malformed_by_reason[static_cast<std::size_t>(err)];
-    // What decoded below the broken layer is still true (the sender's MAC sent a frame).
-    view_.l3 = L3Kind::none;
-    view_.l4 = L4Kind::none;
-    tracker_.on_packet(view_);
-    periodic(ts_us);
+  decode_for_pipeline(dlt, frame, wire_len, ts_us, frame_);
+  process_decoded(frame_);
+}
+
+void Pipeline::process_decoded(const DecodedFrame& frame) {
+  if (frame.error == DecodeError::none) {
+    process(frame.view);
     return;
   }
-  process(view_);
+  ++stats_.packets;
+  stats_.bytes += frame.view.wire_len;
+  ++stats_.malformed;
+  ++stats_.malformed_by_reason[static_cast<std::size_t>(frame.error)];
+  tracker_.on_packet(frame.view);  // its link layer only (decode_for_pipeline)
+  periodic(frame.view.ts_us);
 }
 
 void Pipeline::process(const PacketView& p) {

@@ -28,6 +28,10 @@ class Pipeline {
 
   // Decodes and processes one captured frame of link type `dlt`.
   void process_frame(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us);
+  // Processes a frame decoded elsewhere (the file reader decodes on its own thread).
+  void process_decoded(const DecodedFrame& frame);
+  // A hint that `frame` comes a few packets later: its table memory is fetched meanwhile.
+  void prefetch(const DecodedFrame& frame) const { tracker_.prefetch(frame.view); }
   // Processes an already decoded packet (tests use this directly).
   void process(const PacketView& p);
   // Writes everything pending to the store.
@@ -52,7 +56,7 @@ class Pipeline {
   Stats stats_;
   Tracker tracker_;
   StreamFollower follower_;
-  PacketView view_;
+  DecodedFrame frame_;  // process_frame decodes into it
   // Datagram parsers by port hint (index into registry_.datagram()), the rest probed after.
   std::array<std::vector<std::uint8_t>, 65536> udp_by_port_;
   std::vector<std::uint8_t> ethernet_parsers_;

@@ -101,6 +101,8 @@ class Tracker {
   void set_flow_release_hook(std::function<void(FlowState&)> hook) { release_hook_ = std::move(hook); }
 
   PacketParties on_packet(const PacketView& p);
+  // Asks the CPU for the flow-table memory a coming packet will need (a few packets ahead of on_packet).
+  void prefetch(const PacketView& p) const;
 
   MacRecord* mac_record(const MacAddr& mac, std::int64_t ts);
   BindingRecord* binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts);
@@ -120,6 +122,8 @@ class Tracker {
   void release_flows();
 
  private:
+  // The flow a TCP/UDP packet belongs to (either direction gives the same key); false for other packets.
+  static bool flow_key(const PacketView& p, FlowKey& key, bool& src_is_lo);
   void resolve_l2(const PacketView& p, PacketParties& parties);
   void resolve_ip(const PacketView& p, PacketParties& parties);
   void learn_from_arp_and_nd(const PacketView& p);

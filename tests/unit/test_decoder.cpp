@@ -217,6 +217,28 @@ TEST(Decoder, MalformedHeadersHaveNamedReasons) {
   EXPECT_EQ(to_string(DecodeError::bad_tcp_data_offset), "bad_tcp_data_offset");
 }
 
+// The pipeline's view of a broken frame keeps the link layer (the sender's MAC sent it) and nothing above.
+TEST(Decoder, ForThePipelineABrokenFrameKeepsOnlyItsLinkLayer) {
+  EthernetII pkt = EthernetII("00:11:22:33:44:55", "44:4b:5d:00:00:01") / Tins::IP("10.0.0.1", "10.0.0.2") /
+                   Tins::TCP(1, 2);
+  auto frame = bytes_of(pkt);
+  frame[14 + 20 + 12] = 0x20;  // TCP data offset 2 (< 5): IPv4 decoded, TCP not
+  DecodedFrame d;
+  decode_for_pipeline(linktype::ethernet, frame, static_cast<std::uint32_t>(frame.size()), 7, d);
+  EXPECT_EQ(d.error, DecodeError::bad_tcp_data_offset);
+  EXPECT_TRUE(d.view.has_src_mac);
+  EXPECT_EQ(d.view.src_mac.to_string(), "44:4b:5d:00:00:01");
+  EXPECT_EQ(d.view.l3, L3Kind::none);
+  EXPECT_EQ(d.view.l4, L4Kind::none);
+  EXPECT_EQ(d.view.ts_us, 7);
+
+  frame[14 + 20 + 12] = 0x50;  // repaired: everything decodes and stays
+  decode_for_pipeline(linktype::ethernet, frame, static_cast<std::uint32_t>(frame.size()), 7, d);
+  EXPECT_EQ(d.error, DecodeError::none);
+  EXPECT_EQ(d.view.l3, L3Kind::ipv4);
+  EXPECT_EQ(d.view.l4, L4Kind::tcp);
+}
+
 TEST(Decoder, SupportedLinkTypes) {
   for (int dlt : {0, 1, 101, 108, 113, 228, 229, 276}) EXPECT_TRUE(is_supported_linktype(dlt)) << dlt;
   EXPECT_FALSE(is_supported_linktype(127));  // 802.11 radiotap

@@ -1,6 +1,7 @@
 // The prefetching reader must hand out exactly what libpcap reads, in order, however the batches fall.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "agent/capture/prefetch_reader.hpp"
@@ -53,6 +54,42 @@ TEST(PrefetchReader, HandsOutTheSamePacketsInOrderForAnyBatchSize) {
     EXPECT_EQ(prefetched.end, PcapSource::Next::end) << "batch " << batch;
     ASSERT_EQ(prefetched.packets.size(), direct.packets.size()) << "batch " << batch;
     EXPECT_TRUE(prefetched.packets == direct.packets) << "batch " << batch;
+  }
+}
+
+// Every packet comes decoded exactly as decode_for_pipeline decodes its bytes, and peek(k) shows the packet
+// that next() hands out k calls later (or nothing, past the batch in memory).
+TEST(PrefetchReader, DecodesEachPacketAndShowsTheOnesAhead) {
+  const std::string path = test::repo_file("tests/fixtures/lab/hospital-lab.pcap");
+  PcapSource src = PcapSource::open_file(path);
+  const int dlt = src.linktype();
+  PrefetchReader reader(src, 128 * 1024, 2);  // batches of ~64 KiB (a 64 KiB margin is kept for the last packet)
+  std::vector<DecodedFrame> decoded;
+  std::vector<std::pair<std::size_t, DecodedFrame>> peeked;  // (index it should have, frame)
+  CapturedPacket pkt;
+  std::size_t peeks = 0;
+  while (reader.next(pkt) == PcapSource::Next::packet) {
+    DecodedFrame expected;
+    decode_for_pipeline(dlt, pkt.data, pkt.wire_len, pkt.ts_us, expected);
+    const DecodedFrame& got = reader.decoded();
+    EXPECT_EQ(got.error, expected.error) << "packet " << decoded.size();
+    EXPECT_EQ(got.view.ts_us, expected.view.ts_us);
+    EXPECT_EQ(got.view.src_ip, expected.view.src_ip);
+    EXPECT_EQ(got.view.dst_port, expected.view.dst_port);
+    EXPECT_EQ(got.view.payload.size(), expected.view.payload.size());
+    EXPECT_TRUE(std::equal(got.view.payload.begin(), got.view.payload.end(), expected.view.payload.begin()));
+    if (const DecodedFrame* ahead = reader.peek(3)) {
+      peeked.emplace_back(decoded.size() + 3, *ahead);
+      ++peeks;
+    }
+    decoded.push_back(got);
+  }
+  ASSERT_GT(decoded.size(), 300u);
+  EXPECT_GT(peeks, decoded.size() / 2) << "a batch holds many packets: most peeks see one";
+  for (const auto& [index, frame] : peeked) {
+    ASSERT_LT(index, decoded.size());
+    EXPECT_EQ(frame.view.ts_us, decoded[index].view.ts_us) << "peek at " << index;
+    EXPECT_EQ(frame.view.wire_len, decoded[index].view.wire_len) << "peek at " << index;
   }
 }
 
