@@ -4,6 +4,7 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
+#include <absl/container/inlined_vector.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -30,20 +31,24 @@ struct Traffic {
 };
 
 struct ObservationStat {
-  ObservationStat(std::string_view key, std::string_view value) : key_size(static_cast<std::uint32_t>(key.size())) {
+  ObservationStat(std::string_view key, std::string_view value)
+      : key_size(static_cast<std::uint32_t>(key.size())) {
     text.reserve(key.size() + value.size());
-    text.append(key).append(value);
+    text.insert(text.end(), key.begin(), key.end());
+    text.insert(text.end(), value.begin(), value.end());
   }
-  // Key and value in one string, the key first: a repeated fact is recognised by comparing one allocation
-  // (one cache line, usually) instead of two — on the packet path that comparison was 5 % of the time.
-  std::string text;
   std::uint32_t key_size = 0;
+  bool dirty = false;
   Seen seen;
   std::uint64_t count = 0;  // since last flush
-  bool dirty = false;
+  // Key and value back to back, the key first, inside the item up to kInlineText bytes (9 facts in 10 on the
+  // benchmark capture): recognising a repeated fact reads the item alone — no pointer to a separate string,
+  // whose cache miss was most of the packet path's cost of repeated facts — and a new fact allocates nothing.
+  static constexpr std::size_t kInlineText = 56;
+  absl::InlinedVector<char, kInlineText> text;
 
-  [[nodiscard]] std::string_view key() const { return std::string_view(text).substr(0, key_size); }
-  [[nodiscard]] std::string_view value() const { return std::string_view(text).substr(key_size); }
+  [[nodiscard]] std::string_view key() const { return {text.data(), key_size}; }
+  [[nodiscard]] std::string_view value() const { return {text.data() + key_size, text.size() - key_size}; }
   [[nodiscard]] bool is(std::string_view k, std::string_view v) const {
     return key_size == k.size() && text.size() == k.size() + v.size() && key() == k && value() == v;
   }
@@ -70,7 +75,11 @@ class ObservationSet {
   std::vector<std::uint32_t> same_hash_;
   std::vector<std::uint64_t> hashes_;  // hash of items_[i], to build the index and to scan fast
   std::uint32_t next_hint_ = 0;        // the item after the last one added or hit
-  std::vector<std::pair<std::string, std::size_t>> per_key_;  // distinct values per key (few keys per record)
+  struct KeyCount {
+    std::uint32_t first_item;  // the key's text is items_[first_item].key()
+    std::uint32_t values;      // distinct values seen for it
+  };
+  std::vector<KeyCount> per_key_;  // few keys per record: a linear scan
 };
 
 enum class ServiceRole : std::uint8_t { offered, used };

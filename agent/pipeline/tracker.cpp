@@ -107,14 +107,15 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
       if (hit(i)) return Added::existing;
     }
   }
-  auto per_key = std::find_if(per_key_.begin(), per_key_.end(), [&](const auto& p) { return p.first == key; });
-  if (items_.size() >= max_total || (per_key != per_key_.end() && per_key->second >= max_per_key)) {
+  auto per_key = std::find_if(per_key_.begin(), per_key_.end(),
+                              [&](const KeyCount& k) { return items_[k.first_item].key() == key; });
+  if (items_.size() >= max_total || (per_key != per_key_.end() && per_key->values >= max_per_key)) {
     return Added::dropped;
   }
-  if (per_key == per_key_.end()) per_key = per_key_.emplace(per_key_.end(), std::string(key), 0);
-  ++per_key->second;
-  hashes_.push_back(h);
   const auto n = static_cast<std::uint32_t>(items_.size());
+  if (per_key == per_key_.end()) per_key = per_key_.insert(per_key_.end(), KeyCount{n, 0});
+  ++per_key->values;
+  hashes_.push_back(h);
   if (!index_.empty()) {
     index_item(n);
   } else if (hashes_.size() > kLinearItems) {
