@@ -27,13 +27,16 @@ if [[ ! -s $capture ]]; then
   /usr/bin/python3 "$gen" "$capture.tmp" --scale "$scale" --seed 1 && mv "$capture.tmp" "$capture"
 fi
 cmake --build "$build" -j"$(nproc)" --target wardwatch ww_pcap_count >/dev/null
-cat "$capture" >/dev/null  # warm the page cache: measure the agent, not the disk
+# Measure the agent, not the disk: the page cache is warmed before every run (on the shared build VM the
+# host reclaims a few MB of an idle file's cache every few seconds, which showed up as block I/O in runs).
+warm() { cat "$capture" >/dev/null; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timing=$(mktemp)
 out_dir=$(mktemp -d)
 trap 'rm -f "$timing"; rm -rf "$out_dir"' EXIT
 measure() {  # runs "$@" once; leaves "seconds max_rss_kib" as the last line of $timing
+  warm
   if ! /usr/bin/time -f "%e %M" -o "$timing" "$@" >/dev/null 2>"$out_dir/stderr"; then
     echo "bench: failed: $*" >&2
     cat "$out_dir/stderr" >&2
