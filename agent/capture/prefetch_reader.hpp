@@ -42,7 +42,8 @@ class PrefetchReader {
   [[nodiscard]] const DecodedFrame* peek(std::size_t ahead) const {
     const std::size_t at = position_ - 1 + ahead;
     return current_ && at < current_->frames.size() ? &current_->frames[at] : nullptr;
-  }  // The error text that came with a truncated/error end (valid once next() returned it).
+  }
+  // The error text that came with a truncated/error end (valid once next() returned it).
   [[nodiscard]] const std::string& last_error() const { return end_error_; }
   // How far the reader thread has read the file (for progress bars).
   [[nodiscard]] std::uint64_t file_offset() const { return offset_.load(std::memory_order_relaxed); }

@@ -198,12 +198,12 @@ int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std
   return write_inventory(opts, *inv) ? kExitOk : kExitRuntime;
 }
 
-// Feeds every packet of the capture file `src` to the pipeline, reading it on a second thread; fills the
-// per-source counters in `info`. Returns false (with `error`) when the file ended in a broken record.
 // How many packets ahead the flow table is prefetched: measured best among 2–6 on the benchmark capture
 // (fewer and the memory is not there yet, more and it is evicted again).
 constexpr std::size_t kFlowPrefetchDistance = 3;
 
+// Feeds every packet of the capture file `src` to the pipeline, reading it on a second thread; fills the
+// per-source counters in `info`. Returns false (with `error`) when the file ended in a broken record.
 template <typename OnProgress>
 bool ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& info, std::string& error, OnProgress on_progress) {
   PrefetchReader reader(src);

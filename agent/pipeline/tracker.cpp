@@ -45,12 +45,15 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
   return evicted;
 }
 
+// The VLAN a flow-cache entry is kept per (the outermost tag; 0 untagged).
+std::uint16_t outer_vlan(const PacketView& p) { return p.vlan_count ? p.vlans[0] : 0; }
+
 // The flow-cache entry for packets like `p` (direction, L2 or not, first VLAN, MAC pair) and their records.
 PartyCache party_entry(const PacketView& p, bool src_is_lo, const PacketParties& parties) {
   PartyCache c;
   c.src_is_lo = src_is_lo;
   c.has_l2 = p.has_src_mac;
-  c.vlan = p.vlan_count ? p.vlans[0] : 0;
+  c.vlan = outer_vlan(p);
   c.src_mac = p.src_mac;
   c.dst_mac = p.dst_mac;
   c.sender_mac = parties.sender_mac;
@@ -287,7 +290,7 @@ PacketParties Tracker::on_packet(const PacketView& p) {
 }
 
 bool Tracker::use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties) {
-  const std::uint16_t vlan = p.vlan_count ? p.vlans[0] : 0;
+  const std::uint16_t vlan = outer_vlan(p);
   for (PartyCache& c : f.cache) {
     if (c.epoch != epoch_ || c.src_is_lo != src_is_lo || c.has_l2 != p.has_src_mac || c.vlan != vlan) continue;
     if (c.has_l2 && !(c.src_mac == p.src_mac && c.dst_mac == p.dst_mac)) continue;
