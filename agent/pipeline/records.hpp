@@ -76,6 +76,7 @@ class ObservationSet {
   std::vector<std::uint64_t> hashes_;  // hash of items_[i], to build the index and to scan fast
   std::uint32_t next_hint_ = 0;        // the item after the last one added or hit
   struct KeyCount {
+    std::uint32_t key_hash;    // low bits of the key's hash: most keys are told apart without reading an item
     std::uint32_t first_item;  // the key's text is items_[first_item].key()
     std::uint32_t values;      // distinct values seen for it
   };

@@ -110,13 +110,17 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
       if (hit(i)) return Added::existing;
     }
   }
-  auto per_key = std::find_if(per_key_.begin(), per_key_.end(),
-                              [&](const KeyCount& k) { return items_[k.first_item].key() == key; });
+  // A new fact (one in six): find its key's count. Comparing hashes first keeps the scan off the items, each
+  // a cache line of its own.
+  const auto key_hash = static_cast<std::uint32_t>(absl::HashOf(key));
+  auto per_key = std::find_if(per_key_.begin(), per_key_.end(), [&](const KeyCount& k) {
+    return k.key_hash == key_hash && items_[k.first_item].key() == key;
+  });
   if (items_.size() >= max_total || (per_key != per_key_.end() && per_key->values >= max_per_key)) {
     return Added::dropped;
   }
   const auto n = static_cast<std::uint32_t>(items_.size());
-  if (per_key == per_key_.end()) per_key = per_key_.insert(per_key_.end(), KeyCount{n, 0});
+  if (per_key == per_key_.end()) per_key = per_key_.insert(per_key_.end(), KeyCount{key_hash, n, 0});
   ++per_key->values;
   hashes_.push_back(h);
   if (!index_.empty()) {
