@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "wardwatch/parser.hpp"
+#include "wardwatch/recent_memo.hpp"
 #include "wardwatch/text.hpp"
 
 namespace ww {
@@ -304,40 +305,50 @@ std::string asn1_time(const ASN1_TIME* t) {
   return buf;
 }
 
-// Facts of recently seen certificates. Decoding X.509 with OpenSSL 3 costs tens of microseconds (it
-// decodes the public key too) and the same server certificate comes back on every connection, so the
-// facts are kept for the last few distinct certificates, matched on their exact DER bytes. Bounded: at
-// most kEntries certificates of at most kMaxDer bytes each.
-class CertificateCache {
- public:
-  using Facts = std::vector<std::pair<std::string_view, std::string>>;
-  const Facts* find(Bytes der) const {
-    for (const auto& e : entries_) {
-      if (e.der.size() == der.size() && std::equal(der.begin(), der.end(), e.der.begin())) return &e.facts;
-    }
-    return nullptr;
-  }
-  void insert(Bytes der, Facts facts) {
-    if (der.size() > kMaxDer) return;
-    Entry& e = entries_.size() < kEntries ? entries_.emplace_back() : entries_[next_++ % kEntries];
-    e.der.assign(der.begin(), der.end());
-    e.facts = std::move(facts);
-  }
+// Facts derived from one input (a certificate, a ClientHello's fingerprint fields), in the order emitted.
+using Facts = std::vector<std::pair<std::string_view, std::string>>;
 
- private:
-  static constexpr std::size_t kEntries = 64, kMaxDer = 16 * 1024;
-  struct Entry {
-    std::vector<std::uint8_t> der;
-    Facts facts;
-  };
-  std::vector<Entry> entries_;
-  std::size_t next_ = 0;
+// Decoding X.509 with OpenSSL 3 costs tens of microseconds (it decodes the public key too) and hashing a
+// ClientHello into JA3/JA4 a few: the same server certificate and the same client library come back on every
+// connection, so the facts of the last few distinct inputs are remembered, matched on their exact bytes.
+struct TlsMemos {
+  RecentMemo<Facts> certificates;  // keyed by the certificate's DER
+  RecentMemo<Facts> hellos;        // keyed by hello_key()
 };
+
+// Every ClientHello field its facts are derived from (not the random, session id, key shares or SNI), each
+// list preceded by its length: equal keys give equal version, ALPN, JA3 and JA4 facts.
+std::vector<std::uint8_t> hello_key(const ClientHello& ch) {
+  std::vector<std::uint8_t> key;
+  key.reserve(64 + 2 * (ch.ciphers.size() + ch.extensions.size() + ch.groups.size() + ch.sig_algs.size()));
+  auto u16 = [&key](std::size_t v) {
+    key.push_back(static_cast<std::uint8_t>(v >> 8));
+    key.push_back(static_cast<std::uint8_t>(v));
+  };
+  auto list = [&](const auto& values) {
+    u16(values.size());
+    for (auto v : values) u16(v);
+  };
+  u16(ch.legacy_version);
+  key.push_back(ch.has_sni ? 1 : 0);
+  list(ch.ciphers);
+  list(ch.extensions);
+  list(ch.groups);
+  list(ch.sig_algs);
+  list(ch.versions);
+  list(ch.point_formats);
+  u16(ch.alpn.size());
+  for (const std::string& p : ch.alpn) {
+    u16(p.size());
+    key.insert(key.end(), p.begin(), p.end());
+  }
+  return key;
+}
 
 class TlsSession final : public StreamSession {
  public:
-  TlsSession(const StreamMeta& meta, CertificateCache& certs, const Digests& digests)
-      : meta_(meta), certs_(certs), digests_(digests) {}
+  TlsSession(const StreamMeta& meta, TlsMemos& memos, const Digests& digests)
+      : meta_(meta), memos_(memos), digests_(digests) {}
 
   ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
     Dir& d = dirs_[static_cast<int>(dir)];
@@ -444,20 +455,34 @@ class TlsSession final : public StreamSession {
     if (!ch.sni.empty()) sink.observe(Party::receiver, "tls.sni", printable(ch.sni));
     emit_dicom(Party::receiver, sink);
     if (!whole) return;
-    sink.observe(Party::sender, "tls.client_version", version_name(ch.legacy_version));
+    const std::vector<std::uint8_t> key = hello_key(ch);
+    if (const Facts* known = memos_.hellos.find(key)) {
+      for (const auto& [name, value] : *known) sink.observe(Party::sender, name, value);
+      return;
+    }
+    Facts facts = client_hello_facts(ch);
+    for (const auto& [name, value] : facts) sink.observe(Party::sender, name, value);
+    memos_.hellos.insert(key, std::move(facts));
+  }
+
+  // The client's facts a hello gives (its SNI aside): versions, ALPN, JA3 and JA4.
+  Facts client_hello_facts(const ClientHello& ch) const {
+    Facts facts;
+    facts.emplace_back("tls.client_version", version_name(ch.legacy_version));
     if (!ch.versions.empty()) {
       std::string list;
       for (std::uint16_t v : ch.versions) list += (list.empty() ? "" : ",") + version_name(v);
-      sink.observe(Party::sender, "tls.supported_versions", list);
+      facts.emplace_back("tls.supported_versions", std::move(list));
     }
     if (!ch.alpn.empty()) {
       std::string list;
       for (const auto& p : ch.alpn) list += (list.empty() ? "" : ",") + p;
-      sink.observe(Party::sender, "tls.alpn", printable(list));
+      facts.emplace_back("tls.alpn", printable(list));
     }
-    const std::string ja3 = digest_hex(ja3_string(ch), digests_.md5());
-    if (!ja3.empty()) sink.observe(Party::sender, "tls.ja3", ja3);
-    sink.observe(Party::sender, "tls.ja4", ja4(ch, digests_.sha256()));
+    std::string ja3 = digest_hex(ja3_string(ch), digests_.md5());
+    if (!ja3.empty()) facts.emplace_back("tls.ja3", std::move(ja3));
+    facts.emplace_back("tls.ja4", ja4(ch, digests_.sha256()));
+    return facts;
   }
 
   // RFC 8446 §4.1.3: the selected version is legacy_version unless supported_versions (43) says otherwise.
@@ -497,20 +522,20 @@ class TlsSession final : public StreamSession {
       sink.anomaly("tls.malformed_certificate");
       return;
     }
-    if (const CertificateCache::Facts* known = certs_.find(der)) {
+    if (const Facts* known = memos_.certificates.find(der)) {
       for (const auto& [key, value] : *known) sink.observe(Party::sender, key, value);
       return;
     }
-    CertificateCache::Facts facts;
+    Facts facts;
     if (!decode_certificate(der, facts)) {
       sink.anomaly("tls.undecodable_certificate");
       return;
     }
     for (const auto& [key, value] : facts) sink.observe(Party::sender, key, value);
-    certs_.insert(der, std::move(facts));
+    memos_.certificates.insert(der, std::move(facts));
   }
 
-  static bool decode_certificate(Bytes der, CertificateCache::Facts& facts) {
+  static bool decode_certificate(Bytes der, Facts& facts) {
     const unsigned char* p = der.data();
     X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
     if (cert == nullptr) return false;
@@ -533,7 +558,7 @@ class TlsSession final : public StreamSession {
   }
 
   StreamMeta meta_;
-  CertificateCache& certs_;
+  TlsMemos& memos_;
   const Digests& digests_;
   std::array<Dir, 2> dirs_{};
   bool dicom_emitted_ = false;
@@ -553,12 +578,12 @@ class TlsParser final : public StreamParser {
   }
 
   std::unique_ptr<StreamSession> open(const StreamMeta& meta) const override {
-    return std::make_unique<TlsSession>(meta, certs_, digests_);
+    return std::make_unique<TlsSession>(meta, memos_, digests_);
   }
 
  private:
   ParserSpec spec_{"tls", Transport::tcp, kPorts, kKeys};
-  mutable CertificateCache certs_;  // per registry, single-threaded like the pipeline that owns it
+  mutable TlsMemos memos_;  // per registry, single-threaded like the pipeline that owns it
   Digests digests_;
 };
 

@@ -154,6 +154,41 @@ TEST_F(TlsTest, HandshakeMessageSplitAcrossRecordsAndNoSni) {
   EXPECT_EQ(sink.value("tls.ja4").substr(0, 10), "t13i0406h2");
 }
 
+// The parser remembers the facts of recent hellos: a hello that differs only in what fingerprints ignore
+// (random, SNI) gets the first one's facts; one cipher, the SNI's presence or a longer ALPN list more, and the
+// facts are its own.
+TEST_F(TlsTest, RememberedHelloFactsOnlyForTheSameFingerprintFields) {
+  auto facts_of = [&](Buf body) {
+    test::RecordingSink s;
+    auto session = parser->open(meta);
+    feeder.feed(*session, StreamDir::to_server, record(22, handshake(1, body)), s);
+    return s;
+  };
+  const test::RecordingSink first = facts_of(client_hello_body());
+  Buf other_random = client_hello_body();
+  other_random[2] ^= 0xff;
+  const std::string_view name = "pacs.hosp.test";
+  const auto sni_name = std::search(other_random.begin(), other_random.end(), name.begin(), name.end());
+  ASSERT_NE(sni_name, other_random.end());
+  *sni_name = 'q';
+  const test::RecordingSink same = facts_of(other_random);
+  EXPECT_EQ(same.value("tls.sni"), "qacs.hosp.test");
+  for (const char* key : {"tls.ja3", "tls.ja4", "tls.alpn", "tls.client_version", "tls.supported_versions"}) {
+    EXPECT_EQ(same.value(key), first.value(key)) << key;
+  }
+
+  Buf other_cipher = client_hello_body();
+  ASSERT_EQ(other_cipher[41], 0x13);
+  ASSERT_EQ(other_cipher[42], 0x02);
+  other_cipher[42] = 0x03;  // TLS_AES_256_GCM_SHA384 -> TLS_CHACHA20_POLY1305_SHA256
+  const test::RecordingSink changed = facts_of(other_cipher);
+  EXPECT_EQ(changed.value("tls.ja3"), digest("771,4865-4867-49195-47,0-23-10-11-13-16-43,29-23,0", EVP_md5(), 32));
+  EXPECT_EQ(changed.value("tls.ja4"), "t13d0407h2_" + digest("002f,1301,1303,c02b", EVP_sha256(), 12) + "_" +
+                                          digest("000a,000b,000d,0017,002b_0403,0804", EVP_sha256(), 12));
+  EXPECT_EQ(facts_of(client_hello_body(false)).value("tls.ja4").substr(0, 10), "t13i0406h2");
+  EXPECT_EQ(facts_of(client_hello_body()).value("tls.ja3"), first.value("tls.ja3"));
+}
+
 TEST_F(TlsTest, ServerHelloTls13SelectedVersionEndsTheStream) {
   auto session = parser->open(meta);
   feeder.feed(*session, StreamDir::to_server, record(22, handshake(1, client_hello_body())), sink);
