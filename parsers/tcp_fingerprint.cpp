@@ -16,6 +16,7 @@
 
 #include "wardwatch/p0f.hpp"
 #include "wardwatch/parser.hpp"
+#include "wardwatch/recent_memo.hpp"
 #include "wardwatch/text.hpp"
 
 namespace ww {
@@ -834,28 +835,73 @@ class TcpFingerprintParser final : public DatagramParser {
   ParseStatus parse(const PacketMeta& meta, Bytes options, ObservationSink& sink) const override {
     if (!probe(meta, options)) return ParseStatus::not_mine;
     const p0f::TcpSig sig = p0f::observe(meta, options);
+    const std::lock_guard<std::mutex> lock(mu_);
     std::uint16_t peer_mss = 0;
     if (sig.syn_ack)
       peer_mss = recall_syn_mss(meta);
     else
       remember_syn_mss(meta, sig.mss);
-    sink.observe(Party::sender, sig.syn_ack ? "tcp.synack_signature" : "tcp.syn_signature",
-                 p0f::raw_signature(sig, peer_mss));
-    if (!db_.loaded()) return ParseStatus::ok;
-    const p0f::Match m = db_.match(sig, peer_mss);
-    if (m.label != nullptr) {
-      sink.observe(Party::sender, "tcp.os", m.label->display());
-      sink.observe(Party::sender, "tcp.os_class", m.label->class_id < 0 ? "app" : db_.class_name(m.label->class_id));
-      const bool generic = m.label->generic;
-      sink.observe(Party::sender, "tcp.os_match",
-                   m.fuzzy ? (generic ? "generic,fuzzy" : "fuzzy") : (generic ? "generic" : "specific"));
+    // A host sends the same signature on every connection: its facts are derived (and matched against the
+    // database's few hundred signatures) once per distinct signature.
+    const SignatureKey key = signature_key(sig, peer_mss);
+    if (const FactList* known = memo_.find(key)) {
+      for (const auto& [name, value] : *known) sink.observe(Party::sender, name, value);
+      return ParseStatus::ok;
     }
-    // A random-TTL tool (p0f's "64-") says nothing about hops.
-    if (!m.bad_ttl()) sink.observe(Party::sender, "tcp.distance", std::to_string(m.distance));
+    FactList facts = signature_facts(sig, peer_mss);
+    for (const auto& [name, value] : facts) sink.observe(Party::sender, name, value);
+    memo_.insert(key, std::move(facts));
     return ParseStatus::ok;
   }
 
  private:
+  // The raw signature and what the database says of it.
+  FactList signature_facts(const p0f::TcpSig& sig, std::uint16_t peer_mss) const {
+    FactList facts;
+    facts.emplace_back(sig.syn_ack ? "tcp.synack_signature" : "tcp.syn_signature", p0f::raw_signature(sig, peer_mss));
+    if (!db_.loaded()) return facts;
+    const p0f::Match m = db_.match(sig, peer_mss);
+    if (m.label != nullptr) {
+      facts.emplace_back("tcp.os", m.label->display());
+      facts.emplace_back("tcp.os_class", m.label->class_id < 0 ? "app" : db_.class_name(m.label->class_id));
+      const bool generic = m.label->generic;
+      facts.emplace_back("tcp.os_match",
+                         m.fuzzy ? (generic ? "generic,fuzzy" : "fuzzy") : (generic ? "generic" : "specific"));
+    }
+    // A random-TTL tool (p0f's "64-") says nothing about hops.
+    if (!m.bad_ttl()) facts.emplace_back("tcp.distance", std::to_string(m.distance));
+    return facts;
+  }
+
+  // Every signature field the facts depend on, with the peer MSS; not the timestamp's value (only whether
+  // it is zero: a window of "MSS minus the timestamp option" is recognised with one).
+  using SignatureKey = std::array<std::uint8_t, 32 + p0f::kMaxTcpOptions>;
+  static SignatureKey signature_key(const p0f::TcpSig& s, std::uint16_t peer_mss) {
+    SignatureKey key{};
+    std::size_t at = 0;
+    auto put = [&](std::uint32_t v, int bytes) {
+      for (int i = bytes - 1; i >= 0; --i) key[at++] = static_cast<std::uint8_t>(v >> (8 * i));
+    };
+    put(static_cast<std::uint32_t>(s.ip_ver), 1);
+    put(static_cast<std::uint32_t>(s.ttl), 1);
+    put(s.bad_ttl ? 1 : 0, 1);
+    put(static_cast<std::uint32_t>(s.ip_opt_len), 1);
+    put(static_cast<std::uint32_t>(s.mss), 2);
+    put(static_cast<std::uint32_t>(s.win_type), 1);
+    put(static_cast<std::uint32_t>(s.win), 4);
+    put(static_cast<std::uint32_t>(s.wscale), 2);
+    put(s.opt_cnt, 1);
+    put(static_cast<std::uint32_t>(s.eol_pad), 2);
+    put(s.quirks, 4);
+    put(static_cast<std::uint32_t>(s.pay_class), 1);
+    put(s.syn_ack ? 1 : 0, 1);
+    put(s.ts1 != 0 ? 1 : 0, 1);
+    put(static_cast<std::uint32_t>(s.tot_hdr), 2);
+    put(peer_mss, 2);
+    for (std::size_t i = 0; i < s.opt_cnt && i < s.olayout.size(); ++i) key[at++] = s.olayout[i];
+    return key;
+  }
+
   // p0f judges a SYN+ACK's window against the MSS of the SYN it answers too ("peer MSS"). The parser keeps
   // that one number per recent SYN in a small direct-mapped table (fixed size, no allocation; a collision
   // only loses the hint).
@@ -873,15 +919,14 @@ class TcpFingerprintParser final : public DatagramParser {
     return h | 1;  // 0 marks an empty slot
   }
 
+  // (Both with mu_ held.)
   void remember_syn_mss(const PacketMeta& m, int mss) const {
     const std::uint64_t key = flow_key(m.src_ip, m.src_port, m.dst_ip, m.dst_port);
-    const std::lock_guard<std::mutex> lock(mu_);
     syns_[key % kSlots] = SynSlot{key, m.tcp_seq, static_cast<std::uint16_t>(mss)};
   }
 
   std::uint16_t recall_syn_mss(const PacketMeta& m) const {
     const std::uint64_t key = flow_key(m.dst_ip, m.dst_port, m.src_ip, m.src_port);
-    const std::lock_guard<std::mutex> lock(mu_);
     const SynSlot& slot = syns_[key % kSlots];
     return slot.key == key && slot.seq + 1 == m.tcp_ack ? slot.mss : 0;
   }
@@ -890,6 +935,7 @@ class TcpFingerprintParser final : public DatagramParser {
   p0f::Database db_;
   mutable std::mutex mu_;
   mutable std::array<SynSlot, kSlots> syns_{};
+  mutable RecentMemo<FactList> memo_;
 };
 
 }  // namespace

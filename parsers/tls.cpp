@@ -305,15 +305,12 @@ std::string asn1_time(const ASN1_TIME* t) {
   return buf;
 }
 
-// Facts derived from one input (a certificate, a ClientHello's fingerprint fields), in the order emitted.
-using Facts = std::vector<std::pair<std::string_view, std::string>>;
-
 // Decoding X.509 with OpenSSL 3 costs tens of microseconds (it decodes the public key too) and hashing a
 // ClientHello into JA3/JA4 a few: the same server certificate and the same client library come back on every
 // connection, so the facts of the last few distinct inputs are remembered, matched on their exact bytes.
 struct TlsMemos {
-  RecentMemo<Facts> certificates;  // keyed by the certificate's DER
-  RecentMemo<Facts> hellos;        // keyed by hello_key()
+  RecentMemo<FactList> certificates;  // keyed by the certificate's DER
+  RecentMemo<FactList> hellos;        // keyed by hello_key()
 };
 
 // Every ClientHello field its facts are derived from (not the random, session id, key shares or SNI), each
@@ -456,18 +453,18 @@ class TlsSession final : public StreamSession {
     emit_dicom(Party::receiver, sink);
     if (!whole) return;
     const std::vector<std::uint8_t> key = hello_key(ch);
-    if (const Facts* known = memos_.hellos.find(key)) {
+    if (const FactList* known = memos_.hellos.find(key)) {
       for (const auto& [name, value] : *known) sink.observe(Party::sender, name, value);
       return;
     }
-    Facts facts = client_hello_facts(ch);
+    FactList facts = client_hello_facts(ch);
     for (const auto& [name, value] : facts) sink.observe(Party::sender, name, value);
     memos_.hellos.insert(key, std::move(facts));
   }
 
   // The client's facts a hello gives (its SNI aside): versions, ALPN, JA3 and JA4.
-  Facts client_hello_facts(const ClientHello& ch) const {
-    Facts facts;
+  FactList client_hello_facts(const ClientHello& ch) const {
+    FactList facts;
     facts.emplace_back("tls.client_version", version_name(ch.legacy_version));
     if (!ch.versions.empty()) {
       std::string list;
@@ -522,11 +519,11 @@ class TlsSession final : public StreamSession {
       sink.anomaly("tls.malformed_certificate");
       return;
     }
-    if (const Facts* known = memos_.certificates.find(der)) {
+    if (const FactList* known = memos_.certificates.find(der)) {
       for (const auto& [key, value] : *known) sink.observe(Party::sender, key, value);
       return;
     }
-    Facts facts;
+    FactList facts;
     if (!decode_certificate(der, facts)) {
       sink.anomaly("tls.undecodable_certificate");
       return;
@@ -535,7 +532,7 @@ class TlsSession final : public StreamSession {
     memos_.certificates.insert(der, std::move(facts));
   }
 
-  static bool decode_certificate(Bytes der, Facts& facts) {
+  static bool decode_certificate(Bytes der, FactList& facts) {
     const unsigned char* p = der.data();
     X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
     if (cert == nullptr) return false;

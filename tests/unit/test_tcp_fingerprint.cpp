@@ -484,6 +484,48 @@ TEST_F(TcpFingerprintParser, SynAndSynAckFactsAreAboutTheSender) {
   for (const auto& f : sink.facts) EXPECT_EQ(f.key.rfind("tcp.", 0), 0u) << f.key;
 }
 
+// The parser remembers the facts of recent signatures: each packet below follows one that shares all but
+// one field, and still gets facts of its own (the raw signature computed afresh is the reference).
+TEST_F(TcpFingerprintParser, RememberedSignatureFactsOnlyForTheSameSignature) {
+  ASSERT_NE(parser, nullptr);
+  auto parsed = [&](const PacketMeta& m, const std::vector<std::uint8_t>& opts) {
+    test::RecordingSink s;
+    EXPECT_EQ(parser->parse(m, opts, s), ParseStatus::ok);
+    return s;
+  };
+  const PacketMeta syn = syn_meta(61, 1380 * 20);
+  const test::RecordingSink first = parsed(syn, linux_options(1380));
+  PacketMeta other_conn = syn;
+  other_conn.src_port = 40001;
+  other_conn.tcp_seq = 0x01010101;
+  other_conn.ip_id = 0x1111;
+  const test::RecordingSink again = parsed(other_conn, linux_options(1380, 7, 0x0a0b0c0d));
+  EXPECT_EQ(again.facts.size(), first.facts.size());
+  for (const auto& f : first.facts) EXPECT_EQ(again.value(f.key), f.value) << f.key;
+
+  const test::RecordingSink farther = parsed(syn_meta(58, 1380 * 20), linux_options(1380));
+  EXPECT_EQ(farther.value("tcp.syn_signature"), sig_of(syn_meta(58, 1380 * 20), linux_options(1380)));
+  EXPECT_NE(farther.value("tcp.syn_signature"), first.value("tcp.syn_signature"));
+  const test::RecordingSink zero_ts = parsed(syn, linux_options(1380, 7, 0));
+  EXPECT_EQ(zero_ts.value("tcp.syn_signature"), sig_of(syn, linux_options(1380, 7, 0)));
+  EXPECT_NE(zero_ts.value("tcp.syn_signature"), first.value("tcp.syn_signature"));
+  if (std::filesystem::exists(kDebianFp)) {
+    EXPECT_EQ(first.value("tcp.distance"), "3");
+    EXPECT_EQ(farther.value("tcp.distance"), "6");
+  }
+
+  // The same SYN+ACK answering a seen SYN (peer MSS known) and an unseen one.
+  const PacketMeta answer = synack_meta(syn, 52, 13800);
+  EXPECT_EQ(parsed(answer, linux_options(1200, 7)).value("tcp.synack_signature"),
+            "4:52+12:0:1200:mss*10,7:mss,sok,ts,nop,ws:df:0");
+  PacketMeta unanswered = answer;
+  unanswered.tcp_ack += 1000;
+  EXPECT_EQ(parsed(unanswered, linux_options(1200, 7)).value("tcp.synack_signature"),
+            sig_of(unanswered, linux_options(1200, 7)));
+  EXPECT_EQ(parsed(answer, linux_options(1200, 7)).value("tcp.synack_signature"),
+            "4:52+12:0:1200:mss*10,7:mss,sok,ts,nop,ws:df:0");
+}
+
 TEST_F(TcpFingerprintParser, UnknownStackStillGetsItsRawSignature) {
   ASSERT_NE(parser, nullptr);
   std::vector<std::uint8_t> odd;

@@ -5,9 +5,13 @@
 // replaced oldest first. One per parser instance (the pipeline that owns it is single-threaded).
 #pragma once
 
+#include <absl/hash/hash.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,22 +19,36 @@
 
 namespace ww {
 
+// The facts (key, value) a parser derived from one input, in the order it emits them.
+using FactList = std::vector<std::pair<std::string_view, std::string>>;
+
 template <typename Value, std::size_t kEntries = 64, std::size_t kMaxKey = 16 * 1024>
 class RecentMemo {
  public:
   // The value remembered for exactly these bytes, or null.
   [[nodiscard]] const Value* find(Bytes key) const {
-    for (const Entry& e : entries_) {
+    const std::uint64_t h = hash(key);
+    for (std::size_t i = 0; i < hashes_.size(); ++i) {
+      if (hashes_[i] != h) continue;  // the hashes sit together: a miss reads no entry
+      const Entry& e = entries_[i];
       if (e.key.size() == key.size() && std::equal(key.begin(), key.end(), e.key.begin())) return &e.value;
     }
     return nullptr;
   }
-  // Remembers `value` for `key`; a key longer than kMaxKey is not kept.
-  void insert(Bytes key, Value value) {
-    if (key.size() > kMaxKey) return;
-    Entry& e = entries_.size() < kEntries ? entries_.emplace_back() : entries_[next_++ % kEntries];
-    e.key.assign(key.begin(), key.end());
-    e.value = std::move(value);
+  // Remembers `value` for `key` and returns it as stored; a key longer than kMaxKey is not kept (null).
+  const Value* insert(Bytes key, Value value) {
+    if (key.size() > kMaxKey) return nullptr;
+    std::size_t i = entries_.size();
+    if (i < kEntries) {
+      entries_.emplace_back();
+      hashes_.push_back(0);
+    } else {
+      i = next_++ % kEntries;
+    }
+    entries_[i].key.assign(key.begin(), key.end());
+    entries_[i].value = std::move(value);
+    hashes_[i] = hash(key);
+    return &entries_[i].value;
   }
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
 
@@ -39,7 +57,11 @@ class RecentMemo {
     std::vector<std::uint8_t> key;
     Value value;
   };
+  static std::uint64_t hash(Bytes key) {
+    return absl::HashOf(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  }
   std::vector<Entry> entries_;
+  std::vector<std::uint64_t> hashes_;  // of entries_[i].key
   std::size_t next_ = 0;
 };
 
