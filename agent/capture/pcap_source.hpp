@@ -5,6 +5,7 @@
 #include <pcap/pcap.h>
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -50,7 +51,9 @@ class PcapSource {
 
  private:
   PcapSource() = default;
+  static constexpr std::size_t kFileBufferBytes = 256 * 1024;
   pcap_t* handle_ = nullptr;
+  std::unique_ptr<char[]> file_buffer_;  // the stdio buffer of a capture file's FILE; outlives pcap_close
   int linktype_ = 0;
   std::string format_;
   std::uint64_t file_size_ = 0;
