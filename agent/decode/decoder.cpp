@@ -365,9 +365,16 @@ std::string_view to_string(DecodeError e) {
 
 void decode_for_pipeline(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us, DecodedFrame& out) {
   out.error = decode_frame(dlt, frame, wire_len, ts_us, out.view);
-  if (out.error == DecodeError::none) return;
+  if (out.error == DecodeError::none) {
+    FlowKey key;
+    bool src_is_lo = false;
+    out.has_flow = flow_key_of(out.view, key, src_is_lo);
+    if (out.has_flow) out.flow_hash = FlowKeyHash{}(key);
+    return;
+  }
   out.view.l3 = L3Kind::none;
   out.view.l4 = L4Kind::none;
+  out.has_flow = false;
 }
 
 }  // namespace ww

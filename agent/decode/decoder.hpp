@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "agent/decode/flow_key.hpp"
 #include "agent/decode/packet.hpp"
 
 namespace ww {
@@ -23,10 +24,13 @@ inline constexpr int raw_openbsd = 12, raw_bsd = 14;
 DecodeError decode_frame(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us, PacketView& out);
 
 // A frame as the pipeline takes it: decoded, and on error reduced to its link layer — what decoded below the
-// broken layer is still true (the sender's MAC sent a frame), the half-read IP/L4 fields are not used.
+// broken layer is still true (the sender's MAC sent a frame), the half-read IP/L4 fields are not used. A TCP
+// or UDP packet comes with the hash of its flow key (FlowKeyHash), computed where the frame was decoded.
 struct DecodedFrame {
   PacketView view;
   DecodeError error = DecodeError::none;
+  bool has_flow = false;
+  std::size_t flow_hash = 0;
 };
 void decode_for_pipeline(int dlt, Bytes frame, std::uint32_t wire_len, std::int64_t ts_us, DecodedFrame& out);
 

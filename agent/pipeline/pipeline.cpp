@@ -67,22 +67,23 @@ void Pipeline::process_frame(int dlt, Bytes frame, std::uint32_t wire_len, std::
 
 void Pipeline::process_decoded(const DecodedFrame& frame) {
   if (frame.error == DecodeError::none) {
-    process(frame.view);
+    process(frame);
     return;
   }
   ++stats_.packets;
   stats_.bytes += frame.view.wire_len;
   ++stats_.malformed;
   ++stats_.malformed_by_reason[static_cast<std::size_t>(frame.error)];
-  tracker_.on_packet(frame.view);  // its link layer only (decode_for_pipeline)
+  tracker_.on_packet(frame);  // its link layer only (decode_for_pipeline)
   periodic(frame.view.ts_us);
 }
 
-void Pipeline::process(const PacketView& p) {
+void Pipeline::process(const DecodedFrame& frame) {
+  const PacketView& p = frame.view;
   ++stats_.packets;
   stats_.bytes += p.wire_len;
   if (p.non_first_fragment) ++stats_.non_first_fragments;
-  const PacketParties parties = tracker_.on_packet(p);
+  const PacketParties parties = tracker_.on_packet(frame);
   if (p.l4 == L4Kind::udp || (p.l3 == L3Kind::other && !ethernet_parsers_.empty())) {
     dispatch_datagram(p, parties);
   } else if (p.l4 == L4Kind::tcp && parties.flow) {

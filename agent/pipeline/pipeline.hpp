@@ -31,9 +31,9 @@ class Pipeline {
   // Processes a frame decoded elsewhere (the file reader decodes on its own thread).
   void process_decoded(const DecodedFrame& frame);
   // A hint that `frame` comes a few packets later: its table memory is fetched meanwhile.
-  void prefetch(const DecodedFrame& frame) const { tracker_.prefetch(frame.view); }
-  // Processes an already decoded packet (tests use this directly).
-  void process(const PacketView& p);
+  void prefetch(const DecodedFrame& frame) const { tracker_.prefetch(frame); }
+  // Processes a frame decoded without error.
+  void process(const DecodedFrame& frame);
   // Writes everything pending to the store.
   void flush();
   // Whether to flush every Limits::flush_interval_s (on by default: a database file is readable while a

@@ -7,7 +7,7 @@
 namespace ww {
 namespace {
 
-constexpr std::uint8_t kTcp = 6, kUdp = 17;
+constexpr std::uint8_t kTcp = 6, kUdp = 17;  // FlowKey::proto
 
 bool usable_unicast(const IpAddr& ip) { return !ip.is_unspecified() && !ip.is_multicast_or_broadcast(); }
 
@@ -244,32 +244,23 @@ void Tracker::expire_idle_flows(std::int64_t now_us) {
   }
 }
 
-bool Tracker::flow_key(const PacketView& p, FlowKey& key, bool& src_is_lo) {
-  const bool ip = p.l3 == L3Kind::ipv4 || p.l3 == L3Kind::ipv6;
-  if (!ip || (p.l4 != L4Kind::tcp && p.l4 != L4Kind::udp) || p.non_first_fragment) return false;
-  src_is_lo = p.src_ip == p.dst_ip ? p.src_port < p.dst_port : IpAddr::fast_less(p.src_ip, p.dst_ip);
-  key = FlowKey{src_is_lo ? p.src_ip : p.dst_ip, src_is_lo ? p.dst_ip : p.src_ip,
-                src_is_lo ? p.src_port : p.dst_port, src_is_lo ? p.dst_port : p.src_port,
-                p.l4 == L4Kind::tcp ? kTcp : kUdp};
-  return true;
+void Tracker::prefetch(const DecodedFrame& frame) const {
+  // Prefetching reads only the hash (it fetches the first group the probe will read): no key is built.
+  static constexpr FlowKey kUnread{};
+  if (frame.has_flow) flows_.prefetch(HashedFlowKey{kUnread, frame.flow_hash});
 }
 
-void Tracker::prefetch(const PacketView& p) const {
-  FlowKey key;
-  bool src_is_lo = false;
-  if (flow_key(p, key, src_is_lo)) flows_.prefetch(key);
-}
-
-PacketParties Tracker::on_packet(const PacketView& p) {
+PacketParties Tracker::on_packet(const DecodedFrame& frame) {
+  const PacketView& p = frame.view;
   PacketParties parties;
   make_room_for_asset(p.ts_us);
   const bool ip = p.l3 == L3Kind::ipv4 || p.l3 == L3Kind::ipv6;
   FlowState* flow = nullptr;
   FlowKey key;
   bool src_is_lo = false;
-  const bool flowable = flow_key(p, key, src_is_lo);
+  const bool flowable = frame.has_flow && flow_key_of(p, key, src_is_lo);
   if (flowable) {
-    if (auto it = flows_.find(key); it != flows_.end()) flow = &it->second;
+    if (auto it = flows_.find(HashedFlowKey{key, frame.flow_hash}); it != flows_.end()) flow = &it->second;
   }
   const bool cached = flow && use_flow_cache(p, *flow, src_is_lo, parties);
   if (!cached) {

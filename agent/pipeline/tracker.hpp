@@ -9,28 +9,13 @@
 #include <functional>
 #include <memory>
 
+#include "agent/decode/decoder.hpp"
 #include "agent/decode/packet.hpp"
 #include "agent/limits.hpp"
 #include "agent/pipeline/records.hpp"
 #include "agent/pipeline/stats.hpp"
 
 namespace ww {
-
-struct FlowKey {
-  IpAddr lo_ip, hi_ip;
-  std::uint16_t lo_port = 0, hi_port = 0;
-  std::uint8_t proto = 0;
-  friend bool operator==(const FlowKey& a, const FlowKey& b) {
-    return a.lo_ip == b.lo_ip && a.hi_ip == b.hi_ip && a.lo_port == b.lo_port && a.hi_port == b.hi_port &&
-           a.proto == b.proto;
-  }
-};
-struct FlowKeyHash {
-  std::size_t operator()(const FlowKey& k) const noexcept {
-    const std::uint64_t ports = (std::uint64_t{k.lo_port} << 24) | (std::uint64_t{k.hi_port} << 8) | k.proto;
-    return hash_ip(k.hi_ip, hash_ip(k.lo_ip, ports));
-  }
-};
 
 struct StreamState;  // defined by the stream follower
 void destroy_stream_state(StreamState* s);
@@ -86,7 +71,7 @@ struct PacketParties {
 // are held by pointer so that the flow caches' pointers to them stay valid; flows are nodes for the same reason.
 using MacTable = absl::flat_hash_map<MacAddr, std::unique_ptr<MacRecord>, std::hash<MacAddr>>;
 using BindingTable = absl::flat_hash_map<BindingKey, std::unique_ptr<BindingRecord>, BindingKeyHash>;
-using FlowTable = absl::node_hash_map<FlowKey, FlowState, FlowKeyHash>;
+using FlowTable = absl::node_hash_map<FlowKey, FlowState, FlowKeyHash, FlowKeyEq>;
 
 class Tracker {
  public:
@@ -100,9 +85,10 @@ class Tracker {
   // Called when a flow is removed, so the stream follower can release what it holds.
   void set_flow_release_hook(std::function<void(FlowState&)> hook) { release_hook_ = std::move(hook); }
 
-  PacketParties on_packet(const PacketView& p);
+  // `frame` decoded without error, or reduced to its link layer (decode_for_pipeline).
+  PacketParties on_packet(const DecodedFrame& frame);
   // Asks the CPU for the flow-table memory a coming packet will need (a few packets ahead of on_packet).
-  void prefetch(const PacketView& p) const;
+  void prefetch(const DecodedFrame& frame) const;
 
   MacRecord* mac_record(const MacAddr& mac, std::int64_t ts);
   BindingRecord* binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts);
@@ -122,8 +108,6 @@ class Tracker {
   void release_flows();
 
  private:
-  // The flow a TCP/UDP packet belongs to (either direction gives the same key); false for other packets.
-  static bool flow_key(const PacketView& p, FlowKey& key, bool& src_is_lo);
   void resolve_l2(const PacketView& p, PacketParties& parties);
   void resolve_ip(const PacketView& p, PacketParties& parties);
   void learn_from_arp_and_nd(const PacketView& p);

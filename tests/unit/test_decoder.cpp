@@ -230,6 +230,7 @@ TEST(Decoder, ForThePipelineABrokenFrameKeepsOnlyItsLinkLayer) {
   EXPECT_EQ(d.view.src_mac.to_string(), "44:4b:5d:00:00:01");
   EXPECT_EQ(d.view.l3, L3Kind::none);
   EXPECT_EQ(d.view.l4, L4Kind::none);
+  EXPECT_FALSE(d.has_flow);
   EXPECT_EQ(d.view.ts_us, 7);
 
   frame[14 + 20 + 12] = 0x50;  // repaired: everything decodes and stays
@@ -237,6 +238,44 @@ TEST(Decoder, ForThePipelineABrokenFrameKeepsOnlyItsLinkLayer) {
   EXPECT_EQ(d.error, DecodeError::none);
   EXPECT_EQ(d.view.l3, L3Kind::ipv4);
   EXPECT_EQ(d.view.l4, L4Kind::tcp);
+}
+
+// Both directions of a TCP or UDP flow come with the hash of the same key (the low address first); other
+// packets and non-first fragments have no flow.
+TEST(Decoder, ForThePipelineEachDirectionOfAFlowHasTheSameKeyHash) {
+  auto decoded = [](Tins::PDU&& pdu) {
+    EthernetII frame_pdu = EthernetII("00:11:22:33:44:55", "44:4b:5d:00:00:01") / pdu;
+    const auto frame = bytes_of(frame_pdu);
+    DecodedFrame d;
+    decode_for_pipeline(linktype::ethernet, frame, static_cast<std::uint32_t>(frame.size()), 7, d);
+    return d;
+  };
+  const DecodedFrame out = decoded(Tins::IP("10.0.0.9", "10.0.0.2") / Tins::TCP(104, 50000));
+  const DecodedFrame back = decoded(Tins::IP("10.0.0.2", "10.0.0.9") / Tins::TCP(50000, 104));
+  ASSERT_TRUE(out.has_flow);
+  ASSERT_TRUE(back.has_flow);
+  EXPECT_EQ(out.flow_hash, back.flow_hash);
+  FlowKey key, back_key;
+  bool src_is_lo = false, back_src_is_lo = false;
+  ASSERT_TRUE(flow_key_of(out.view, key, src_is_lo));
+  ASSERT_TRUE(flow_key_of(back.view, back_key, back_src_is_lo));
+  EXPECT_TRUE(key == back_key);
+  EXPECT_NE(src_is_lo, back_src_is_lo);
+  // (libtins takes the destination first: `out` goes from 10.0.0.2:50000 to 10.0.0.9:104.)
+  EXPECT_EQ((src_is_lo ? key.lo_ip : key.hi_ip).to_string(), "10.0.0.2");
+  EXPECT_EQ(src_is_lo ? key.lo_port : key.hi_port, 50000);
+  EXPECT_EQ(key.proto, 6);
+  EXPECT_EQ(out.flow_hash, FlowKeyHash{}(key));
+
+  const DecodedFrame udp = decoded(Tins::IP("10.0.0.9", "10.0.0.2") / Tins::UDP(104, 50000));
+  ASSERT_TRUE(udp.has_flow);
+  EXPECT_NE(udp.flow_hash, out.flow_hash);  // the protocol is part of the key
+  const DecodedFrame other_port = decoded(Tins::IP("10.0.0.9", "10.0.0.2") / Tins::TCP(105, 50000));
+  EXPECT_NE(other_port.flow_hash, out.flow_hash);
+  EXPECT_FALSE(decoded(Tins::IP("10.0.0.9", "10.0.0.2") / Tins::ICMP()).has_flow);
+  Tins::IP fragment("10.0.0.9", "10.0.0.2");
+  fragment.fragment_offset(100);
+  EXPECT_FALSE(decoded(fragment / Tins::RawPDU("x")).has_flow);
 }
 
 TEST(Decoder, SupportedLinkTypes) {

@@ -99,6 +99,8 @@ TEST(PrefetchReader, DecodesEachPacketAndShowsTheOnesAhead) {
     decode_for_pipeline(dlt, pkt.data, pkt.wire_len, pkt.ts_us, expected);
     const DecodedFrame& got = reader.decoded();
     EXPECT_EQ(got.error, expected.error) << "packet " << decoded.size();
+    EXPECT_EQ(got.has_flow, expected.has_flow);
+    EXPECT_EQ(got.flow_hash, expected.flow_hash);
     EXPECT_EQ(got.view.ts_us, expected.view.ts_us);
     EXPECT_EQ(got.view.src_ip, expected.view.src_ip);
     EXPECT_EQ(got.view.dst_port, expected.view.dst_port);
