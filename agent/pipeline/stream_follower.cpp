@@ -55,14 +55,12 @@ void StreamFollower::release(FlowState& flow) {
   }
 }
 
-void StreamFollower::bypass(StreamState& s) {
-  s.phase = StreamState::Phase::bypass;
-  s.session.reset();
-  for (auto& d : s.dirs) {
-    std::vector<std::uint8_t>().swap(d.data);
-    d.pending.clear();
-    d.pending_bytes = 0;
-  }
+// The stream is given up (its parser is done, or no parser claimed it): on_segment releases it.
+void StreamFollower::bypass(StreamState& s) { s.phase = StreamState::Phase::bypass; }
+
+void StreamFollower::finish(FlowState& flow) {
+  release(flow);
+  flow.stream_over = true;
 }
 
 void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_client, ObservationSink& sink,
@@ -70,6 +68,8 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
   if (registry_.stream().empty()) return;
   const bool syn = (p.tcp_flags & tcp_flag::syn) != 0;
   if (!flow.stream) {
+    // A connection followed to its end, or given up, is not followed again; a new one on the same ports is.
+    if (flow.stream_over && !(syn && (p.tcp_flags & tcp_flag::ack) == 0)) return;
     if (p.payload.empty() && !syn) return;
     if (active_ >= limits_.max_streams) {
       ++stats_.streams_evicted;  // not followed: the stream table is full
@@ -84,18 +84,24 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
     m.client_port = from_client ? p.src_port : p.dst_port;
     m.server_port = from_client ? p.dst_port : p.src_port;
     m.server_known_dicom = is_dicom_server(m);
+    flow.stream_over = false;
   }
   StreamState& s = *flow.stream;
-  if (s.phase == StreamState::Phase::bypass) return;
   const StreamDir dir = from_client ? StreamDir::to_server : StreamDir::to_client;
   DirectionBuffer& d = s.dirs[static_cast<int>(dir)];
   if (syn) {
     d.started = true;
     d.next_seq = p.tcp_seq + 1;
   }
-  if (p.payload.empty()) return;
-  const Bytes in_place = accept_bytes(s, dir, p.tcp_seq, p.payload);
-  dispatch(s, dir, in_place, sink, reverse_sink);
+  if (!p.payload.empty()) {
+    const Bytes in_place = accept_bytes(s, dir, p.tcp_seq, p.payload);
+    dispatch(s, dir, in_place, sink, reverse_sink);
+  }
+  d.fin |= (p.tcp_flags & tcp_flag::fin) != 0;
+  // The stream's state is freed as soon as nothing more can come of it: given up, reset, or closed both ways
+  // with no segment still awaited. The stream cap bounds the streams in progress, not the flows that had one.
+  const bool closed = s.dirs[0].fin && s.dirs[1].fin && s.dirs[0].pending.empty() && s.dirs[1].pending.empty();
+  if (s.phase == StreamState::Phase::bypass || (p.tcp_flags & tcp_flag::rst) != 0 || closed) finish(flow);
 }
 
 void StreamFollower::append_in_order(DirectionBuffer& d, Bytes payload) {

@@ -29,6 +29,7 @@ struct DirectionBuffer {
   std::vector<Pending> pending;
   std::size_t pending_bytes = 0;
   std::size_t probed_bytes = 0;
+  bool fin = false;  // this direction sent its FIN
 };
 
 struct StreamState {
@@ -60,6 +61,7 @@ class StreamFollower {
   void parse(StreamState& s, StreamDir dir, Bytes bytes, bool in_place, ObservationSink& sink);
   void dispatch(StreamState& s, StreamDir dir, Bytes in_place, ObservationSink& sink, ObservationSink& reverse_sink);
   void bypass(StreamState& s);
+  void finish(FlowState& flow);  // frees the stream; the flow's connection is not followed again
   void remember_dicom_server(const StreamMeta& m);
   [[nodiscard]] bool is_dicom_server(const StreamMeta& m) const;
   friend class TaggingSink;

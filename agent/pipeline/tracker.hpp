@@ -52,6 +52,7 @@ struct FlowState {
   bool lo_is_client = true;
   bool handshake_seen = false;  // a SYN (TCP) or the first datagram (UDP) was seen
   bool service_recorded = false;
+  bool stream_over = false;  // its TCP connection was followed to the end, or given up: not followed again
   // Lets the common packet cost one hash lookup instead of five.
   std::array<PartyCache, 4> cache{};
 };

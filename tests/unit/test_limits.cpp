@@ -149,18 +149,25 @@ TEST_F(LimitsTest, StreamBufferAndStreamCountLimits) {
   limits.max_stream_buffer_bytes = 4096;
   limits.max_streams = 3;
   const std::string chunk = "G" + std::string(999, 'x');
-  for (int conn = 0; conn < 5; ++conn) {
-    for (int seg = 0; seg < 10; ++seg) {
-      Tins::TCP tcp(2575, static_cast<std::uint16_t>(40000 + conn));
-      tcp.seq(static_cast<std::uint32_t>(1 + seg * 1000));
-      tcp.flags(Tins::TCP::ACK | Tins::TCP::PSH);
-      EthernetII pkt = EthernetII(mac_of(2), mac_of(1)) / Tins::IP(ip_of(2), ip_of(1)) / tcp / Tins::RawPDU(chunk);
-      feed(pkt, 1'000'000 + conn * 100 + seg);
-    }
-  }
+  auto segment = [&](int conn, int seg) {
+    Tins::TCP tcp(2575, static_cast<std::uint16_t>(40000 + conn));
+    tcp.seq(static_cast<std::uint32_t>(1 + seg * 1000));
+    tcp.flags(Tins::TCP::ACK | Tins::TCP::PSH);
+    EthernetII pkt = EthernetII(mac_of(2), mac_of(1)) / Tins::IP(ip_of(2), ip_of(1)) / tcp / Tins::RawPDU(chunk);
+    feed(pkt, 1'000'000 + conn * 100 + seg);
+  };
+  for (int conn = 0; conn < 5; ++conn) segment(conn, 0);  // five streams at once: three are followed
   EXPECT_EQ(pipeline().active_streams(), 3u);
-  EXPECT_EQ(pipeline().stats().streams_evicted, 2u * 10u);  // every segment of the two streams not followed
+  EXPECT_EQ(pipeline().stats().streams_evicted, 2u);  // each segment of a stream not followed
+  for (int conn = 0; conn < 3; ++conn) {
+    for (int seg = 1; seg < 10; ++seg) segment(conn, seg);  // the buffer fills on the 5th: the stream is given up
+  }
   EXPECT_EQ(pipeline().stats().anomalies.at("stream.buffer_limit_reached"), 3u);
+  EXPECT_EQ(pipeline().active_streams(), 0u);  // given up streams are freed...
+  EXPECT_EQ(pipeline().stats().streams_evicted, 2u);  // ...and their connections not followed again
+  for (int conn = 3; conn < 5; ++conn) segment(conn, 1);  // room again: the two others are followed now
+  EXPECT_EQ(pipeline().active_streams(), 2u);
+  EXPECT_EQ(pipeline().stats().streams_evicted, 2u);
 }
 
 TEST_F(LimitsTest, RouterThresholdIsConfigurable) {

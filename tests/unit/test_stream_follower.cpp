@@ -93,5 +93,38 @@ TEST_F(StreamFollowerTest, ATaggedServerIsKnownToLaterStreams) {
   EXPECT_TRUE(log.known_dicom[1]);
 }
 
+// A connection closed both ways, or reset, frees its stream at once: the stream cap counts streams in progress,
+// not every connection a flow ever had. Late segments of a finished connection are not followed again; a new
+// connection on the same ports (a SYN) is.
+TEST_F(StreamFollowerTest, AClosedOrResetConnectionFreesItsStream) {
+  segment(40004, true, 99, "", Tins::TCP::SYN);
+  data(40004, true, 100, "Rrequest");
+  EXPECT_EQ(pipeline.active_streams(), 1u);
+  segment(40004, true, 108, "", Tins::TCP::FIN | Tins::TCP::ACK);
+  EXPECT_EQ(pipeline.active_streams(), 1u);  // half-closed: the server may still answer
+  segment(40004, false, 5000, " reply", Tins::TCP::FIN | Tins::TCP::ACK | Tins::TCP::PSH);
+  EXPECT_EQ(log.to_client, " reply");
+  EXPECT_EQ(pipeline.active_streams(), 0u);
+  data(40004, false, 5006, " late");  // after the close: not a stream any more
+  EXPECT_EQ(pipeline.active_streams(), 0u);
+  EXPECT_EQ(log.to_client, " reply");
+
+  segment(40004, true, 7999, "", Tins::TCP::SYN);  // the same ports again: a new connection
+  data(40004, true, 8000, "Ragain");
+  EXPECT_EQ(log.to_server, "RrequestRagain");
+  segment(40004, false, 9000, "", Tins::TCP::RST);
+  EXPECT_EQ(pipeline.active_streams(), 0u);
+
+  // A close with a segment still missing keeps the stream until the gap is filled.
+  segment(40005, true, 99, "", Tins::TCP::SYN);
+  data(40005, true, 100, "Rab");
+  data(40005, true, 104, "d");  // 103 is missing
+  segment(40005, true, 105, "", Tins::TCP::FIN | Tins::TCP::ACK);
+  segment(40005, false, 1, "", Tins::TCP::FIN | Tins::TCP::ACK);
+  EXPECT_EQ(pipeline.active_streams(), 1u);
+  data(40005, true, 103, "c");
+  EXPECT_EQ(log.to_server, "RrequestRagainRabcd");
+}
+
 }  // namespace
 }  // namespace ww
