@@ -8,6 +8,8 @@
 #include <dcmtk/config/osconfig.h>  // must precede every other DCMTK header
 #include <dcmtk/dcmdata/dcuid.h>
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -73,32 +75,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// A UID copied into a NUL-terminated buffer for the DCMTK lookups (UIDs are at most 64 chars, PS3.5 §9.1;
-// a trailing NUL pads them to even length on the wire).
-struct UidBuf {
-  explicit UidBuf(std::string_view uid) {
-    uid = trim(uid);
-    ok = !uid.empty() && uid.size() < sizeof s;
-    if (ok) {
-      std::copy(uid.begin(), uid.end(), s);
-      s[uid.size()] = '\0';
-    }
-  }
-  char s[65] = {};
-  bool ok = false;
-};
-
-const char* uid_name(std::string_view uid) {
-  const UidBuf u(uid);
-  return u.ok ? dcmFindNameOfUID(u.s, nullptr) : nullptr;
-}
-
 // The DICOM service a SOP class belongs to, from DCMTK's names (PS3.4 annexes), so no UID table here.
-std::string_view service_of(std::string_view uid) {
-  const UidBuf u(uid);
-  if (!u.ok) return {};
-  if (dcmIsaStorageSOPClassUID(u.s, ESSC_All)) return "storage";
-  const char* raw = dcmFindNameOfUID(u.s, nullptr);
+std::string_view service_named(const char* raw, bool storage) {
+  if (storage) return "storage";
   if (raw == nullptr) return {};
   std::string_view n(raw);
   if (n.starts_with("RETIRED_")) n.remove_prefix(8);
@@ -119,11 +98,58 @@ std::string_view service_of(std::string_view uid) {
   return "other";
 }
 
-const char* modality_of(std::string_view uid) {
-  const UidBuf u(uid);
-  if (!u.ok || !dcmIsaStorageSOPClassUID(u.s, ESSC_All)) return nullptr;
-  return dcmSOPClassUIDToModality(u.s, nullptr);
-}
+// What DCMTK's dictionary says of a UID: its name, the service of a SOP class, the modality of a storage
+// SOP class. DCMTK answers by a strcmp scan of its tables and a generic storage SCU proposes ~120 SOP
+// classes per association, so the answers are kept per distinct UID (one catalog per parser, used by its
+// sessions; the pipeline that owns them is single-threaded). Bounded: past kMaxUids distinct UIDs (only
+// private ones could be that many) it starts afresh.
+class UidCatalog {
+ public:
+  struct Info {
+    const char* name = nullptr;  // DCMTK's name, or null for a UID it does not know
+    std::string_view service;    // "" unless a SOP class of a known service
+    const char* modality = nullptr;
+  };
+
+  const Info& lookup(std::string_view uid) {
+    uid = trim(uid);
+    if (uid.empty() || uid.size() > kMaxUidLength) return none_;
+    if (auto it = known_.find(uid); it != known_.end()) return it->second;
+    if (known_.size() >= kMaxUids) known_.clear();
+    return known_.emplace(uid, ask_dcmtk(uid)).first->second;
+  }
+  [[nodiscard]] const char* name(std::string_view uid) { return lookup(uid).name; }
+  [[nodiscard]] std::string_view service(std::string_view uid) { return lookup(uid).service; }
+  [[nodiscard]] const char* modality(std::string_view uid) { return lookup(uid).modality; }
+
+ private:
+  static constexpr std::size_t kMaxUidLength = 64;  // PS3.5 §9.1
+  static constexpr std::size_t kMaxUids = 4096;
+
+  static Info ask_dcmtk(std::string_view uid) {
+    char s[kMaxUidLength + 1] = {};  // NUL-terminated for DCMTK
+    std::copy(uid.begin(), uid.end(), s);
+    Info info;
+    info.name = dcmFindNameOfUID(s, nullptr);
+    const bool storage = dcmIsaStorageSOPClassUID(s, ESSC_All);
+    info.service = service_named(info.name, storage);
+    if (storage) info.modality = dcmSOPClassUIDToModality(s, nullptr);
+    return info;
+  }
+
+  // Keyed by the UID's text; looked up by a view of the wire bytes (Debian's Abseil has its own string_view,
+  // so its string hash does not take std::string_view).
+  struct ViewHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct ViewEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
+  absl::flat_hash_map<std::string, Info, ViewHash, ViewEq> known_;
+  Info none_;
+};
 
 // PS3.7 §E.1 Command Field values.
 std::string_view command_name(std::uint16_t field) {
@@ -425,7 +451,7 @@ std::size_t find_header(Bytes b, std::uint32_t max_pdu) {
 
 class DicomSession final : public StreamSession {
  public:
-  explicit DicomSession(const StreamMeta& meta) : meta_(meta) {}
+  DicomSession(const StreamMeta& meta, UidCatalog& uids) : meta_(meta), uids_(uids) {}
 
   ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
     Side& s = sides_[static_cast<int>(dir)];
@@ -611,7 +637,7 @@ class DicomSession final : public StreamSession {
 
   void emit_sop(ObservationSink& sink, Party p, std::string_view uid) {
     sink.observe(p, "dicom.abstract_syntax", printable(trim(uid)));
-    if (const char* name = uid_name(uid)) sink.observe(p, "dicom.sop_class", name);
+    if (const char* name = uids_.name(uid)) sink.observe(p, "dicom.sop_class", name);
   }
 
   // A-ASSOCIATE-RQ (PS3.8 §9.3.2) and A-ASSOCIATE-AC (§9.3.3): fixed part then items (§9.3.2.1-§9.3.3.3).
@@ -790,7 +816,7 @@ class DicomSession final : public StreamSession {
       sink.observe(Party::sender, "dicom.user_identity_type", identity_type_text(static_cast<std::uint8_t>(identity_type)));
     }
     for (std::size_t i = 0; i < role_count && i < kMaxListed; ++i) {
-      const char* name = uid_name(roles[i].uid);
+      const char* name = uids_.name(roles[i].uid);
       sink.observe(Party::sender, "dicom.role_selection",
                    (name ? std::string(name) : printable(roles[i].uid)) + ":scu=" + std::to_string(roles[i].scu) +
                        ",scp=" + std::to_string(roles[i].scp));
@@ -800,7 +826,7 @@ class DicomSession final : public StreamSession {
     // Abstract syntaxes: proposed ones on the requestor (RQ), accepted ones on the acceptor (AC). A long
     // list (a generic storage SCU proposes every storage class) is reported as a count only.
     ViewSet<16> services;
-    for (std::size_t i = 0; i < abstract.n; ++i) services.add(service_of(abstract.v[i]));
+    for (std::size_t i = 0; i < abstract.n; ++i) services.add(uids_.service(abstract.v[i]));
     for (std::size_t i = 0; i < services.n; ++i) sink.observe(Party::sender, "dicom.service", services.v[i]);
     if (abstract.n <= kMaxListed) {
       for (std::size_t i = 0; i < abstract.n; ++i) emit_sop(sink, Party::sender, abstract.v[i]);
@@ -808,7 +834,7 @@ class DicomSession final : public StreamSession {
       sink.observe(Party::sender, "dicom.abstract_syntax_count", std::to_string(abstract.n));
     }
     for (std::size_t i = 0; i < rejected.n; ++i) {
-      const char* name = uid_name(rejected.v[i]);
+      const char* name = uids_.name(rejected.v[i]);
       sink.observe(Party::sender, "dicom.rejected_sop_class",
                    (name ? std::string(name) : printable(rejected.v[i])) + " (" +
                        std::string(context_result_text(rejected_reason[i])) + ")");
@@ -824,7 +850,7 @@ class DicomSession final : public StreamSession {
         for (std::size_t k = 0; k < role_count; ++k) {
           if (roles[k].uid == abstract.v[i] && roles[k].scu == 0) scu = false;
         }
-        const char* m = scu ? modality_of(abstract.v[i]) : nullptr;
+        const char* m = scu ? uids_.modality(abstract.v[i]) : nullptr;
         if (m == nullptr) continue;
         if (only == nullptr) only = m;
         else if (std::string_view(only) != m) several = true;
@@ -874,7 +900,7 @@ class DicomSession final : public StreamSession {
     sink.observe(Party::sender, "dicom.command", cmd_name);
     if (!sop.empty()) {
       emit_sop(sink, Party::sender, sop);
-      const std::string_view svc = service_of(sop);
+      const std::string_view svc = uids_.service(sop);
       if (!svc.empty()) sink.observe(Party::sender, "dicom.service", svc);
     }
     if (!move_dest.empty()) sink.observe(Party::sender, "dicom.move_destination", printable(move_dest));
@@ -884,7 +910,7 @@ class DicomSession final : public StreamSession {
     // A C-STORE-RQ names the sender's modality, unless it forwards someone else's images: a C-MOVE
     // sub-operation carries the Move Originator (PS3.7 §9.1.1.1), a C-GET one comes from the acceptor.
     if (field == 0x0001 && !forwarded && is_requestor(dir)) {
-      if (const char* m = modality_of(sop)) sink.observe(Party::sender, "dicom.modality", m);
+      if (const char* m = uids_.modality(sop)) sink.observe(Party::sender, "dicom.modality", m);
       Side& s = sides_[static_cast<int>(dir)];
       s.peek_pending = dataset_type != 0x0101;  // 0x0101: no data set follows (PS3.7 §E.1)
       s.peek_ctx = ctx;
@@ -936,6 +962,7 @@ class DicomSession final : public StreamSession {
   }
 
   StreamMeta meta_;
+  UidCatalog& uids_;
   Side sides_[2];
   std::unique_ptr<std::array<Context, kMaxContexts>> contexts_;
   int requestor_ = -1;  // StreamDir of the A-ASSOCIATE-RQ, once known
@@ -955,11 +982,12 @@ class DicomParser final : public StreamParser {
   }
 
   std::unique_ptr<StreamSession> open(const StreamMeta& meta) const override {
-    return std::make_unique<DicomSession>(meta);
+    return std::make_unique<DicomSession>(meta, uids_);
   }
 
  private:
   ParserSpec spec_{"dicom", Transport::tcp, kPorts, kKeys};
+  mutable UidCatalog uids_;  // per registry, single-threaded like the pipeline that owns it
 };
 
 }  // namespace

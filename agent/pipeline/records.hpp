@@ -64,17 +64,19 @@ class ObservationSet {
   [[nodiscard]] const std::vector<ObservationStat>& items() const { return items_; }
 
  private:
-  static constexpr std::uint32_t kNoItem = UINT32_MAX;
-  void index_item(std::uint32_t i);
+  static std::uint32_t hash_of(std::string_view key, std::string_view value);
+  [[nodiscard]] std::uint32_t find(std::string_view key, std::string_view value, std::uint32_t hash) const;
+  void index(std::uint32_t item, std::uint32_t hash);
+  void grow_index();
+  bool touch_if(std::uint32_t item, std::string_view key, std::string_view value, std::int64_t ts);
 
+  static constexpr std::uint32_t kNoItem = UINT32_MAX;
   std::vector<ObservationStat> items_;
-  // hash(key, value) -> the last item with that hash, built only once a record holds more than a few facts
-  // (below that a linear scan of hashes_ is cheaper); looked up without building a string. Items that share
-  // a hash are chained through same_hash_ (64-bit collisions are improbable, not impossible).
-  absl::flat_hash_map<std::uint64_t, std::uint32_t> index_;
-  std::vector<std::uint32_t> same_hash_;
-  std::vector<std::uint64_t> hashes_;  // hash of items_[i], to build the index and to scan fast
-  std::uint32_t next_hint_ = 0;        // the item after the last one added or hit
+  // Open addressing over one array (linear probing, at most half full): each slot holds an item's 32-bit hash
+  // and its index + 1 (0: empty). A lookup reads one slot's cache line and then the item — a general hash
+  // map's control bytes and separate slot array were two more cache misses per fact.
+  std::vector<std::uint64_t> slots_;
+  std::uint32_t next_hint_ = 0;  // the item after the last one added or hit
   struct KeyCount {
     std::uint32_t key_hash;    // low bits of the key's hash: most keys are told apart without reading an item
     std::uint32_t first_item;  // the key's text is items_[first_item].key()

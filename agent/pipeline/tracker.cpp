@@ -75,40 +75,59 @@ PartyCache reply_to(const PartyCache& c) {
 
 }  // namespace
 
-void ObservationSet::index_item(std::uint32_t i) {
-  same_hash_.resize(items_.size() + 1, kNoItem);
-  auto [it, added] = index_.try_emplace(hashes_[i], i);
-  if (!added) {
-    same_hash_[i] = it->second;
-    it->second = i;
+std::uint32_t ObservationSet::hash_of(std::string_view key, std::string_view value) {
+  // libstdc++'s string hash (absl::HashOf takes it for std::string_view) reads 8 bytes a step (FNV-1a's byte
+  // loop was a measurable share of the packet path).
+  const std::uint64_t h = absl::HashOf(key, value);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+bool ObservationSet::touch_if(std::uint32_t i, std::string_view key, std::string_view value, std::int64_t ts) {
+  ObservationStat& item = items_[i];
+  if (!item.is(key, value)) return false;
+  item.seen.touch(ts);
+  ++item.count;
+  item.dirty = true;
+  next_hint_ = i + 1;
+  return true;
+}
+
+std::uint32_t ObservationSet::find(std::string_view key, std::string_view value, std::uint32_t hash) const {
+  if (slots_.empty()) return kNoItem;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+    const std::uint64_t slot = slots_[at];
+    if (slot == 0) return kNoItem;
+    if (static_cast<std::uint32_t>(slot >> 32) != hash) continue;
+    const auto i = static_cast<std::uint32_t>(slot) - 1;
+    if (items_[i].is(key, value)) return i;
+  }
+}
+
+void ObservationSet::index(std::uint32_t item, std::uint32_t hash) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t at = hash & mask;
+  while (slots_[at] != 0) at = (at + 1) & mask;
+  slots_[at] = (std::uint64_t{hash} << 32) | (std::uint64_t{item} + 1);
+}
+
+void ObservationSet::grow_index() {
+  std::vector<std::uint64_t> old = std::move(slots_);
+  slots_.assign(std::max<std::size_t>(8, old.size() * 2), 0);
+  for (std::uint64_t slot : old) {  // the slots hold the hashes: no item is read again
+    if (slot != 0) index(static_cast<std::uint32_t>(slot) - 1, static_cast<std::uint32_t>(slot >> 32));
   }
 }
 
 ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view value, std::int64_t ts,
                                           std::size_t max_total, std::size_t max_per_key) {
-  static constexpr std::size_t kLinearItems = 16;
-  auto hit = [&](std::size_t i) {
-    ObservationStat& item = items_[i];
-    if (!item.is(key, value)) return false;
-    item.seen.touch(ts);
-    ++item.count;
-    item.dirty = true;
-    next_hint_ = i + 1;
-    return true;
-  };
   // Parsers repeat a record's facts in the order they first reported them (a host's p0f facts on every SYN,
   // an HL7 sender's MSH fields on every message): try the item after the last one first.
-  if (next_hint_ < items_.size() && hit(next_hint_)) return Added::existing;
-  // Abseil's string hash reads 8+ bytes a step (FNV-1a's byte loop was a measurable share of the packet path).
-  const std::uint64_t h = absl::HashOf(key, value);
-  if (index_.empty()) {
-    for (std::size_t i = 0; i < hashes_.size(); ++i) {
-      if (hashes_[i] == h && hit(i)) return Added::existing;
-    }
-  } else if (auto it = index_.find(h); it != index_.end()) {
-    for (std::uint32_t i = it->second; i != kNoItem; i = same_hash_[i]) {
-      if (hit(i)) return Added::existing;
-    }
+  if (next_hint_ < items_.size() && touch_if(next_hint_, key, value, ts)) return Added::existing;
+  const std::uint32_t hash = hash_of(key, value);
+  if (const std::uint32_t i = find(key, value, hash); i != kNoItem) {
+    touch_if(i, key, value, ts);
+    return Added::existing;
   }
   // A new fact (one in six): find its key's count. Comparing hashes first keeps the scan off the items, each
   // a cache line of its own.
@@ -122,12 +141,8 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
   const auto n = static_cast<std::uint32_t>(items_.size());
   if (per_key == per_key_.end()) per_key = per_key_.insert(per_key_.end(), KeyCount{key_hash, n, 0});
   ++per_key->values;
-  hashes_.push_back(h);
-  if (!index_.empty()) {
-    index_item(n);
-  } else if (hashes_.size() > kLinearItems) {
-    for (std::uint32_t i = 0; i <= n; ++i) index_item(i);
-  }
+  if (2 * (std::size_t{n} + 1) > slots_.size()) grow_index();
+  index(n, hash);
   if (items_.empty()) items_.reserve(4);  // most records hold a few facts: skip the 1-2-4 regrowth
   ObservationStat& stat = items_.emplace_back(key, value);
   next_hint_ = items_.size();

@@ -289,6 +289,36 @@ TEST_F(DicomTest, AssociateRqNamesScuAndScpAndNeverReadsIdentityFields) {
   expect_no_secret();
 }
 
+// The parser remembers what DCMTK says of each UID (its catalog is bounded: past a few thousand distinct
+// UIDs it starts afresh). Sessions before, between and after 5,000 private UIDs all name the same classes.
+TEST_F(DicomTest, UidAnswersStayRightAcrossManyDistinctUids) {
+  auto facts_of = [&](const Buf& rq) {
+    Feeder g;
+    g.session = parser->open(meta);
+    g.feed(StreamDir::to_server, rq);
+    return g;
+  };
+  const Feeder before = facts_of(standard_rq());
+  for (int assoc = 0; assoc < 40; ++assoc) {
+    std::vector<Buf> items{text_item(0x10, kAppContext)};
+    std::vector<std::string> uids;
+    for (int ctx = 0; ctx < 125; ++ctx) uids.push_back("1.2.826.0.1.3680043.9." + std::to_string(assoc * 125 + ctx));
+    for (int ctx = 0; ctx < 125; ++ctx) items.push_back(pres_ctx_rq(static_cast<std::uint8_t>(2 * ctx + 1), uids[ctx], {kImplicit}));
+    const Feeder priv = facts_of(associate(0x01, "PACS_ARCHIVE", "RESEARCH_SCU", items));
+    ASSERT_TRUE(priv.values("client", "dicom.sop_class").empty()) << "assoc " << assoc;
+    ASSERT_TRUE(priv.values("client", "dicom.service").empty());
+  }
+  const Feeder after = facts_of(standard_rq());
+  for (const Feeder* g : {&before, &after}) {
+    EXPECT_TRUE(g->has("client", "dicom.sop_class", "CTImageStorage"));
+    EXPECT_TRUE(g->has("client", "dicom.sop_class", "VerificationSOPClass"));
+    EXPECT_TRUE(g->has("client", "dicom.service", "storage"));
+    EXPECT_TRUE(g->has("client", "dicom.service", "verification"));
+    EXPECT_EQ(g->values("client", "dicom.modality"), std::vector<std::string>{"CT"});
+    EXPECT_TRUE(g->has("client", "dicom.role_selection", "CTImageStorage:scu=1,scp=0"));
+  }
+}
+
 TEST_F(DicomTest, AssociateAcReportsAcceptorAndRejectedContexts) {
   f.feed(StreamDir::to_server, standard_rq());
   f.sink.facts.clear();
