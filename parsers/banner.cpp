@@ -22,12 +22,6 @@ constexpr std::size_t kMaxTelnetBytes = 2048;  // server bytes searched for a Te
 
 enum : std::uint8_t { kIac = 0xff, kSb = 0xfa, kSe = 0xf0, kWill = 0xfb, kDont = 0xfe };
 
-bool icontains(std::string_view hay, std::string_view needle) {
-  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
-    return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b));
-  });
-  return it != hay.end();
-}
 
 bool is_greeting(std::string_view s) { return s.size() >= 4 && s.substr(0, 3) == "220" && (s[3] == ' ' || s[3] == '-'); }
 

@@ -83,6 +83,12 @@ std::optional<IpAddr> IpAddr::parse(std::string_view text) {
 
 std::string printable(std::string_view raw) {
   while (!raw.empty() && (raw.back() == '\0' || raw.back() == ' ')) raw.remove_suffix(1);
+  // Nearly every value is short plain ASCII already: one scan, one copy.
+  auto plain = [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x7f && c != '\\';
+  };
+  if (raw.size() <= kMaxValueLength && std::all_of(raw.begin(), raw.end(), plain)) return std::string(raw);
   std::string out;
   out.reserve(std::min(raw.size(), kMaxValueLength));
   static constexpr char kHex[] = "0123456789abcdef";
@@ -102,6 +108,23 @@ std::string printable(std::string_view raw) {
     }
   }
   return out;
+}
+
+namespace {
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
 }
 
 std::string hex(Bytes raw) {

@@ -301,11 +301,6 @@ bool is_name_char(char c) {
   return is_alnum(c) || kNameChars.find(c) != std::string_view::npos;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // A cursor over one signature value; every failure throws LineError with p0f's wording.
 class Cursor {

@@ -32,10 +32,10 @@ struct Traffic {
 
 struct ObservationStat {
   ObservationStat(std::string_view key, std::string_view value)
-      : key_size(static_cast<std::uint32_t>(key.size())) {
-    text.reserve(key.size() + value.size());
-    text.insert(text.end(), key.begin(), key.end());
-    text.insert(text.end(), value.begin(), value.end());
+      : key_size(static_cast<std::uint32_t>(key.size())), text(key.size() + value.size()) {
+    // Sized once, then copied (InlinedVector's range insert was a measurable share of adding a fact).
+    std::copy(key.begin(), key.end(), text.begin());
+    std::copy(value.begin(), value.end(), text.begin() + static_cast<std::ptrdiff_t>(key.size()));
   }
   std::uint32_t key_size = 0;
   bool dirty = false;

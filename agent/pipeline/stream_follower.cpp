@@ -167,14 +167,33 @@ Bytes StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t 
   return {};
 }
 
+StreamFollower::StreamFollower(const Limits& limits, Stats& stats, const ParserRegistry& registry)
+    : limits_(limits), stats_(stats), registry_(registry) {
+  const auto& parsers = registry_.stream();
+  for (std::size_t i = 0; i < parsers.size() && i < 256; ++i) {
+    for (std::uint16_t port : parsers[i]->spec().port_hints) by_port_[port].push_back(static_cast<std::uint8_t>(i));
+  }
+}
+
 bool StreamFollower::try_probes(StreamState& s, StreamDir dir, Bytes bytes) {
-  for (const auto& parser : registry_.stream()) {
-    if (parser->probe(dir, bytes)) {
-      s.parser = parser.get();
-      s.session = parser->open(s.meta);
-      s.phase = StreamState::Phase::parsing;
-      return true;
+  const auto& parsers = registry_.stream();
+  auto claim = [&](std::size_t i) {
+    if (!parsers[i]->probe(dir, bytes)) return false;
+    s.parser = parsers[i].get();
+    s.session = parsers[i]->open(s.meta);
+    s.phase = StreamState::Phase::parsing;
+    return true;
+  };
+  const auto hinted = by_port_.find(s.meta.server_port);
+  const bool has_hint = hinted != by_port_.end();
+  if (has_hint) {
+    for (std::uint8_t i : hinted->second) {
+      if (claim(i)) return true;
     }
+  }
+  for (std::size_t i = 0; i < parsers.size(); ++i) {
+    if (has_hint && std::find(hinted->second.begin(), hinted->second.end(), i) != hinted->second.end()) continue;
+    if (claim(i)) return true;
   }
   return false;
 }

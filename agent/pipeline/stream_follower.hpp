@@ -3,6 +3,9 @@
 // Only streams that a parser claims are buffered past the probe window, and a parser can ask to skip bulk.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -42,8 +45,7 @@ struct StreamState {
 
 class StreamFollower {
  public:
-  StreamFollower(const Limits& limits, Stats& stats, const ParserRegistry& registry)
-      : limits_(limits), stats_(stats), registry_(registry) {}
+  StreamFollower(const Limits& limits, Stats& stats, const ParserRegistry& registry);
 
   // Feeds one TCP segment of `flow`. `from_client` tells the direction. `sink` resolves parties for this
   // segment's direction, `reverse_sink` for the opposite one.
@@ -69,6 +71,9 @@ class StreamFollower {
   const Limits& limits_;
   Stats& stats_;
   const ParserRegistry& registry_;
+  // Stream parsers by the server ports they hint at: those are probed first (a port is never proof: every
+  // parser still gets its probe). A stream to 2575 is offered to HL7 before DICOM scans it for a PDU header.
+  absl::flat_hash_map<std::uint16_t, absl::InlinedVector<std::uint8_t, 2>> by_port_;
   std::size_t active_ = 0;
   // Server endpoints (IP, port) on which a DICOM association was accepted; bounded, oldest dropped.
   std::unordered_set<std::uint64_t> dicom_servers_;

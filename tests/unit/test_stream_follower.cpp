@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <tins/tins.h>
 
+#include <string>
+#include <vector>
+
 #include "agent/pipeline/pipeline.hpp"
 
 namespace ww {
@@ -39,6 +42,33 @@ class RecorderParser final : public StreamParser {
  private:
   Log& log_;
   ParserSpec spec_{"recorder", Transport::tcp, {}, {}};
+};
+
+// Claims every stream starting with 'X', naming itself in the facts; hints at the ports it is given.
+class NamedParser final : public StreamParser {
+ public:
+  NamedParser(std::string name, std::vector<std::uint16_t> ports)
+      : name_(std::move(name)), ports_(std::move(ports)), spec_{name_, Transport::tcp, ports_, {}} {}
+  class Session final : public StreamSession {
+   public:
+    explicit Session(std::string_view name) : name_(name) {}
+    ParseStatus on_data(StreamDir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {
+      consumed = data.size();
+      sink.observe(Party::sender, "claimed.by", name_);
+      return ParseStatus::done;
+    }
+
+   private:
+    std::string_view name_;
+  };
+  const ParserSpec& spec() const override { return spec_; }
+  bool probe(StreamDir, Bytes b) const override { return !b.empty() && b[0] == 'X'; }
+  std::unique_ptr<StreamSession> open(const StreamMeta&) const override { return std::make_unique<Session>(name_); }
+
+ private:
+  std::string name_;
+  std::vector<std::uint16_t> ports_;
+  ParserSpec spec_;
 };
 
 class StreamFollowerTest : public ::testing::Test {
@@ -124,6 +154,34 @@ TEST_F(StreamFollowerTest, AClosedOrResetConnectionFreesItsStream) {
   EXPECT_EQ(pipeline.active_streams(), 1u);
   data(40005, true, 103, "c");
   EXPECT_EQ(log.to_server, "RrequestRagainRabcd");
+}
+
+// Port hints order the probes (never decide): a parser hinting at the server port is offered the stream
+// before the ones registered ahead of it; on other ports the registry's order holds.
+TEST(StreamFollowerProbes, AParserHintingAtTheServerPortIsProbedFirst) {
+  ParserRegistry registry;
+  registry.add(std::make_unique<NamedParser>("first", std::vector<std::uint16_t>{}));
+  registry.add(std::make_unique<NamedParser>("hinted", std::vector<std::uint16_t>{2575}));
+  Limits limits;
+  Pipeline pipeline{limits, registry, nullptr};
+  auto claimed_by = [&](std::uint16_t server_port, std::uint8_t host) {
+    Tins::TCP tcp(server_port, 40000);
+    tcp.flags(Tins::TCP::ACK | Tins::TCP::PSH);
+    Tins::EthernetII pkt = Tins::EthernetII("00:00:00:00:00:02", std::string("00:00:00:00:00:0") + char('a' + host)) /
+                           Tins::IP("10.0.0.2", "10.0.0." + std::to_string(10 + host)) / tcp / Tins::RawPDU("X-hello");
+    const auto f = pkt.serialize();
+    pipeline.process_frame(linktype::ethernet, f, static_cast<std::uint32_t>(f.size()), 1'000'000 + host);
+    pipeline.flush();
+    for (auto& [key, rec] : pipeline.tracker().bindings()) {
+      if (rec->key.ip.to_string() != "10.0.0." + std::to_string(10 + host)) continue;
+      for (const auto& o : rec->observations.items()) {
+        if (o.key() == "claimed.by") return std::string(o.value());
+      }
+    }
+    return std::string();
+  };
+  EXPECT_EQ(claimed_by(2575, 1), "hinted");
+  EXPECT_EQ(claimed_by(8080, 2), "first");
 }
 
 }  // namespace

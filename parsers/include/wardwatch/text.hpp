@@ -17,4 +17,10 @@ std::string printable(std::string_view raw);
 // Lower-case hex without separators, capped at kMaxValueLength characters.
 std::string hex(Bytes raw);
 
+// ASCII case-insensitive comparisons, for protocol keywords (HTTP header names, DNS labels, banners):
+// no locale, no table lookups.
+bool iequals(std::string_view a, std::string_view b);
+// Whether `needle` occurs in `hay` (an empty needle does).
+bool icontains(std::string_view hay, std::string_view needle);
+
 }  // namespace ww
