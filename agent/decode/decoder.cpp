@@ -1,5 +1,6 @@
 #include "agent/decode/decoder.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace ww {
@@ -54,37 +55,45 @@ DecodeError decode_icmpv6(ByteReader r, PacketView& v) {
   return DecodeError::none;
 }
 
+// Big-endian fields at fixed offsets of a header whose length was checked once: the common headers are
+// read without a bounds check per field (`h` must hold at least `off` + 2 or 4 bytes).
+std::uint16_t be16_at(Bytes h, std::size_t off) { return static_cast<std::uint16_t>((h[off] << 8) | h[off + 1]); }
+std::uint32_t be32_at(Bytes h, std::size_t off) {
+  return (std::uint32_t{h[off]} << 24) | (std::uint32_t{h[off + 1]} << 16) | (std::uint32_t{h[off + 2]} << 8) |
+         h[off + 3];
+}
+
 DecodeError decode_l4(ByteReader r, PacketView& v) {
   switch (v.ip_proto) {
-    case kProtoTcp: {
-      if (!r.has(20)) return DecodeError::truncated_tcp_header;
-      v.src_port = r.u16be();
-      v.dst_port = r.u16be();
-      v.tcp_seq = r.u32be();
-      v.tcp_ack = r.u32be();
-      const std::size_t header_len = static_cast<std::size_t>(r.u8() >> 4) * 4;
-      v.tcp_flags = r.u8();
-      v.tcp_window = r.u16be();
-      r.skip(2);  // checksum
-      v.tcp_urgent = r.u16be();
+    case kProtoTcp: {  // RFC 9293 §3.1
+      const Bytes data = r.rest();
+      if (data.size() < 20) return DecodeError::truncated_tcp_header;
+      const Bytes h = data.first(20);
+      v.src_port = be16_at(h, 0);
+      v.dst_port = be16_at(h, 2);
+      v.tcp_seq = be32_at(h, 4);
+      v.tcp_ack = be32_at(h, 8);
+      const std::size_t header_len = static_cast<std::size_t>(h[12] >> 4) * 4;
+      v.tcp_flags = h[13];
+      v.tcp_window = be16_at(h, 14);
+      v.tcp_urgent = be16_at(h, 18);
       if (header_len < 20) return DecodeError::bad_tcp_data_offset;
-      v.tcp_options = r.bytes(header_len - 20);
-      if (!r.ok()) return DecodeError::truncated_tcp_header;
+      if (header_len > data.size()) return DecodeError::truncated_tcp_header;
+      v.tcp_options = data.subspan(20, header_len - 20);
       v.l4 = L4Kind::tcp;
-      v.payload = r.rest();
+      v.payload = data.subspan(header_len);
       return DecodeError::none;
     }
-    case kProtoUdp: {
-      if (!r.has(8)) return DecodeError::truncated_udp_header;
-      v.src_port = r.u16be();
-      v.dst_port = r.u16be();
-      const std::uint16_t length = r.u16be();
-      r.skip(2);
+    case kProtoUdp: {  // RFC 768
+      const Bytes data = r.rest();
+      if (data.size() < 8) return DecodeError::truncated_udp_header;
+      v.src_port = be16_at(data, 0);
+      v.dst_port = be16_at(data, 2);
+      const std::uint16_t length = be16_at(data, 4);
       if (length < 8) return DecodeError::bad_udp_length;
       v.l4 = L4Kind::udp;
-      Bytes rest = r.rest();
       // A UDP length beyond the captured bytes is snap-length truncation or a lie: keep what is there.
-      v.payload = rest.first(std::min<std::size_t>(rest.size(), length - 8u));
+      v.payload = data.subspan(8, std::min<std::size_t>(data.size() - 8, length - 8u));
       return DecodeError::none;
     }
     case kProtoIcmp:
@@ -103,24 +112,23 @@ DecodeError decode_l4(ByteReader r, PacketView& v) {
   }
 }
 
-DecodeError decode_ipv4(Bytes data, PacketView& v) {
-  ByteReader r(data);
-  if (!r.has(20)) return DecodeError::truncated_ipv4_header;
-  const std::uint8_t ver_ihl = r.u8();
+DecodeError decode_ipv4(Bytes data, PacketView& v) {  // RFC 791 §3.1
+  if (data.size() < 20) return DecodeError::truncated_ipv4_header;
+  const Bytes h = data.first(20);
+  const std::uint8_t ver_ihl = h[0];
   if ((ver_ihl >> 4) != 4) return DecodeError::bad_ipv4_version;
   const std::size_t header_len = std::size_t{ver_ihl & 0x0fu} * 4;
   if (header_len < 20) return DecodeError::bad_ipv4_header_length;
-  v.ip_tos = r.u8();
-  const std::size_t total_len = r.u16be();
+  v.ip_tos = h[1];
+  const std::size_t total_len = be16_at(h, 2);
   v.ip_total_length = static_cast<std::uint16_t>(total_len);
   v.ip_options_length = static_cast<std::uint8_t>(header_len - 20);
-  v.ip_id = r.u16be();
-  const std::uint16_t flags_frag = r.u16be();
-  v.ttl = r.u8();
-  v.ip_proto = r.u8();
-  r.skip(2);  // checksum
-  v.src_ip = IpAddr::v4_from_bytes(r.bytes(4).data());
-  v.dst_ip = IpAddr::v4_from_bytes(r.bytes(4).data());
+  v.ip_id = be16_at(h, 4);
+  const std::uint16_t flags_frag = be16_at(h, 6);
+  v.ttl = h[8];
+  v.ip_proto = h[9];
+  v.src_ip = IpAddr::v4_from_bytes(&h[12]);
+  v.dst_ip = IpAddr::v4_from_bytes(&h[16]);
   v.l3 = L3Kind::ipv4;
   v.ip_dont_fragment = (flags_frag & 0x4000) != 0;
   const std::uint16_t offset = flags_frag & 0x1fff;
