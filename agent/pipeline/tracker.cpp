@@ -284,19 +284,30 @@ PacketParties Tracker::on_packet(const DecodedFrame& frame) {
     if (ip) resolve_ip(p, parties);
     account(p, parties);
   }
-  if (flowable && parties.sender && parties.receiver) {
+  // A UDP datagram to a group (mDNS, SSDP, syslog broadcast) has no receiver record but repeats its flow:
+  // it gets a flow too, so that its next datagrams skip the lookups.
+  if (flowable && parties.sender && (parties.receiver || p.l4 == L4Kind::udp)) {
     const bool created = flow == nullptr;
     if (created) flow = &create_flow(key, p, src_is_lo, parties);
     if (!cached) {
       const PartyCache entry = party_entry(p, src_is_lo, parties);
       remember(*flow, entry);
       // The answer will most likely come back between the same two MACs: resolve it now, from this packet's
-      // records, instead of looking four records up again on the first reply (a quarter of the lookups).
-      if (created && p.has_src_mac == p.has_dst_mac) remember(*flow, reply_to(entry));
+      // records, instead of looking four records up again on the first reply (a quarter of the lookups). So
+      // for a routed flow's second leg (router to server), first seen after the flow was made.
+      const PartyCache reply = reply_to(entry);
+      if (parties.receiver && p.has_src_mac == p.has_dst_mac && !has_entry(*flow, reply)) remember(*flow, reply);
     }
     update_flow(p, *flow, src_is_lo, parties);
   }
   return parties;
+}
+
+bool Tracker::has_entry(const FlowState& f, const PartyCache& like) const {
+  return std::any_of(f.cache.begin(), f.cache.end(), [&](const PartyCache& c) {
+    return c.epoch == epoch_ && c.src_is_lo == like.src_is_lo && c.has_l2 == like.has_l2 && c.vlan == like.vlan &&
+           (!c.has_l2 || (c.src_mac == like.src_mac && c.dst_mac == like.dst_mac));
+  });
 }
 
 bool Tracker::use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties) {
@@ -339,14 +350,17 @@ void Tracker::settle(FlowState& f) {
     }
     c.sender->traffic.packets_sent += n;
     c.sender->traffic.bytes_sent += bytes;
-    c.receiver->traffic.packets_received += n;
-    c.receiver->traffic.bytes_received += bytes;
+    if (c.receiver) {  // none for a datagram to a group
+      c.receiver->traffic.packets_received += n;
+      c.receiver->traffic.bytes_received += bytes;
+    }
     for (MacRecord* m : {c.sender_mac, c.receiver_mac}) {
       if (!m) continue;
       m->seen.touch(ts);
       m->dirty = true;
     }
     for (BindingRecord* b : {c.sender, c.receiver}) {
+      if (!b) continue;
       b->seen.touch(ts);
       b->dirty = true;
     }
@@ -435,8 +449,10 @@ FlowState& Tracker::create_flow(const FlowKey& key, const PacketView& p, bool sr
     f.lo_is_client = !src_is_lo;
   }
   f.handshake_seen = p.l4 == L4Kind::udp || (p.tcp_flags & tcp_flag::syn) != 0;
-  add_peer(parties.sender, p.dst_ip);
-  add_peer(parties.receiver, p.src_ip);
+  if (parties.receiver) {  // a group is nobody's peer
+    add_peer(parties.sender, p.dst_ip);
+    add_peer(parties.receiver, p.src_ip);
+  }
   return f;
 }
 
@@ -458,7 +474,7 @@ void Tracker::update_flow(const PacketView& p, FlowState& f, bool src_is_lo, Pac
   } else {
     answered = !from_client && f.handshake_seen;
   }
-  if (!answered) return;
+  if (!answered || !parties.receiver) return;
   f.service_recorded = true;
   record_service(parties.sender, ServiceRole::offered, proto, p.src_port, p.ts_us);
   record_service(parties.receiver, ServiceRole::used, proto, p.src_port, p.ts_us);

@@ -114,6 +114,7 @@ class Tracker {
   void learn_from_arp_and_nd(const PacketView& p);
   bool use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties);
   void remember(FlowState& f, const PartyCache& entry);  // into the next slot, settling what it held
+  [[nodiscard]] bool has_entry(const FlowState& f, const PartyCache& like) const;  // same direction and MACs
   void settle(FlowState& f);
   void account(const PacketView& p, PacketParties& parties);
   FlowState& create_flow(const FlowKey& key, const PacketView& p, bool src_is_lo, PacketParties& parties);
