@@ -161,13 +161,9 @@ Tracker::Tracker(const Limits& limits, Stats& stats) : limits_(limits), stats_(s
 Tracker::~Tracker() = default;
 
 MacRecord* Tracker::mac_record(const MacAddr& mac, std::int64_t ts) {
-  auto it = macs_.find(mac);
-  if (it == macs_.end()) {
-    auto rec = std::make_unique<MacRecord>();
-    rec->mac = mac;
-    it = macs_.emplace(mac, std::move(rec)).first;
-  }
-  MacRecord* rec = it->second.get();
+  auto [it, added] = macs_.try_emplace(mac);
+  MacRecord* rec = &it->second;
+  if (added) rec->mac = mac;
   rec->seen.touch(ts);
   rec->dirty = true;
   return rec;
@@ -175,13 +171,9 @@ MacRecord* Tracker::mac_record(const MacAddr& mac, std::int64_t ts) {
 
 BindingRecord* Tracker::binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts) {
   const BindingKey key{ip, mac};
-  auto it = bindings_.find(key);
-  if (it == bindings_.end()) {
-    auto rec = std::make_unique<BindingRecord>();
-    rec->key = key;
-    it = bindings_.emplace(key, std::move(rec)).first;
-  }
-  BindingRecord* rec = it->second.get();
+  auto [it, added] = bindings_.try_emplace(key);
+  BindingRecord* rec = &it->second;
+  if (added) rec->key = key;
   rec->seen.touch(ts);
   rec->dirty = true;
   return rec;
@@ -224,9 +216,9 @@ void Tracker::make_room_for_asset(std::int64_t now_us) {
   auto nothing = [](auto&) {};
   ++epoch_;  // invalidates every flow's cached record pointers
   stats_.assets_evicted +=
-      evict_oldest(macs_, half, cutoff, [](const auto& r) { return r->seen.last_us; }, nothing);
+      evict_oldest(macs_, half, cutoff, [](const auto& r) { return r.seen.last_us; }, nothing);
   stats_.assets_evicted +=
-      evict_oldest(bindings_, half, cutoff, [](const auto& r) { return r->seen.last_us; }, nothing);
+      evict_oldest(bindings_, half, cutoff, [](const auto& r) { return r.seen.last_us; }, nothing);
 }
 
 void Tracker::erase_flow(FlowTable::iterator it) {

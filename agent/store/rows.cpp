@@ -31,7 +31,7 @@ void drain_observations(ObservationSet& set, std::string_view ip, std::string_vi
 void drain_macs(Tracker& tracker, RowSink& sink, bool release, std::vector<ObservationStat*>& scratch) {
   std::vector<std::pair<std::string, MacRecord*>> macs;
   for (auto& [mac, rec] : tracker.macs()) {
-    if (rec->dirty) macs.emplace_back(mac.to_string(), rec.get());
+    if (rec.dirty) macs.emplace_back(mac.to_string(), &rec);
   }
   std::sort(macs.begin(), macs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [m, rec] : macs) {
@@ -52,7 +52,7 @@ void drain_bindings(Tracker& tracker, RowSink& sink, bool release, std::vector<O
   };
   std::vector<Dirty> bindings;
   for (auto& [key, rec] : tracker.bindings()) {
-    if (rec->dirty || rec->confirmed_dirty) bindings.push_back({key.ip.to_string(), mac_text(key.mac), rec.get()});
+    if (rec.dirty || rec.confirmed_dirty) bindings.push_back({key.ip.to_string(), mac_text(key.mac), &rec});
   }
   std::sort(bindings.begin(), bindings.end(),
             [](const Dirty& a, const Dirty& b) { return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac); });

@@ -173,8 +173,8 @@ TEST(StreamFollowerProbes, AParserHintingAtTheServerPortIsProbedFirst) {
     pipeline.process_frame(linktype::ethernet, f, static_cast<std::uint32_t>(f.size()), 1'000'000 + host);
     pipeline.flush();
     for (auto& [key, rec] : pipeline.tracker().bindings()) {
-      if (rec->key.ip.to_string() != "10.0.0." + std::to_string(10 + host)) continue;
-      for (const auto& o : rec->observations.items()) {
+      if (rec.key.ip.to_string() != "10.0.0." + std::to_string(10 + host)) continue;
+      for (const auto& o : rec.observations.items()) {
         if (o.key() == "claimed.by") return std::string(o.value());
       }
     }
