@@ -27,16 +27,6 @@ constexpr std::array<std::string_view, 32> kServerTypeBits{
     "terminal_server",  "cluster_vs_nt",  "",                 "dce",               "alternate_xport",
     "local_list_only",  "domain_enum"};
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // Skips an encoded NetBIOS name (RFC 1001 §14.1: 0x20 + 32 half-octet characters, then scope labels).
 bool skip_nb_name(ByteReader& r) {

@@ -14,16 +14,6 @@ constexpr std::uint16_t kPorts[] = {1900};
 constexpr std::string_view kKeys[] = {"server", "usn", "nt", "st", "location", "user_agent", "search_target"};
 constexpr std::size_t kMaxLines = 64;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 

@@ -28,9 +28,9 @@ PcapSource PcapSource::open_file(const std::string& path) {
   // GB into a few thousand (the calls cost more kernel time than the copy itself). glibc ignores setvbuf's
   // size unless it is given the buffer, which must outlive the FILE: it is ours, freed after pcap_close.
   // libpcap owns the FILE from here (pcap_close closes it).
+  auto buffer = std::make_unique_for_overwrite<char[]>(kFileBufferBytes);  // first: nothing to leak if it throws
   FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) throw CaptureError(path + ": " + std::strerror(errno));
-  auto buffer = std::make_unique_for_overwrite<char[]>(kFileBufferBytes);
   std::setvbuf(file, buffer.get(), _IOFBF, kFileBufferBytes);
   pcap_t* h = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, err);
   if (!h) {

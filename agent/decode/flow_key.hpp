@@ -1,6 +1,6 @@
 // The transport flow a packet belongs to: its 5-tuple with the lower address first, so that both
-// directions give the same key. Computed with the key's hash on the capture-file reader thread (the
-// decoder's side of the pipeline), which has spare time; the tracker looks flows up with that hash.
+// directions give the same key. decode_for_pipeline hashes it (for a capture file, on the reader thread,
+// which has spare time); the tracker rebuilds the cheap key and looks the flow up with that hash.
 #pragma once
 
 #include <absl/hash/hash.h>

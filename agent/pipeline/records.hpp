@@ -2,7 +2,6 @@
 // the last flush (the store adds them); first/last seen are absolute (the store keeps min/max).
 #pragma once
 
-#include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
 
@@ -68,7 +67,7 @@ class ObservationSet {
   [[nodiscard]] std::uint32_t find(std::string_view key, std::string_view value, std::uint32_t hash) const;
   void index(std::uint32_t item, std::uint32_t hash);
   void grow_index();
-  bool touch_if(std::uint32_t item, std::string_view key, std::string_view value, std::int64_t ts);
+  void touch(std::uint32_t item, std::int64_t ts);  // a repeat of items_[item]
 
   static constexpr std::uint32_t kNoItem = UINT32_MAX;
   std::vector<ObservationStat> items_;

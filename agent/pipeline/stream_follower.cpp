@@ -97,11 +97,30 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
     const Bytes in_place = accept_bytes(s, dir, p.tcp_seq, p.payload);
     dispatch(s, dir, in_place, sink, reverse_sink);
   }
-  d.fin |= (p.tcp_flags & tcp_flag::fin) != 0;
+  if ((p.tcp_flags & tcp_flag::fin) != 0 && !d.fin) {
+    d.fin = true;
+    d.fin_seq = p.tcp_seq + static_cast<std::uint32_t>(p.payload.size());
+  }
   // The stream's state is freed as soon as nothing more can come of it: given up, reset, or closed both ways
-  // with no segment still awaited. The stream cap bounds the streams in progress, not the flows that had one.
-  const bool closed = s.dirs[0].fin && s.dirs[1].fin && s.dirs[0].pending.empty() && s.dirs[1].pending.empty();
-  if (s.phase == StreamState::Phase::bypass || (p.tcp_flags & tcp_flag::rst) != 0 || closed) finish(flow);
+  // with every byte before each FIN received. The stream cap bounds the streams in progress, not the flows
+  // that had one.
+  const bool closed = complete(s.dirs[0]) && complete(s.dirs[1]);
+  const bool reset = (p.tcp_flags & tcp_flag::rst) != 0 && plausible_reset(d, p.tcp_seq);
+  if (s.phase == StreamState::Phase::bypass || reset || closed) finish(flow);
+}
+
+// A direction whose FIN was seen and every byte before it received (or that never sent a byte we saw).
+bool StreamFollower::complete(const DirectionBuffer& d) {
+  if (!d.fin) return false;
+  return !d.started || (d.pending.empty() && seq_diff(d.next_seq, d.fin_seq) >= 0);
+}
+
+// A RST ends the stream only near where its sender's bytes are (RFC 5961 §3 asks an endpoint for an exact
+// match; a passive observer that may have missed segments allows a window): a stale or blind RST does not.
+bool StreamFollower::plausible_reset(const DirectionBuffer& d, std::uint32_t seq) {
+  constexpr std::int32_t kWindow = 1 << 20;
+  const std::int32_t off = seq_diff(seq, d.next_seq);
+  return !d.started || (off > -kWindow && off < kWindow);
 }
 
 void StreamFollower::append_in_order(DirectionBuffer& d, Bytes payload) {

@@ -32,7 +32,8 @@ struct DirectionBuffer {
   std::vector<Pending> pending;
   std::size_t pending_bytes = 0;
   std::size_t probed_bytes = 0;
-  bool fin = false;  // this direction sent its FIN
+  bool fin = false;          // this direction sent its FIN...
+  std::uint32_t fin_seq = 0;  // ...after the byte before this sequence number
 };
 
 struct StreamState {
@@ -64,6 +65,8 @@ class StreamFollower {
   void dispatch(StreamState& s, StreamDir dir, Bytes in_place, ObservationSink& sink, ObservationSink& reverse_sink);
   void bypass(StreamState& s);
   void finish(FlowState& flow);  // frees the stream; the flow's connection is not followed again
+  static bool complete(const DirectionBuffer& d);
+  static bool plausible_reset(const DirectionBuffer& d, std::uint32_t seq);
   void remember_dicom_server(const StreamMeta& m);
   [[nodiscard]] bool is_dicom_server(const StreamMeta& m) const;
   friend class TaggingSink;

@@ -82,14 +82,12 @@ std::uint32_t ObservationSet::hash_of(std::string_view key, std::string_view val
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
-bool ObservationSet::touch_if(std::uint32_t i, std::string_view key, std::string_view value, std::int64_t ts) {
+void ObservationSet::touch(std::uint32_t i, std::int64_t ts) {
   ObservationStat& item = items_[i];
-  if (!item.is(key, value)) return false;
   item.seen.touch(ts);
   ++item.count;
   item.dirty = true;
   next_hint_ = i + 1;
-  return true;
 }
 
 std::uint32_t ObservationSet::find(std::string_view key, std::string_view value, std::uint32_t hash) const {
@@ -123,10 +121,13 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
                                           std::size_t max_total, std::size_t max_per_key) {
   // Parsers repeat a record's facts in the order they first reported them (a host's p0f facts on every SYN,
   // an HL7 sender's MSH fields on every message): try the item after the last one first.
-  if (next_hint_ < items_.size() && touch_if(next_hint_, key, value, ts)) return Added::existing;
+  if (next_hint_ < items_.size() && items_[next_hint_].is(key, value)) {
+    touch(next_hint_, ts);
+    return Added::existing;
+  }
   const std::uint32_t hash = hash_of(key, value);
   if (const std::uint32_t i = find(key, value, hash); i != kNoItem) {
-    touch_if(i, key, value, ts);
+    touch(i, ts);
     return Added::existing;
   }
   // A new fact (one in six): find its key's count. Comparing hashes first keeps the scan off the items, each
@@ -139,16 +140,16 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
     return Added::dropped;
   }
   const auto n = static_cast<std::uint32_t>(items_.size());
-  if (per_key == per_key_.end()) per_key = per_key_.insert(per_key_.end(), KeyCount{key_hash, n, 0});
-  ++per_key->values;
-  if (2 * (std::size_t{n} + 1) > slots_.size()) grow_index();
-  index(n, hash);
   if (items_.empty()) items_.reserve(4);  // most records hold a few facts: skip the 1-2-4 regrowth
-  ObservationStat& stat = items_.emplace_back(key, value);
+  ObservationStat& stat = items_.emplace_back(key, value);  // first: no slot may name a missing item
   next_hint_ = items_.size();
   stat.count = 1;
   stat.dirty = true;
   stat.seen.touch(ts);
+  if (per_key == per_key_.end()) per_key = per_key_.insert(per_key_.end(), KeyCount{key_hash, n, 0});
+  ++per_key->values;
+  if (2 * (std::size_t{n} + 1) > slots_.size()) grow_index();
+  index(n, hash);
   return Added::added;
 }
 
@@ -278,7 +279,8 @@ PacketParties Tracker::on_packet(const DecodedFrame& frame) {
   }
   // A UDP datagram to a group (mDNS, SSDP, syslog broadcast) has no receiver record but repeats its flow:
   // it gets a flow too, so that its next datagrams skip the lookups.
-  if (flowable && parties.sender && (parties.receiver || p.l4 == L4Kind::udp)) {
+  const bool to_group = p.l4 == L4Kind::udp && p.dst_ip.is_multicast_or_broadcast();
+  if (flowable && parties.sender && (parties.receiver || to_group)) {
     const bool created = flow == nullptr;
     if (created) flow = &create_flow(key, p, src_is_lo, parties);
     if (!cached) {

@@ -52,6 +52,32 @@ TEST_F(InventoryTest, GroupMacsAreNeverAssets) {
   EXPECT_EQ(inv.assets[0].packets_received, 1u);
 }
 
+// Repeated datagrams to a group go through a flow (and its cache) like any other: every one is counted, the
+// group is nobody's peer and no service. A unicast IP sent to a group MAC first (NLB clusters, DHCP to
+// yiaddr) is not a group flow: the peers of its later unicast datagrams are still recorded.
+TEST_F(InventoryTest, DatagramsToAGroupAreCountedWithoutPeersOrServices) {
+  for (int i = 0; i < 3; ++i) {
+    EthernetII mdns = EthernetII("01:00:5e:00:00:fb", "02:00:00:00:00:01") / Tins::IP("224.0.0.251", "10.0.0.1") /
+                      Tins::UDP(5353, 5353);
+    feed(mdns, 1 + i);
+  }
+  EthernetII to_group_mac = EthernetII("ff:ff:ff:ff:ff:ff", "00:00:00:00:00:21") / Tins::IP("10.0.0.22", "10.0.0.21") /
+                            Tins::UDP(4000, 4001);
+  EthernetII unicast = EthernetII("00:00:00:00:00:22", "00:00:00:00:00:21") / Tins::IP("10.0.0.22", "10.0.0.21") /
+                       Tins::UDP(4000, 4001);
+  feed(to_group_mac, 4);
+  feed(unicast, 5);
+  const Inventory inv = inventory();
+  const AssetView& sender = asset(inv, "mac:02:00:00:00:00:01");
+  EXPECT_EQ(sender.packets_sent, 3u);
+  EXPECT_EQ(sender.last_us, 3'000'000);
+  EXPECT_EQ(sender.peer_count, 0u);
+  EXPECT_TRUE(sender.offered.empty());
+  EXPECT_TRUE(sender.used.empty());
+  EXPECT_EQ(asset(inv, "mac:00:00:00:00:00:21").peer_count, 1u);
+  EXPECT_EQ(asset(inv, "mac:00:00:00:00:00:22").peer_count, 1u);
+}
+
 TEST_F(InventoryTest, TcpServiceIsTheSynAckSendersPort) {
   EthernetII syn = EthernetII("00:00:00:00:00:0b", "00:00:00:00:00:0a") / Tins::IP("10.0.0.11", "10.0.0.10") /
                    Tins::TCP(104, 40000);

@@ -145,6 +145,23 @@ TEST_F(StreamFollowerTest, AClosedOrResetConnectionFreesItsStream) {
   segment(40004, false, 9000, "", Tins::TCP::RST);
   EXPECT_EQ(pipeline.active_streams(), 0u);
 
+  // A RST far from where its sender's bytes are (stale, or blind) does not end the stream.
+  segment(40006, true, 99, "", Tins::TCP::SYN);
+  data(40006, true, 100, "Rx");
+  segment(40006, true, 100 + (1u << 24), "", Tins::TCP::RST);
+  EXPECT_EQ(pipeline.active_streams(), 1u);
+  segment(40006, true, 102, "", Tins::TCP::RST);
+  EXPECT_EQ(pipeline.active_streams(), 0u);
+
+  // The last data segment overtaken by the FINs: the stream waits for it.
+  segment(40007, true, 99, "", Tins::TCP::SYN);
+  data(40007, true, 100, "Rlast-");
+  segment(40007, true, 110, "", Tins::TCP::FIN | Tins::TCP::ACK);  // after "late" (106..109)
+  segment(40007, false, 1, "", Tins::TCP::FIN | Tins::TCP::ACK);
+  EXPECT_EQ(pipeline.active_streams(), 1u);
+  data(40007, true, 106, "late");
+  EXPECT_EQ(pipeline.active_streams(), 0u);
+
   // A close with a segment still missing keeps the stream until the gap is filled.
   segment(40005, true, 99, "", Tins::TCP::SYN);
   data(40005, true, 100, "Rab");
@@ -153,7 +170,7 @@ TEST_F(StreamFollowerTest, AClosedOrResetConnectionFreesItsStream) {
   segment(40005, false, 1, "", Tins::TCP::FIN | Tins::TCP::ACK);
   EXPECT_EQ(pipeline.active_streams(), 1u);
   data(40005, true, 103, "c");
-  EXPECT_EQ(log.to_server, "RrequestRagainRabcd");
+  EXPECT_EQ(log.to_server, "RrequestRagainRxRlast-lateRabcd");
 }
 
 // Port hints order the probes (never decide): a parser hinting at the server port is offered the stream

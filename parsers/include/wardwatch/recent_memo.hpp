@@ -25,7 +25,7 @@ using FactList = std::vector<std::pair<std::string_view, std::string>>;
 template <typename Value, std::size_t kEntries = 64, std::size_t kMaxKey = 16 * 1024>
 class RecentMemo {
  public:
-  // The value remembered for exactly these bytes, or null.
+  // The value remembered for exactly these bytes, or null (valid until the next insert).
   [[nodiscard]] const Value* find(Bytes key) const {
     const std::uint64_t h = hash(key);
     for (std::size_t i = 0; i < hashes_.size(); ++i) {
@@ -35,9 +35,9 @@ class RecentMemo {
     }
     return nullptr;
   }
-  // Remembers `value` for `key` and returns it as stored; a key longer than kMaxKey is not kept (null).
-  const Value* insert(Bytes key, Value value) {
-    if (key.size() > kMaxKey) return nullptr;
+  // Remembers `value` for `key`; a key longer than kMaxKey is not kept.
+  void insert(Bytes key, Value value) {
+    if (key.size() > kMaxKey) return;
     std::size_t i = entries_.size();
     if (i < kEntries) {
       entries_.emplace_back();
@@ -48,7 +48,6 @@ class RecentMemo {
     entries_[i].key.assign(key.begin(), key.end());
     entries_[i].value = std::move(value);
     hashes_[i] = hash(key);
-    return &entries_[i].value;
   }
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
 
