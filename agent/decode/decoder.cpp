@@ -377,12 +377,13 @@ void decode_for_pipeline(int dlt, Bytes frame, std::uint32_t wire_len, std::int6
     FlowKey key;
     bool src_is_lo = false;
     out.has_flow = flow_key_of(out.view, key, src_is_lo);
-    if (out.has_flow) out.flow_hash = FlowKeyHash{}(key);
+    out.flow_hash = out.has_flow ? FlowKeyHash{}(key) : 0;  // frames are reused: no stale hash
     return;
   }
   out.view.l3 = L3Kind::none;
   out.view.l4 = L4Kind::none;
   out.has_flow = false;
+  out.flow_hash = 0;
 }
 
 }  // namespace ww
