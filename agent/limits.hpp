@@ -21,7 +21,8 @@ struct Limits {
   std::size_t max_peers_per_asset = 1024;
   std::size_t max_services_per_asset = 256;
   std::size_t max_vlans_per_asset = 16;
-  // TCP streams followed for application parsers, and the bytes buffered per stream direction.
+  // TCP streams followed for application parsers at once (a stream ends with its connection or its parser), and
+  // the bytes buffered per stream direction.
   std::size_t max_streams = 20'000;
   std::size_t max_stream_buffer_bytes = 256 * 1024;
   std::int64_t stream_idle_timeout_s = 120;

@@ -31,7 +31,7 @@ po::options_description limit_options(ww::Limits& l) {
   d.add_options()
       ("max-flows", po::value(&l.max_flows)->default_value(l.max_flows), "flows tracked at once")
       ("max-assets", po::value(&l.max_assets)->default_value(l.max_assets), "device records kept in memory")
-      ("max-streams", po::value(&l.max_streams)->default_value(l.max_streams), "TCP streams followed for parsers")
+      ("max-streams", po::value(&l.max_streams)->default_value(l.max_streams), "TCP streams followed for parsers at once")
       ("max-stream-buffer", po::value(&l.max_stream_buffer_bytes)->default_value(l.max_stream_buffer_bytes),
        "bytes buffered per stream direction")
       ("max-observations", po::value(&l.max_observations_per_asset)->default_value(l.max_observations_per_asset),
