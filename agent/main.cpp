@@ -43,6 +43,8 @@ po::options_description limit_options(ww::Limits& l) {
        "unproven IPs behind one MAC that make it a router")
       ("flow-idle-timeout", po::value(&l.flow_idle_timeout_s)->default_value(l.flow_idle_timeout_s),
        "seconds before an idle flow is dropped")
+      ("stream-idle-timeout", po::value(&l.stream_idle_timeout_s)->default_value(l.stream_idle_timeout_s),
+       "seconds before an idle TCP stream's parser state is freed")
       ("flush-interval", po::value(&l.flush_interval_s)->default_value(l.flush_interval_s),
        "seconds between database flushes");
   return d;
@@ -71,6 +73,7 @@ std::string check_limits(const ww::Limits& l) {
       {"--max-peers", static_cast<long long>(l.max_peers_per_asset)},
       {"--router-min-foreign-ips", static_cast<long long>(l.router_min_foreign_ips)},
       {"--flow-idle-timeout", l.flow_idle_timeout_s},
+      {"--stream-idle-timeout", l.stream_idle_timeout_s},
       {"--flush-interval", l.flush_interval_s}};
   for (const auto& [name, value] : values) {
     // Size options wrap around when given a negative number: treat anything above 2^40 as nonsense too.

@@ -241,14 +241,19 @@ void Tracker::make_room_for_flow(std::int64_t now_us) {
 
 void Tracker::expire_idle_flows(std::int64_t now_us) {
   const std::int64_t cutoff = now_us - limits_.flow_idle_timeout_s * 1'000'000;
+  // A stream idle this long (a connection whose end was not captured) gives its parser state back sooner
+  // than its flow; if the connection resumes, it is followed again from there, as a mid-stream join.
+  const std::int64_t stream_cutoff = now_us - limits_.stream_idle_timeout_s * 1'000'000;
   for (auto it = flows_.begin(); it != flows_.end();) {
-    if (it->second.last_us < cutoff) {
+    FlowState& f = it->second;
+    if (f.last_us < cutoff) {
       auto next = std::next(it);
       erase_flow(it);
       it = next;
-    } else {
-      ++it;
+      continue;
     }
+    if (f.stream && f.last_us < stream_cutoff && release_hook_) release_hook_(f);
+    ++it;
   }
 }
 

@@ -101,7 +101,8 @@ class Tracker {
   [[nodiscard]] BindingTable& bindings() { return bindings_; }
   [[nodiscard]] std::size_t flow_count() const { return flows_.size(); }
   [[nodiscard]] std::size_t asset_count() const { return macs_.size() + bindings_.size(); }
-  // Evicts flows idle for longer than the limit at capture time `now_us` (called periodically).
+  // Evicts flows idle for longer than the limit at capture time `now_us`, and frees the streams of flows
+  // idle for longer than the stream limit (called periodically).
   void expire_idle_flows(std::int64_t now_us);
   // Moves the packet counts held in flow caches into the records; call before reading records.
   void settle();

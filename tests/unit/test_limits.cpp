@@ -143,6 +143,31 @@ class GreedyStreamParser final : public StreamParser {
   ParserSpec spec_{"greedy", Transport::tcp, {}, {}};
 };
 
+// A stream idle past its timeout gives its parser state back while its flow stays; when the connection
+// resumes, it is followed again (a mid-stream join).
+TEST_F(LimitsTest, IdleStreamsAreFreedBeforeTheirFlows) {
+  registry = std::make_unique<ParserRegistry>();
+  registry->add(std::make_unique<GreedyStreamParser>());
+  limits.stream_idle_timeout_s = 30;
+  limits.flow_idle_timeout_s = 300;
+  auto segment = [&](std::uint32_t seq, std::int64_t ts_us) {
+    Tins::TCP tcp(2575, 40000);
+    tcp.seq(seq);
+    tcp.flags(Tins::TCP::ACK | Tins::TCP::PSH);
+    EthernetII pkt = EthernetII(mac_of(2), mac_of(1)) / Tins::IP(ip_of(2), ip_of(1)) / tcp / Tins::RawPDU("G-data");
+    feed(pkt, ts_us);
+  };
+  segment(1, 1'000'000);
+  EXPECT_EQ(pipeline().active_streams(), 1u);
+  pipeline().tracker().expire_idle_flows(1'000'000 + 29'000'000);  // not yet
+  EXPECT_EQ(pipeline().active_streams(), 1u);
+  pipeline().tracker().expire_idle_flows(1'000'000 + 31'000'000);
+  EXPECT_EQ(pipeline().active_streams(), 0u);
+  EXPECT_EQ(pipeline().tracker().flow_count(), 1u);
+  segment(7, 40'000'000);  // the connection resumes
+  EXPECT_EQ(pipeline().active_streams(), 1u);
+}
+
 TEST_F(LimitsTest, StreamBufferAndStreamCountLimits) {
   registry = std::make_unique<ParserRegistry>();
   registry->add(std::make_unique<GreedyStreamParser>());
