@@ -63,6 +63,13 @@ PartyCache party_entry(const PacketView& p, bool src_is_lo, const PacketParties&
   return c;
 }
 
+// Whether entry `c` is the one for packets of this direction, link layer, first VLAN and MAC pair.
+bool covers(const PartyCache& c, bool src_is_lo, bool has_l2, std::uint16_t vlan, const MacAddr& src_mac,
+            const MacAddr& dst_mac) {
+  return c.src_is_lo == src_is_lo && c.has_l2 == has_l2 && c.vlan == vlan &&
+         (!has_l2 || (c.src_mac == src_mac && c.dst_mac == dst_mac));
+}
+
 // The entry of the reply to such packets: the other direction, MACs and records swapped.
 PartyCache reply_to(const PartyCache& c) {
   PartyCache r = c;
@@ -304,16 +311,14 @@ PacketParties Tracker::on_packet(const DecodedFrame& frame) {
 
 bool Tracker::has_entry(const FlowState& f, const PartyCache& like) const {
   return std::any_of(f.cache.begin(), f.cache.end(), [&](const PartyCache& c) {
-    return c.epoch == epoch_ && c.src_is_lo == like.src_is_lo && c.has_l2 == like.has_l2 && c.vlan == like.vlan &&
-           (!c.has_l2 || (c.src_mac == like.src_mac && c.dst_mac == like.dst_mac));
+    return c.epoch == epoch_ && covers(c, like.src_is_lo, like.has_l2, like.vlan, like.src_mac, like.dst_mac);
   });
 }
 
 bool Tracker::use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties) {
   const std::uint16_t vlan = outer_vlan(p);
   for (PartyCache& c : f.cache) {
-    if (c.epoch != epoch_ || c.src_is_lo != src_is_lo || c.has_l2 != p.has_src_mac || c.vlan != vlan) continue;
-    if (c.has_l2 && !(c.src_mac == p.src_mac && c.dst_mac == p.dst_mac)) continue;
+    if (c.epoch != epoch_ || !covers(c, src_is_lo, p.has_src_mac, vlan, p.src_mac, p.dst_mac)) continue;
     ++c.pending_packets;
     c.pending_bytes += p.wire_len;
     c.pending_last_us = p.ts_us;
