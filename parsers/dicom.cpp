@@ -137,17 +137,7 @@ class UidCatalog {
     return info;
   }
 
-  // Keyed by the UID's text; looked up by a view of the wire bytes (Debian's Abseil has its own string_view,
-  // so its string hash does not take std::string_view).
-  struct ViewHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  struct ViewEq {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-  };
-  absl::flat_hash_map<std::string, Info, ViewHash, ViewEq> known_;
+  absl::flat_hash_map<std::string, Info, StringViewHash, std::equal_to<>> known_;  // looked up by wire views
   Info none_;
 };
 

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "wardwatch/text.hpp"
+
 namespace ww {
 
 class RuleError : public std::runtime_error {
@@ -95,16 +97,12 @@ class RuleSet {
   void candidates(const DeviceFacts& facts, std::vector<char>& candidates) const;
 
  private:
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   void number_facts(Condition& c);
   [[nodiscard]] std::uint32_t required_fact(const Condition& c) const;
 
   std::vector<Rule> rules_;
   std::vector<std::string> fact_names_;
-  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> fact_ids_;
+  std::unordered_map<std::string, std::uint32_t, StringViewHash, std::equal_to<>> fact_ids_;
   std::vector<char> fact_needs_lower_;
   std::vector<std::vector<std::uint32_t>> rules_requiring_;  // fact id -> rules that match only with it
   std::vector<std::uint32_t> rules_requiring_nothing_;

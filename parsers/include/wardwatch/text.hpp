@@ -1,6 +1,7 @@
 // Helpers that turn untrusted wire text into safe observation values.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,14 @@ inline constexpr std::size_t kMaxValueLength = 256;
 std::string printable(std::string_view raw);
 // Lower-case hex without separators, capped at kMaxValueLength characters.
 std::string hex(Bytes raw);
+
+// Hash for tables keyed by std::string and looked up by a std::string_view (with std::equal_to<>), without
+// building a string per lookup. (Debian's Abseil has its own string_view: its string hash does not take
+// std::string_view.)
+struct StringViewHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 // ASCII case-insensitive comparisons, for protocol keywords (HTTP header names, DNS labels, banners):
 // no locale, no table lookups.
