@@ -1,6 +1,8 @@
 // wardwatch: the command line. Parses arguments with Boost.Program_options and hands over to the core
 // library (agent/cli/commands.hpp). Exit codes: 0 ok, 1 runtime error, 2 usage error.
 #include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,7 +20,8 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  read CAPTURE...        build the inventory from pcap/pcapng files\n"
-    "  capture -i IFACE       listen passively on an interface (SPAN/mirror port)\n"
+    "  capture -i IFACE       listen passively on interfaces (SPAN/mirror ports)\n"
+    "  status --db PATH       the last run's figures (a live agent's too)\n"
     "  export --db PATH       export a stored inventory as JSON or CSV\n"
     "  fingerprint --explain MAC   explain what a device is, claim by claim\n"
     "\n"
@@ -118,7 +121,7 @@ int cmd_read(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("capture", -1);
   po::variables_map vm;
-  const char* usage = "usage: wardwatch read CAPTURE... [--db PATH] [--json PATH|-]";
+  const char* usage = "usage: wardwatch read [-r] CAPTURE...|- [--filter BPF] [--db PATH] [--json PATH|-]";
   if (auto rc = parse(args, desc, &pos, vm, usage)) return *rc;
   if (o.captures.empty()) {
     std::cerr << "wardwatch: usage error: no capture file given\n" << usage << "\n";
@@ -133,26 +136,121 @@ int cmd_read(const std::vector<std::string>& args) {
   return ww::run_read(o);
 }
 
+constexpr const char* kDefaultConfig = "/etc/wardwatch/wardwatch.conf";
+
+std::string trimmed(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// Checks a configuration file line by line before Boost reads it, so that a mistake is reported with its
+// line: "name = value" lines, '#' comments, names of the command's long options. Returns an error text.
+std::string check_config_file(const std::string& path, const po::options_description& desc) {
+  std::ifstream in(path);
+  if (!in) return "cannot read configuration file '" + path + "'";
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::string text = trimmed(line.substr(0, line.find('#')));
+    if (text.empty()) continue;
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    const auto eq = text.find('=');
+    if (eq == std::string::npos) return where + "expected 'name = value', got '" + text + "'";
+    const std::string name = trimmed(std::string_view(text).substr(0, eq));
+    if (name == "config" || name == "help") return where + "'" + name + "' cannot be set in a configuration file";
+    const auto* option = desc.find_nothrow(name, false, false, false);
+    if (name.empty() || !option || option->long_name() != name) return where + "unknown option '" + name + "'";
+  }
+  return {};
+}
+
+// Adds the configuration file's values under those of the command line (which win), then notifies.
+// Returns an exit code when the run must stop (a usage error).
+std::optional<int> apply_config(po::variables_map& vm, const po::options_description& desc, const char* usage) {
+  std::string path;
+  if (vm.count("config")) {
+    path = vm["config"].as<std::string>();
+  } else if (std::error_code ec; std::filesystem::exists(kDefaultConfig, ec)) {
+    path = kDefaultConfig;
+  }
+  try {
+    if (!path.empty()) {
+      if (const std::string err = check_config_file(path, desc); !err.empty()) {
+        std::cerr << "wardwatch: usage error: " << err << "\n";
+        return ww::kExitUsage;
+      }
+      po::store(po::parse_config_file<char>(path.c_str(), desc, false), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "wardwatch: usage error: " << (path.empty() ? "" : path + ": ") << e.what() << "\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  return std::nullopt;
+}
+
 int cmd_capture(const std::vector<std::string>& args) {
   ww::CaptureOptions o;
   po::options_description desc("capture options");
-  desc.add_options()("help,h", "this help")("interface,i", po::value(&o.interface)->required(), "interface to listen on")(
+  desc.add_options()("help,h", "this help")(
+      "config", po::value<std::string>(), "configuration file (default: /etc/wardwatch/wardwatch.conf if it exists)")(
+      "interface,i", po::value(&o.interfaces)->composing(), "interface to listen on (repeat for several)")(
+      "user,Z", po::value<std::string>(), "run as this user once the interfaces and the database are open")(
       "filter", po::value(&o.filter), "BPF capture filter")(
-      "duration", po::value(&o.duration_s), "stop after this many seconds (default: until SIGINT/SIGTERM)");
+      "duration", po::value(&o.duration_s), "stop after this many seconds (default: until SIGINT/SIGTERM)")(
+      "snaplen", po::value(&o.snaplen)->default_value(o.snaplen), "bytes kept of each packet")(
+      "buffer-size", po::value(&o.buffer_mib)->default_value(o.buffer_mib), "kernel capture buffer per interface, MiB")(
+      "json-interval", po::value(&o.json_interval_s)->default_value(o.json_interval_s),
+      "seconds between JSON rewrites while capturing (0: at exit only)")(
+      "status-interval", po::value(&o.status_interval_s)->default_value(o.status_interval_s),
+      "seconds between status lines on stderr (0: none)")(
+      "retention-days", po::value(&o.retention_days)->default_value(o.retention_days),
+      "delete devices not seen for this many days (0: keep forever)");
   desc.add(output_options(o)).add(limit_options(o.limits));
   po::variables_map vm;
-  const char* usage = "usage: wardwatch capture -i IFACE [--filter BPF] [--duration SECONDS] [--db PATH] [--json PATH]";
-  if (auto rc = parse(args, desc, nullptr, vm, usage)) return *rc;
-  if (o.duration_s < 0) {
-    std::cerr << "wardwatch: usage error: --duration must be positive\n" << usage << "\n";
+  const char* usage =
+      "usage: wardwatch capture -i IFACE [-i IFACE2] [-Z USER] [--filter BPF] [--duration SECONDS] [--db PATH] "
+      "[--json PATH]";
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+  } catch (const po::error& e) {
+    std::cerr << "wardwatch: usage error: " << e.what() << "\n" << usage << "\n";
     return ww::kExitUsage;
   }
-  if (const std::string err = check_limits(o.limits); !err.empty()) {
-    std::cerr << "wardwatch: usage error: " << err << "\n" << usage << "\n";
-    return ww::kExitUsage;
+  if (vm.count("help")) {
+    std::cout << usage << "\n\n" << desc << '\n';
+    return ww::kExitOk;
   }
+  if (auto rc = apply_config(vm, desc, usage)) return *rc;
+  const auto usage_error = [&](const std::string& what) {
+    std::cerr << "wardwatch: usage error: " << what << "\n" << usage << "\n";
+    return ww::kExitUsage;
+  };
+  if (o.interfaces.empty()) return usage_error("no interface given (-i IFACE)");
+  if (o.duration_s < 0) return usage_error("--duration must be positive");
+  if (o.snaplen < 64 || o.snaplen > 262144) return usage_error("--snaplen must be between 64 and 262144");
+  if (o.buffer_mib < 1 || o.buffer_mib > 4096) return usage_error("--buffer-size must be between 1 and 4096 MiB");
+  if (o.json_interval_s < 0 || o.status_interval_s < 0 || o.retention_days < 0) {
+    return usage_error("--json-interval, --status-interval and --retention-days cannot be negative");
+  }
+  if (const std::string err = check_limits(o.limits); !err.empty()) return usage_error(err);
+  if (vm.count("user")) o.user = vm["user"].as<std::string>();
   take_outputs(vm, o);
   return ww::run_capture(o);
+}
+
+int cmd_status(const std::vector<std::string>& args) {
+  ww::StatusOptions o;
+  po::options_description desc("status options");
+  desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(), "SQLite database")(
+      "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")(
+      "rules", po::value<std::string>(), "fingerprint rules directory");
+  po::variables_map vm;
+  const char* usage = "usage: wardwatch status --db PATH";
+  if (auto rc = parse(args, desc, nullptr, vm, usage)) return *rc;
+  if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  return ww::run_status(o);
 }
 
 int cmd_export(const std::vector<std::string>& args) {
@@ -225,6 +323,7 @@ int main(int argc, char** argv) {
     if (command == "read") return cmd_read(args);
     if (command == "capture") return cmd_capture(args);
     if (command == "export") return cmd_export(args);
+    if (command == "status") return cmd_status(args);
     if (command == "fingerprint") return cmd_fingerprint(args);
   } catch (const std::exception& e) {
     std::cerr << "wardwatch: error: " << e.what() << '\n';

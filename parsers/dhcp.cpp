@@ -107,7 +107,10 @@ class DhcpParser final : public DatagramParser {
           break;
         case 55: {
           std::string list;
-          for (std::uint8_t o : v) list += (list.empty() ? "" : ",") + std::to_string(o);
+          for (std::uint8_t o : v) {
+            if (!list.empty()) list += ',';
+            list += std::to_string(o);  // (not "," + to_string(o): GCC 12 -O3 warns -Wrestrict on it, wrongly)
+          }
           client_fact("dhcp.parameter_request_list", list);
           break;
         }

@@ -9,9 +9,10 @@ build_pkgs=(
   libpcap-dev libtins-dev libboost-program-options-dev libsqlite3-dev
   nlohmann-json3-dev libdcmtk-dev libssl-dev libabsl-dev libre2-dev ieee-data p0f libwireshark-data
   python3 python3-scapy dcmtk tcpdump iproute2 python3-hl7 sqlite3
+  libcap-ng-dev libsystemd-dev scdoc dpkg-dev fakeroot
 )
 test_pkgs=(
-  googletest libgtest-dev tshark python3-jsonschema clang libclang-rt-14-dev
+  googletest libgtest-dev lintian systemd tshark python3-jsonschema clang libclang-rt-14-dev
   dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
   python3-zeroconf procps time iputils-ping ethtool
   curl openssl openssh-server rsyslog wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig

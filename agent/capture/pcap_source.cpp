@@ -1,6 +1,7 @@
 #include "agent/capture/pcap_source.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -12,78 +13,119 @@
 
 namespace ww {
 
-PcapSource PcapSource::open_file(const std::string& path) {
+namespace {
+
+// The capture file's FILE and its first four bytes (the format's magic number). "-" is standard input (a
+// duplicate of its descriptor, so that pcap_close does not close fd 0).
+FILE* open_capture_file(const std::string& path, std::uint64_t& size, std::uint32_t& magic) {
+  if (path == "-") {
+    const int fd = ::dup(STDIN_FILENO);
+    FILE* f = fd < 0 ? nullptr : ::fdopen(fd, "rb");
+    if (!f) {
+      if (fd >= 0) ::close(fd);
+      throw CaptureError("standard input: " + std::string(std::strerror(errno)));
+    }
+    size = 0;
+    magic = 0;  // not known before libpcap reads it: the format is told from libpcap's answers below
+    return f;
+  }
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) throw CaptureError(path + ": " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw CaptureError(path + ": is a directory, not a capture file");
   if (st.st_size == 0) throw CaptureError(path + ": empty file, not a capture");
-  std::uint32_t magic = 0;
   {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw CaptureError(path + ": " + std::strerror(errno));
     in.read(reinterpret_cast<char*>(&magic), sizeof magic);
   }
+  size = static_cast<std::uint64_t>(st.st_size);
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) throw CaptureError(path + ": " + std::strerror(errno));
+  return file;
+}
+
+}  // namespace
+
+PcapSource PcapSource::open_file(const std::string& path, const std::string& bpf_filter) {
+  std::uint32_t magic = 0;
+  std::uint64_t size = 0;
   char err[PCAP_ERRBUF_SIZE] = {};
   // libpcap reads files through stdio; a larger buffer than the 4 KiB default turns ~250k read() calls per
   // GB into a few thousand (the calls cost more kernel time than the copy itself). glibc ignores setvbuf's
   // size unless it is given the buffer, which must outlive the FILE: it is ours, freed after pcap_close.
   // libpcap owns the FILE from here (pcap_close closes it).
   auto buffer = std::make_unique_for_overwrite<char[]>(kFileBufferBytes);  // first: nothing to leak if it throws
-  FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) throw CaptureError(path + ": " + std::strerror(errno));
+  FILE* file = open_capture_file(path, size, magic);
+  const std::string name = path == "-" ? "standard input" : path;
   std::setvbuf(file, buffer.get(), _IOFBF, kFileBufferBytes);
   pcap_t* h = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, err);
   if (!h) {
     std::fclose(file);
     std::string why = err;
     if (why.find("unknown file format") != std::string::npos) why = "not a pcap or pcapng capture file";
-    throw CaptureError(path + ": " + why);
+    if (path == "-" && why.find("truncated dump file") != std::string::npos) why = "empty, not a capture";
+    throw CaptureError(name + ": " + why);
   }
   PcapSource s;
   s.handle_ = h;
   s.file_buffer_ = std::move(buffer);
   s.linktype_ = pcap_datalink(h);
-  s.format_ = magic == 0x0a0d0d0a ? "pcapng" : "pcap";  // pcapng Section Header Block type
-  s.file_size_ = static_cast<std::uint64_t>(st.st_size);
-  if (!is_supported_linktype(s.linktype_)) {
-    throw CaptureError(path + ": unsupported link type " + s.linktype_name() + " (" + std::to_string(s.linktype_) + ")");
+  if (path == "-") {
+    // libpcap reports the version of the format it read: pcapng sections are 1.0, classic pcap 2.x.
+    s.format_ = pcap_major_version(h) == 1 ? "pcapng" : "pcap";
+  } else {
+    s.format_ = magic == 0x0a0d0d0a ? "pcapng" : "pcap";  // pcapng Section Header Block type
   }
+  s.file_size_ = size;
+  if (!is_supported_linktype(s.linktype_)) {
+    throw CaptureError(name + ": unsupported link type " + s.linktype_name() + " (" + std::to_string(s.linktype_) + ")");
+  }
+  if (!bpf_filter.empty()) s.apply_filter(bpf_filter, name);
   return s;
 }
 
-PcapSource PcapSource::open_live(const std::string& interface, const std::string& bpf_filter) {
+PcapSource PcapSource::open_live(const std::string& interface, const LiveOptions& options) {
   char err[PCAP_ERRBUF_SIZE] = {};
   pcap_t* h = pcap_create(interface.c_str(), err);
   if (!h) throw CaptureError(interface + ": " + err);
   PcapSource s;
   s.handle_ = h;
   s.format_ = "live";
-  pcap_set_snaplen(h, 262144);
+  pcap_set_snaplen(h, options.snaplen);
   pcap_set_promisc(h, 1);  // a SPAN port delivers frames for other MACs
+  // The kernel hands over a block of packets when it is full or this many ms old: our wake-up latency under
+  // light traffic. (It is not a read timeout: a silent interface never wakes a blocking read.)
   pcap_set_timeout(h, 200);
-  pcap_set_buffer_size(h, 32 * 1024 * 1024);
+  pcap_set_buffer_size(h, options.buffer_bytes);
   const int rc = pcap_activate(h);
   if (rc < 0) {
     std::string why = pcap_geterr(h);
     if (rc == PCAP_ERROR_NO_SUCH_DEVICE) why = "no such interface";
     else if (rc == PCAP_ERROR_PERM_DENIED) why = "permission denied (needs root or CAP_NET_RAW)";
+    else if (rc == PCAP_ERROR_IFACE_NOT_UP) why = "interface is down";
     throw CaptureError(interface + ": " + why);
   }
   s.linktype_ = pcap_datalink(h);
   if (!is_supported_linktype(s.linktype_)) {
     throw CaptureError(interface + ": unsupported link type " + s.linktype_name());
   }
-  if (!bpf_filter.empty()) {
-    bpf_program prog{};
-    if (pcap_compile(h, &prog, bpf_filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-      throw CaptureError("bad filter '" + bpf_filter + "': " + pcap_geterr(h));
-    }
-    const int set = pcap_setfilter(h, &prog);
-    pcap_freecode(&prog);
-    if (set != 0) throw CaptureError("cannot set filter: " + std::string(pcap_geterr(h)));
-  }
+  if (!options.bpf_filter.empty()) s.apply_filter(options.bpf_filter, interface);
+  if (pcap_setnonblock(h, 1, err) != 0) throw CaptureError(interface + ": cannot read non-blocking: " + err);
+  if (pcap_get_selectable_fd(h) < 0) throw CaptureError(interface + ": no selectable descriptor");
   return s;
 }
+
+void PcapSource::apply_filter(const std::string& bpf_filter, const std::string& what) {
+  bpf_program prog{};
+  if (pcap_compile(handle_, &prog, bpf_filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    throw CaptureError(what + ": bad filter '" + bpf_filter + "': " + pcap_geterr(handle_));
+  }
+  const int set = pcap_setfilter(handle_, &prog);
+  pcap_freecode(&prog);
+  if (set != 0) throw CaptureError(what + ": cannot set filter: " + std::string(pcap_geterr(handle_)));
+}
+
+int PcapSource::selectable_fd() const { return handle_ && format_ == "live" ? pcap_get_selectable_fd(handle_) : -1; }
 
 PcapSource::PcapSource(PcapSource&& o) noexcept
     : handle_(o.handle_), file_buffer_(std::move(o.file_buffer_)), linktype_(o.linktype_),

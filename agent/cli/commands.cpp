@@ -1,9 +1,10 @@
 #include "agent/cli/commands.hpp"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include "agent/capture/pcap_source.hpp"
 #include "agent/capture/prefetch_reader.hpp"
+#include "agent/cli/run_common.hpp"
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/inventory_builder.hpp"
 #include "agent/store/sqlite_store.hpp"
@@ -34,10 +36,10 @@ namespace ww {
 
 const char* version() { return WARDWATCH_VERSION; }
 
-namespace {
-
 void error_line(const std::string& msg) { std::cerr << "wardwatch: error: " << msg << '\n'; }
 void warning_line(const std::string& msg) { std::cerr << "wardwatch: warning: " << msg << '\n'; }
+
+namespace {
 
 // Draws a one-line progress bar on stderr (only used when stderr is a terminal).
 class Progress {
@@ -77,16 +79,11 @@ std::optional<std::string> find_rules_dir(const std::optional<std::string>& give
   return std::nullopt;
 }
 
+}  // namespace
+
 // What classification needs besides the inventory: the fingerprint rules and the IEEE registries. Loading
 // them takes ~0.1 s, so `read` does it on a helper thread while packets are processed; what it has to say
 // is printed when the inventory is classified, as if it had been loaded then.
-struct ReferenceData {
-  std::optional<RuleSet> rules;
-  OuiRegistry oui;
-  std::vector<std::string> warnings;
-  std::optional<std::string> error;  // a broken rule file: the run fails
-};
-
 ReferenceData load_reference_data(const std::optional<std::string>& rules_dir, const std::string& ieee_dir) {
   ReferenceData ref;
   if (const auto dir = find_rules_dir(rules_dir); !dir) {
@@ -114,12 +111,14 @@ std::future<ReferenceData> start_loading_reference_data(const CommonOptions& opt
 }
 
 // The inventory as exported: resolved devices, OUI vendors, and the fingerprint engine's classification.
-std::optional<Inventory> enrich_inventory(Inventory inv, const ReferenceData& ref) {
+std::optional<Inventory> enrich_inventory(Inventory inv, const ReferenceData& ref, bool report) {
   if (ref.error) {
-    error_line(*ref.error);
+    if (report) error_line(*ref.error);
     return std::nullopt;
   }
-  for (const auto& w : ref.warnings) warning_line(w);
+  if (report) {
+    for (const auto& w : ref.warnings) warning_line(w);
+  }
   enrich_vendors(inv, ref.oui);
   if (ref.rules) classify_inventory(inv, *ref.rules);
   return inv;
@@ -134,33 +133,61 @@ bool write_inventory(const CommonOptions& opts, const Inventory& inv) {
   if (!opts.json_path) return true;
   if (*opts.json_path == "-") {
     write_json(inv, version(), std::cout);
-    return static_cast<bool>(std::cout);
+    return static_cast<bool>(std::cout.flush());
   }
-  std::ofstream out(*opts.json_path, std::ios::trunc);
-  if (!out) {
-    error_line("cannot write JSON to '" + *opts.json_path + "'");
+  const std::string& path = *opts.json_path;
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  {
+    // Created 0640 (a device inventory is sensitive): the process umask may only take more away.
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+      error_line("cannot write JSON to '" + path + "': " + std::strerror(errno));
+      return false;
+    }
+    ::close(fd);
+    std::ofstream out(temp, std::ios::trunc);
+    write_json(inv, version(), out);
+    if (!out.flush()) {
+      out.close();
+      ::unlink(temp.c_str());
+      error_line("cannot write JSON to '" + path + "': write failed (disk full?)");
+      return false;
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(temp.c_str());
+    error_line("cannot write JSON to '" + path + "': " + why);
     return false;
   }
-  write_json(inv, version(), out);
-  return static_cast<bool>(out.flush());
+  return true;
 }
+
+InventoryCounts count_inventory(const Inventory& inv) {
+  InventoryCounts c;
+  c.assets = inv.assets.size();
+  for (const auto& a : inv.assets) {
+    c.with_mac += a.mac ? 1 : 0;
+    c.remote += a.beyond_router ? 1 : 0;
+    c.routers += a.router ? 1 : 0;
+    const std::string& cat = a.classification.category;
+    c.medical += (cat == "medical-imaging" || cat == "patient-monitoring" || cat == "infusion" || cat == "laboratory") ? 1 : 0;
+    c.jewels += a.crown_jewel ? 1 : 0;
+  }
+  return c;
+}
+
 
 void print_summary(const CommonOptions& opts, const Inventory& inv, const Stats& stats, double seconds) {
   if (opts.quiet) return;
-  std::size_t with_mac = 0, remote = 0, routers = 0, medical = 0, jewels = 0;
-  for (const auto& a : inv.assets) {
-    with_mac += a.mac ? 1 : 0;
-    remote += a.beyond_router ? 1 : 0;
-    routers += a.router ? 1 : 0;
-    const std::string& cat = a.classification.category;
-    medical += (cat == "medical-imaging" || cat == "patient-monitoring" || cat == "infusion" || cat == "laboratory") ? 1 : 0;
-    jewels += a.crown_jewel ? 1 : 0;
-  }
+  const InventoryCounts c = count_inventory(inv);
   std::cerr << "wardwatch: " << stats.packets << " packets (" << stats.bytes << " bytes) in " << seconds
-            << " s; " << stats.malformed << " malformed; " << inv.assets.size() << " assets in inventory ("
-            << with_mac << " by MAC, " << routers << " routers, " << remote << " beyond a router; " << medical
-            << " medical devices, " << jewels << " crown jewels)\n";
+            << " s; " << stats.malformed << " malformed; " << c.assets << " assets in inventory (" << c.with_mac
+            << " by MAC, " << c.routers << " routers, " << c.remote << " beyond a router; " << c.medical
+            << " medical devices, " << c.jewels << " crown jewels)\n";
 }
+
+namespace {
 
 // Ends a read or capture run: the pipeline's last deltas are written out and the pipeline is freed; returns
 // the resolved inventory when one is wanted (a summary or a JSON export). With a database file everything
@@ -172,6 +199,7 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
   const bool want_inventory = !opts.quiet || opts.json_path;
   if (opts.db_path) {
     pipeline->flush();
+    store.complete_run();
     stats = pipeline->stats();
     pipeline.reset();
     if (!want_inventory) return std::nullopt;
@@ -182,6 +210,7 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
     pipeline.reset();
     return std::nullopt;
   }
+  store.commit_pending();
   store.write_run_stats(stats);
   Inventory inv = take_inventory(store, pipeline->tracker(), opts.limits);
   pipeline.reset();
@@ -256,14 +285,14 @@ int run_read(const ReadOptions& opts) {
   // Open every capture first: a bad file fails the run before anything is written.
   std::vector<PcapSource> sources;
   try {
-    for (const auto& path : opts.captures) sources.push_back(PcapSource::open_file(path));
+    for (const auto& path : opts.captures) sources.push_back(PcapSource::open_file(path, opts.filter));
   } catch (const CaptureError& e) {
     error_line(e.what());
     return kExitRuntime;
   }
   try {
     SqliteStore store(store_path(opts));
-    store.begin_run(version());
+    store.begin_run(version(), "read");
     const ParserRegistry registry = make_default_registry();
     auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &store);
     pipeline->set_periodic_flush(opts.db_path.has_value());
@@ -278,73 +307,6 @@ int run_read(const ReadOptions& opts) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A truncated capture still yields its inventory: exit 0 with the warning above.
     return finish_run(opts, std::move(inv), reference, stats, secs);
-  } catch (const StoreError& e) {
-    error_line(e.what());
-    return kExitRuntime;
-  }
-}
-
-int run_capture(const CaptureOptions& opts) {
-  // SIGINT/SIGTERM are read from a signalfd: no handler, no global flag, and a clean flush on exit.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  const int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sigfd < 0) {
-    error_line("cannot set up signal handling");
-    return kExitRuntime;
-  }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { close(fd); }
-  } closer{sigfd};
-  try {
-    PcapSource src = PcapSource::open_live(opts.interface, opts.filter);
-    SqliteStore store(store_path(opts));
-    store.begin_run(version());
-    const ParserRegistry registry = make_default_registry();
-    auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &store);
-    SourceInfo info{"live:" + opts.interface, "live", src.linktype(), src.linktype_name()};
-    const auto started = std::chrono::steady_clock::now();
-    std::future<ReferenceData> reference = start_loading_reference_data(opts);
-    auto last_flush = started;
-    if (!opts.quiet) std::cerr << "wardwatch: capturing on " << opts.interface << " (passive; Ctrl-C to stop)\n";
-    for (;;) {
-      pollfd pfd{sigfd, POLLIN, 0};
-      if (poll(&pfd, 1, 0) > 0) break;
-      const auto now = std::chrono::steady_clock::now();
-      if (opts.duration_s > 0 && std::chrono::duration<double>(now - started).count() >= opts.duration_s) break;
-      CapturedPacket pkt;
-      const auto rc = src.next(pkt);
-      if (rc == PcapSource::Next::packet) {
-        pipeline->process_frame(src.linktype(), pkt.data, pkt.wire_len, pkt.ts_us);
-        ++info.packets;
-        info.bytes += pkt.wire_len;
-        if (info.first_us == 0) info.first_us = pkt.ts_us;
-        info.last_us = std::max(info.last_us, pkt.ts_us);
-      } else if (rc != PcapSource::Next::timeout) {
-        error_line(opts.interface + ": " + src.last_error());
-        break;
-      }
-      if (now - last_flush >= std::chrono::seconds(opts.limits.flush_interval_s)) {
-        pipeline->flush();
-        last_flush = now;
-      }
-    }
-    Stats& live_stats = pipeline->stats();
-    src.counters(live_stats.pcap_received, live_stats.pcap_dropped, live_stats.pcap_if_dropped);
-    store.record_source(info);
-    Stats stats;
-    std::optional<Inventory> inv = end_run(opts, store, pipeline, stats);
-    std::cerr << "wardwatch: libpcap counters: " << stats.pcap_received << " received, " << stats.pcap_dropped
-              << " dropped by kernel, " << stats.pcap_if_dropped << " dropped by interface\n";
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return finish_run(opts, std::move(inv), reference, stats, secs);
-  } catch (const CaptureError& e) {
-    error_line(e.what());
-    return kExitRuntime;
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;
@@ -406,12 +368,13 @@ int run_fingerprint(const FingerprintOptions& opts) {
       // Build the inventory from capture files first (same pipeline as `read`).
       std::vector<PcapSource> sources;
       for (const auto& path : opts.captures) sources.push_back(PcapSource::open_file(path));
-      store.begin_run(version());
+      store.begin_run(version(), "fingerprint");
       const ParserRegistry registry = make_default_registry();
       Pipeline pipeline(opts.limits, registry, &store);
       Progress no_progress(false, 0);
       ingest_captures(sources, opts.captures, pipeline, store, no_progress);
       pipeline.flush();
+      store.complete_run();
     }
     const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
     if (!inv) return kExitRuntime;

@@ -22,14 +22,28 @@ struct CommonOptions {
 };
 
 struct ReadOptions : CommonOptions {
-  std::vector<std::string> captures;
+  std::vector<std::string> captures;  // "-": standard input
+  std::string filter;                 // BPF, as tcpdump -r FILE FILTER
   bool progress = true;  // shown only when stderr is a terminal and the input is large
 };
 
 struct CaptureOptions : CommonOptions {
-  std::string interface;
+  std::vector<std::string> interfaces;
   std::string filter;
-  double duration_s = 0;  // 0: until SIGINT/SIGTERM
+  double duration_s = 0;                 // 0: until SIGINT/SIGTERM
+  std::optional<std::string> user;       // -Z: run as this user once the interfaces and database are open
+  int snaplen = 262144;
+  int buffer_mib = 32;                   // kernel ring per interface
+  double json_interval_s = 0;            // 0: the JSON is written at exit only
+  double status_interval_s = 300;        // 0: no status lines
+  int retention_days = 0;                // 0: devices are kept forever
+};
+
+struct StatusOptions {
+  std::string db_path;
+  std::string ieee_data_dir = "/usr/share/ieee-data";
+  std::optional<std::string> rules_dir;
+  Limits limits;
 };
 
 struct ExportOptions {
@@ -54,6 +68,7 @@ struct FingerprintOptions {
 int run_read(const ReadOptions& opts);
 int run_capture(const CaptureOptions& opts);
 int run_export(const ExportOptions& opts);
+int run_status(const StatusOptions& opts);
 int run_fingerprint(const FingerprintOptions& opts);
 
 const char* version();

@@ -27,6 +27,12 @@ struct Stats {
   std::uint64_t services_dropped = 0;
   std::uint64_t vlans_dropped = 0;
   std::map<std::string, std::uint64_t, std::less<>> anomalies;  // named parser anomalies
+  // The database writer thread of a live capture (agent/store/background_writer.hpp): batches written, the
+  // time they took, periodic flushes put off because the writer was still busy, and the times the capture
+  // thread had to wait for it (an eviction must hand its records over) and for how long.
+  struct Writer {
+    std::uint64_t flushes = 0, flush_us = 0, max_flush_us = 0, deferred = 0, waits = 0, wait_us = 0;
+  } writer;
 
   void count_anomaly(std::string_view name) {
     auto it = anomalies.find(name);

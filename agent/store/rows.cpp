@@ -116,6 +116,14 @@ std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats)
       {"vlans_dropped", stats.vlans_dropped},
   };
   for (const auto& [name, v] : counters) out.emplace_back(name, v);
+  if (stats.writer.flushes != 0) {  // a live capture's writer thread (summed over runs like the rest)
+    const Stats::Writer& w = stats.writer;
+    out.insert(out.end(), {{"writer.flushes", w.flushes},
+                           {"writer.flush_us", w.flush_us},
+                           {"writer.deferred", w.deferred},
+                           {"writer.waits", w.waits},
+                           {"writer.wait_us", w.wait_us}});
+  }
   for (const auto& [name, v] : stats.anomalies) out.emplace_back("anomaly." + name, v);
   return out;
 }

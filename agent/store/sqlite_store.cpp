@@ -1,9 +1,17 @@
 #include "agent/store/sqlite_store.hpp"
 
+#include "agent/store/row_batch.hpp"
 #include "agent/store/rows.hpp"
 #include "agent/store/statement.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -52,11 +60,61 @@ const std::vector<const char*>& schema_migrations() {
         first_us INTEGER NOT NULL, last_us INTEGER NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY(ip, mac, key, value)) WITHOUT ROWID;
       )sql",
+      // v1 -> v2: a run's state (running / complete / interrupted), what started it, when it ended and when
+      // it last flushed. Runs of v1 databases were all finished ones.
+      R"sql(
+      ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT '';
+      ALTER TABLE runs ADD COLUMN state TEXT NOT NULL DEFAULT 'complete';
+      ALTER TABLE runs ADD COLUMN ended_at TEXT;
+      ALTER TABLE runs ADD COLUMN last_flush_at TEXT;
+      CREATE INDEX macs_last_seen ON macs(last_us);
+      CREATE INDEX bindings_last_seen ON bindings(last_us);
+      )sql",
   };
   return migrations;
 }
 
+WriterLock::WriterLock(const std::string& db_path) : path_(db_path + ".lock") {
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd_ < 0) throw StoreError("cannot create lock file '" + path_ + "': " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) {
+      const std::string why = std::strerror(errno);
+      ::close(fd_);
+      throw StoreError("cannot lock '" + path_ + "': " + why);
+    }
+    char pid[32] = {};
+    const ssize_t n = ::pread(fd_, pid, sizeof pid - 1, 0);
+    std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "";
+    holder.erase(std::remove_if(holder.begin(), holder.end(), [](char c) { return c < '0' || c > '9'; }), holder.end());
+    std::cerr << "wardwatch: database '" << db_path << "' is being written by another wardwatch"
+              << (holder.empty() ? "" : " (pid " + holder + ")") << "; waiting for it to finish\n";
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        const std::string why = std::strerror(errno);
+        ::close(fd_);
+        throw StoreError("cannot lock '" + path_ + "': " + why);
+      }
+    }
+  }
+  const std::string me = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) < 0) {
+    // The pid is only a courtesy for the message above; the lock itself holds.
+  }
+}
+
+WriterLock::~WriterLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
 SqliteStore::SqliteStore(const std::string& path, bool read_only) {
+  if (!read_only && path != ":memory:") {
+    lock_ = std::make_unique<WriterLock>(path);
+    // A new database is created 0640 (SQLite would use 0644, and gives its -wal and -shm files the database's
+    // mode): a hospital's device inventory is not for every local user.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd >= 0) ::close(fd);
+  }
   const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -72,6 +130,8 @@ SqliteStore::SqliteStore(const std::string& path, bool read_only) {
       if (path != ":memory:") exec("PRAGMA journal_mode=WAL");
       exec("PRAGMA synchronous=NORMAL");
       migrate();
+      // This process holds the writer lock: a run still "running" belongs to a process that died.
+      exec("UPDATE runs SET state='interrupted' WHERE state='running'");
     } else if (schema_version() > kSchemaVersion) {
       throw StoreError("database '" + path + "' has schema version " + std::to_string(schema_version()) +
                        ", newer than this wardwatch supports (" + std::to_string(kSchemaVersion) + ")");
@@ -100,38 +160,140 @@ int SqliteStore::schema_version() const {
   return q.step() ? static_cast<int>(q.i64(0)) : 0;
 }
 
-void SqliteStore::migrate() {
-  const int current = schema_version();
-  const auto& migrations = schema_migrations();
-  if (current > static_cast<int>(migrations.size())) {
-    throw StoreError("schema version " + std::to_string(current) + " is newer than this wardwatch supports (" +
-                     std::to_string(migrations.size()) + ")");
-  }
-  for (int v = current; v < static_cast<int>(migrations.size()); ++v) {
-    exec("BEGIN IMMEDIATE");
-    try {
-      exec(migrations[static_cast<std::size_t>(v)]);
-      exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
-      exec("COMMIT");
-    } catch (...) {
-      exec("ROLLBACK");
-      throw;
-    }
+template <typename Body>
+void SqliteStore::transaction(Body body) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    body();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
   }
 }
 
-void SqliteStore::begin_run(const std::string& generator_version) {
-  Stmt ins(db_, "INSERT INTO runs(generator, started_at) VALUES(?, ?)");
-  ins.bind(1, "wardwatch " + generator_version).bind(2, now_utc_text()).run();
+void SqliteStore::migrate() {
+  const auto& migrations = schema_migrations();
+  // The version is read inside the write transaction: two processes creating one database at once would
+  // otherwise both see version 0 and the second would fail on "table runs already exists".
+  transaction([&] {
+    const int current = schema_version();
+    if (current > static_cast<int>(migrations.size())) {
+      throw StoreError("schema version " + std::to_string(current) + " is newer than this wardwatch supports (" +
+                       std::to_string(migrations.size()) + ")");
+    }
+    for (int v = current; v < static_cast<int>(migrations.size()); ++v) {
+      exec(migrations[static_cast<std::size_t>(v)]);
+      exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+    }
+  });
+}
+
+void SqliteStore::begin_run(const std::string& generator_version, const std::string& command) {
+  Stmt ins(db_, "INSERT INTO runs(generator, started_at, command, state) VALUES(?, ?, ?, 'running')");
+  ins.bind(1, "wardwatch " + generator_version).bind(2, now_utc_text()).bind(3, command).run();
   run_id_ = sqlite3_last_insert_rowid(db_);
 }
 
-void SqliteStore::record_source(const SourceInfo& s) {
+void SqliteStore::record_source(const SourceInfo& s) { pending_sources_.push_back(s); }
+
+void SqliteStore::write_sources(const std::vector<SourceInfo>& sources) {
+  if (sources.empty()) return;
   Stmt ins(db_,
            "INSERT INTO sources(run_id, path, format, linktype, linktype_name, packets, bytes, first_us, last_us, "
            "truncated) VALUES(?,?,?,?,?,?,?,?,?,?)");
-  ins.bind(1, run_id_).bind(2, s.path).bind(3, s.format).bind(4, s.linktype).bind(5, s.linktype_name);
-  ins.bind(6, s.packets).bind(7, s.bytes).bind(8, s.first_us).bind(9, s.last_us).bind(10, s.truncated ? 1 : 0).run();
+  for (const SourceInfo& s : sources) {
+    ins.bind(1, run_id_).bind(2, s.path).bind(3, s.format).bind(4, s.linktype).bind(5, s.linktype_name);
+    ins.bind(6, s.packets).bind(7, s.bytes).bind(8, s.first_us).bind(9, s.last_us);
+    ins.bind(10, s.truncated ? 1 : 0).run();
+  }
+}
+
+void SqliteStore::mark_flushed() {
+  if (run_id_ == 0) return;
+  Stmt up(db_, "UPDATE runs SET last_flush_at=? WHERE id=?");
+  up.bind(1, now_utc_text()).bind(2, run_id_).run();
+}
+
+void SqliteStore::commit_pending() {
+  transaction([&] { write_sources(pending_sources_); });
+  pending_sources_.clear();
+}
+
+void SqliteStore::complete_run(bool failed) {
+  if (run_id_ == 0) return;
+  Stmt up(db_, "UPDATE runs SET state=?, ended_at=? WHERE id=?");
+  up.bind(1, std::string_view(failed ? "failed" : "complete")).bind(2, now_utc_text()).bind(3, run_id_).run();
+}
+
+std::uint64_t SqliteStore::age_out(std::int64_t cutoff_us) {
+  std::uint64_t devices = 0;
+  transaction([&] {
+    // Facts, services and peers belong to a binding (ip, mac) or, with ip '', to a MAC.
+    exec("CREATE TEMP TABLE IF NOT EXISTS aged(ip TEXT NOT NULL, mac TEXT NOT NULL)");
+    exec("DELETE FROM temp.aged");
+    Stmt pick_bindings(db_, "INSERT INTO temp.aged SELECT ip, mac FROM bindings WHERE last_us < ?");
+    pick_bindings.bind(1, cutoff_us).run();
+    Stmt pick_macs(db_, "INSERT INTO temp.aged SELECT '', mac FROM macs WHERE last_us < ?");
+    pick_macs.bind(1, cutoff_us).run();
+    Stmt count(db_, "SELECT count(*) FROM temp.aged");
+    devices = count.step() ? count.u64(0) : 0;
+    for (const char* table : {"observations", "services", "peers"}) {
+      exec((std::string("DELETE FROM ") + table +
+            " WHERE EXISTS (SELECT 1 FROM temp.aged a WHERE a.ip = " + table + ".ip AND a.mac = " + table + ".mac)")
+               .c_str());
+    }
+    exec("DELETE FROM mac_vlans WHERE mac IN (SELECT mac FROM temp.aged WHERE ip = '')");
+    exec("DELETE FROM bindings WHERE EXISTS (SELECT 1 FROM temp.aged a WHERE a.ip = bindings.ip AND a.mac = bindings.mac)");
+    exec("DELETE FROM macs WHERE mac IN (SELECT mac FROM temp.aged WHERE ip = '')");
+    exec("DELETE FROM temp.aged");
+    // Statistics of old runs go too (their run rows stay: a few bytes each, the history of the sensor).
+    Stmt old_stats(db_, "DELETE FROM run_stats WHERE run_id IN (SELECT id FROM runs WHERE started_at < ? AND id <> ?)");
+    const std::time_t cutoff_s = static_cast<std::time_t>(cutoff_us / 1'000'000);
+    std::tm tm{};
+    gmtime_r(&cutoff_s, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    old_stats.bind(1, std::string_view(buf)).bind(2, run_id_).run();
+  });
+  return devices;
+}
+
+RunStatus SqliteStore::last_run() const {
+  RunStatus st;
+  Stmt run(db_,
+           "SELECT id, generator, command, state, started_at, coalesce(ended_at, ''), coalesce(last_flush_at, '') "
+           "FROM runs ORDER BY id DESC LIMIT 1");
+  if (!run.step()) return st;
+  st.id = run.i64(0);
+  st.generator = run.text(1);
+  st.command = run.text(2);
+  st.state = run.text(3);
+  st.started_at = run.text(4);
+  st.ended_at = run.text(5);
+  st.last_flush_at = run.text(6);
+  Stmt stats(db_, "SELECT name, value FROM run_stats WHERE run_id=? ORDER BY name");
+  stats.bind(1, st.id);
+  while (stats.step()) st.stats.emplace_back(std::string(stats.text(0)), stats.u64(1));
+  Stmt src(db_,
+           "SELECT path, format, linktype_name, packets, bytes, first_us, last_us, truncated FROM sources "
+           "WHERE run_id=? ORDER BY id");
+  src.bind(1, st.id);
+  while (src.step()) {
+    SourceInfo s;
+    s.path = src.text(0);
+    s.format = src.text(1);
+    s.linktype_name = src.text(2);
+    s.packets = src.u64(3);
+    s.bytes = src.u64(4);
+    s.first_us = src.i64(5);
+    s.last_us = src.i64(6);
+    s.truncated = src.i64(7) != 0;
+    st.sources.push_back(std::move(s));
+  }
+  Stmt interrupted(db_, "SELECT count(*) FROM runs WHERE state='interrupted'");
+  st.interrupted_runs = interrupted.step() ? interrupted.i64(0) : 0;
+  return st;
 }
 
 namespace {
@@ -199,16 +361,24 @@ void SqliteStore::write_run_stats(const Stats& stats) {
 }
 
 void SqliteStore::flush(Tracker& tracker, Stats& stats) {
-  exec("BEGIN IMMEDIATE");
-  try {
+  transaction([&] {
     SqlRowWriter writer(db_);
     drain_deltas(tracker, writer);
     write_run_stats(stats);
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+    write_sources(pending_sources_);
+    mark_flushed();
+  });
+  pending_sources_.clear();
+}
+
+void SqliteStore::write_batch(const RowBatch& batch, const Stats& stats, const std::vector<SourceInfo>& sources) {
+  transaction([&] {
+    SqlRowWriter writer(db_);
+    batch.replay(writer);
+    write_run_stats(stats);
+    write_sources(sources);
+    mark_flushed();
+  });
 }
 
 }  // namespace ww

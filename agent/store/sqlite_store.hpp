@@ -16,6 +16,7 @@
 namespace ww {
 
 class InventoryBuilder;
+class RowBatch;
 
 class StoreError : public std::runtime_error {
  public:
@@ -33,21 +34,64 @@ struct SourceInfo {
   bool truncated = false;
 };
 
+// What `wardwatch status` shows: the newest run of a database and its figures.
+struct RunStatus {
+  std::int64_t id = 0;
+  std::string generator, command, state, started_at, ended_at, last_flush_at;
+  std::vector<std::pair<std::string, std::uint64_t>> stats;  // run_stats of that run, by name
+  std::vector<SourceInfo> sources;
+  std::int64_t interrupted_runs = 0;  // in the whole database
+};
+
+// Holds an exclusive lock on "<database>.lock" (flock) for as long as it lives: one writing wardwatch per
+// database at a time. A second one waits, saying so on stderr, until the first ends.
+class WriterLock {
+ public:
+  explicit WriterLock(const std::string& db_path);
+  ~WriterLock();
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
 class SqliteStore final : public FlushTarget {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating if needed) and migrates the database; ":memory:" for a private in-memory one.
   // Throws StoreError with a one-line message on failure (unwritable path, newer schema, not a DB).
+  // A writable database file is locked for this store's life (WriterLock); runs that a killed process left
+  // "running" are then marked "interrupted".
   explicit SqliteStore(const std::string& path, bool read_only = false);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  // Starts a run (one invocation of read/capture); its stats are written by every flush.
-  void begin_run(const std::string& generator_version);
+  // Starts a run (one invocation of read/capture, `command`), in state "running"; its stats are written by
+  // every flush.
+  void begin_run(const std::string& generator_version, const std::string& command = {});
+  // A source (capture file or interface) of this run, written by the next flush in the same transaction as
+  // the rows read from it: a source is never recorded as read unless its data landed.
   void record_source(const SourceInfo& source);
   void flush(Tracker& tracker, Stats& stats) override;
+  // The same transaction from rows drained earlier (the writer thread's way).
+  void write_batch(const RowBatch& batch, const Stats& stats, const std::vector<SourceInfo>& sources);
+  // Writes what is pending (sources) without rows: the end of a run without a database file.
+  void commit_pending();
+  // Marks the run "complete", or "failed" (it stopped on an error, after its last flush). A run that never
+  // gets here stays "running" until the next writer opens the database and marks it "interrupted".
+  void complete_run(bool failed = false);
+
+  // Deletes devices (MACs and address bindings, with their services, peers and facts) last seen before
+  // `cutoff_us`, and the statistics of runs started before it. Returns the number of devices deleted.
+  std::uint64_t age_out(std::int64_t cutoff_us);
+
+  // The newest run (id 0 when the database holds none).
+  [[nodiscard]] RunStatus last_run() const;
 
   // Writes the run's statistics (a flush does this too).
   void write_run_stats(const Stats& stats);
@@ -62,9 +106,16 @@ class SqliteStore final : public FlushTarget {
  private:
   void exec(const char* sql) const;
   void migrate();
+  // Runs `body` in one BEGIN IMMEDIATE ... COMMIT (rolled back if it throws).
+  template <typename Body>
+  void transaction(Body body);
+  void write_sources(const std::vector<SourceInfo>& sources);
+  void mark_flushed();
 
+  std::unique_ptr<WriterLock> lock_;
   sqlite3* db_ = nullptr;
   std::int64_t run_id_ = 0;
+  std::vector<SourceInfo> pending_sources_;
 };
 
 // The ordered list of migrations: entry i brings the schema from version i to i + 1.

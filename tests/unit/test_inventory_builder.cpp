@@ -24,6 +24,7 @@ std::string feed_and_export(const std::string& path, const Limits& limits, bool 
     pipeline.flush();
     inv = store.load(limits);
   } else {
+    store.commit_pending();  // as a run without a database file ends (sources wait for a transaction)
     store.write_run_stats(pipeline.stats());
     inv = take_inventory(store, pipeline.tracker(), limits);
   }

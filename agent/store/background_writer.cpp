@@ -1,0 +1,126 @@
+#include "agent/store/background_writer.hpp"
+
+#include <chrono>
+#include <iostream>
+
+namespace ww {
+namespace {
+
+std::uint64_t micros_since(std::chrono::steady_clock::time_point start) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace
+
+BackgroundWriter::BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending)
+    : store_(store), after_write_(std::move(after_write)), max_pending_(max_pending == 0 ? 1 : max_pending),
+      thread_([this] { run(); }) {}
+
+BackgroundWriter::~BackgroundWriter() { finish(); }
+
+bool BackgroundWriter::has_room() const {
+  std::lock_guard lock(mu_);
+  return in_flight_ < max_pending_;
+}
+
+void BackgroundWriter::record_source(const SourceInfo& source) {
+  std::lock_guard lock(mu_);
+  pending_sources_.push_back(source);
+}
+
+void BackgroundWriter::flush(Tracker& tracker, Stats& stats) {
+  auto job = std::make_unique<Job>();
+  stats.writer = figures();
+  drain_deltas(tracker, job->rows);  // the deltas leave the tracker now, whatever the queue does
+  job->stats = stats;
+  std::unique_lock lock(mu_);
+  if (in_flight_ >= max_pending_ && !error_ && !stop_) {
+    const auto start = std::chrono::steady_clock::now();
+    room_.wait(lock, [&] { return in_flight_ < max_pending_ || error_ || stop_; });
+    ++figures_.waits;
+    figures_.wait_us += micros_since(start);
+  }
+  if (error_ || stop_) return;  // nothing can be written any more; the caller stops on error()
+  job->sources.swap(pending_sources_);
+  queue_.push_back(std::move(job));
+  ++in_flight_;
+  work_.notify_one();
+}
+
+void BackgroundWriter::run() {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock lock(mu_);
+      work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_ and nothing left
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    write(*job);
+    {
+      std::lock_guard lock(mu_);
+      --in_flight_;
+    }
+    room_.notify_all();
+  }
+}
+
+void BackgroundWriter::write(Job& job) {
+  {
+    std::lock_guard lock(mu_);
+    if (error_) return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    store_.write_batch(job.rows, job.stats, job.sources);
+  } catch (const StoreError& e) {
+    std::lock_guard lock(mu_);
+    error_ = e.what();
+    return;
+  }
+  const std::uint64_t took = micros_since(start);
+  {
+    std::lock_guard lock(mu_);
+    ++figures_.flushes;
+    figures_.flush_us += took;
+    figures_.max_flush_us = std::max(figures_.max_flush_us, took);
+    job.stats.writer = figures_;  // the periodic jobs report the writer as it is now, this flush included
+  }
+  if (!after_write_) return;
+  try {
+    after_write_(store_, job.stats);
+  } catch (const std::exception& e) {
+    // A periodic export failing (a full disk for the JSON) must not stop the database writes.
+    std::cerr << "wardwatch: warning: periodic job: " << e.what() << '\n';
+  }
+}
+
+void BackgroundWriter::finish() {
+  {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return;
+    stop_ = true;
+  }
+  work_.notify_one();
+  room_.notify_all();
+  thread_.join();
+}
+
+std::optional<std::string> BackgroundWriter::error() const {
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+void BackgroundWriter::note_deferred() {
+  std::lock_guard lock(mu_);
+  ++figures_.deferred;
+}
+
+Stats::Writer BackgroundWriter::figures() const {
+  std::lock_guard lock(mu_);
+  return figures_;
+}
+
+}  // namespace ww

@@ -1,0 +1,278 @@
+// The live agent's database path: rows drained into a batch and replayed, the writer thread's bounded
+// hand-off (periodic flushes put off, forced flushes wait, both counted), its errors, and the store's run
+// records (sources in the flush transaction, interrupted runs, ageing, the v1 -> v2 migration).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <tins/tins.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "agent/pipeline/pipeline.hpp"
+#include "agent/store/background_writer.hpp"
+#include "agent/store/row_batch.hpp"
+#include "agent/store/sqlite_store.hpp"
+#include "agent/store/statement.hpp"
+#include "support/run_capture.hpp"
+
+namespace ww {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "wwwriter-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  [[nodiscard]] std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+void feed(Pipeline& p, int host, std::int64_t ts_s) {
+  const std::string mac = "00:00:00:00:01:" + std::string(host < 16 ? "0" : "") + [&] {
+    char b[3];
+    std::snprintf(b, sizeof b, "%x", host);
+    return std::string(b);
+  }();
+  Tins::EthernetII pkt = Tins::EthernetII("00:00:00:00:00:0b", mac) /
+                         Tins::IP("10.0.0.11", "10.0.1." + std::to_string(host)) / Tins::UDP(53, 40000);
+  const auto frame = pkt.serialize();
+  p.process_frame(linktype::ethernet, frame, static_cast<std::uint32_t>(frame.size()), ts_s * 1'000'000);
+}
+
+std::int64_t count(SqliteStore& store, const char* sql) {
+  Stmt q(store.handle(), sql);
+  return q.step() ? q.i64(0) : -1;
+}
+
+// Records every row it gets as one line of text (to compare two ways of producing rows).
+class TextSink final : public RowSink {
+ public:
+  std::vector<std::string> lines;
+  void mac(const MacRow& r) override {
+    lines.push_back("mac " + std::string(r.mac) + " " + std::to_string(r.seen.first_us) + " " +
+                    std::to_string(r.traffic.packets_sent));
+  }
+  void vlan(std::string_view mac, std::uint16_t vlan) override {
+    lines.push_back("vlan " + std::string(mac) + " " + std::to_string(vlan));
+  }
+  void binding(const BindingRow& r) override {
+    lines.push_back("binding " + std::string(r.ip) + " " + std::string(r.mac) + " " + std::to_string(r.confirmed));
+  }
+  void service(const ServiceRow& r) override {
+    lines.push_back("service " + std::string(r.ip) + " " + std::string(r.role) + " " + std::string(r.proto) + " " +
+                    std::to_string(r.port) + " " + std::to_string(r.count));
+  }
+  void peer(const PeerRow& r) override { lines.push_back("peer " + std::string(r.ip) + " " + std::string(r.peer)); }
+  void observation(const ObservationRow& r) override {
+    lines.push_back("obs " + std::string(r.ip) + " " + std::string(r.mac) + " " + std::string(r.key) + "=" +
+                    std::string(r.value) + " " + std::to_string(r.count));
+  }
+};
+
+TEST(RowBatch, ReplaysExactlyTheRowsOfADrain) {
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  // The same capture twice: one drained straight into a sink, one through a batch.
+  auto drain_lab = [&](RowSink& sink) {
+    Pipeline pipeline(limits, registry, nullptr);
+    test::feed_capture(pipeline, test::repo_file("tests/fixtures/lab/hospital-lab.pcap"));
+    pipeline.tracker().settle();
+    drain_deltas(pipeline.tracker(), sink);
+  };
+  TextSink direct;
+  drain_lab(direct);
+  RowBatch batch;
+  drain_lab(batch);
+  TextSink replayed;
+  batch.replay(replayed);
+  ASSERT_GT(direct.lines.size(), 100u);
+  EXPECT_EQ(batch.rows(), direct.lines.size());
+  EXPECT_EQ(replayed.lines, direct.lines);
+}
+
+TEST(BackgroundWriter, WritesEveryBatchAndTheSourcesWithTheLastOne) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore store(dir.file("w.db"));
+  store.begin_run("test", "capture");
+  int after_writes = 0;
+  {
+    BackgroundWriter writer(store, [&](SqliteStore&, const Stats& st) {
+      ++after_writes;
+      EXPECT_GE(st.writer.flushes, 1u);  // the figures include the flush just written
+    });
+    Pipeline pipeline(limits, registry, &writer);
+    for (int round = 0; round < 5; ++round) {
+      for (int h = 1; h <= 20; ++h) feed(pipeline, h + round * 20, round + 1);
+      pipeline.flush();
+    }
+    SourceInfo src{"live:test0", "live", 1, "EN10MB"};
+    src.packets = 100;
+    writer.record_source(src);
+    pipeline.flush();
+    writer.finish();
+    EXPECT_FALSE(writer.error());
+    EXPECT_EQ(writer.figures().flushes, 6u);
+  }
+  EXPECT_EQ(after_writes, 6);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM macs WHERE mac LIKE '00:00:00:00:01:%'"), 100);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM sources WHERE path='live:test0'"), 1);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM runs WHERE last_flush_at IS NOT NULL"), 1);
+}
+
+TEST(BackgroundWriter, AFullHandOffPutsNothingOnTheCaptureThreadButCountsTheWaits) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore store(dir.file("slow.db"));
+  store.begin_run("test");
+  std::atomic<bool> release{false};
+  BackgroundWriter writer(
+      store,
+      [&](SqliteStore&, const Stats&) {
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a slow disk
+      },
+      /*max_pending=*/1);
+  Pipeline pipeline(limits, registry, &writer);
+  feed(pipeline, 1, 1);
+  pipeline.flush();
+  // One batch in flight: a periodic flush now would have to wait, so the loop puts it off.
+  EXPECT_FALSE(writer.has_room());
+  writer.note_deferred();
+  feed(pipeline, 2, 2);
+  std::thread unblock([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    release = true;
+  });
+  pipeline.flush();  // a forced flush (as an eviction's) waits for room
+  unblock.join();
+  writer.finish();
+  const Stats::Writer w = writer.figures();
+  EXPECT_EQ(w.deferred, 1u);
+  EXPECT_EQ(w.waits, 1u);
+  EXPECT_GE(w.wait_us, 20'000u);
+  EXPECT_EQ(w.flushes, 2u);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM macs WHERE mac LIKE '00:00:00:00:01:%'"), 2);
+}
+
+TEST(BackgroundWriter, AWriteErrorIsReportedAndStopsFurtherWrites) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore store(dir.file("broken.db"));
+  store.begin_run("test");
+  // A table the writer needs is gone (as a corrupted or foreign database would be).
+  ASSERT_EQ(sqlite3_exec(store.handle(), "DROP TABLE observations", nullptr, nullptr, nullptr), SQLITE_OK);
+  BackgroundWriter writer(store, {});
+  Pipeline pipeline(limits, registry, &writer);
+  Tins::EthernetII dhcp = Tins::EthernetII("ff:ff:ff:ff:ff:ff", "00:00:00:00:02:01") / Tins::IP("255.255.255.255", "0.0.0.0") /
+                          Tins::UDP(67, 68) / [] {
+                            Tins::DHCP d;
+                            d.type(Tins::DHCP::REQUEST);
+                            d.hostname("pump-7");
+                            d.chaddr(Tins::HWAddress<6>("00:00:00:00:02:01"));
+                            d.end();
+                            return d;
+                          }();
+  const auto frame = dhcp.serialize();
+  pipeline.process_frame(linktype::ethernet, frame, static_cast<std::uint32_t>(frame.size()), 1'000'000);
+  pipeline.flush();
+  writer.finish();
+  ASSERT_TRUE(writer.error());
+  EXPECT_NE(writer.error()->find("observations"), std::string::npos) << *writer.error();
+  EXPECT_EQ(writer.figures().flushes, 0u);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM macs"), 0);  // the failed transaction was rolled back whole
+}
+
+TEST(StoreRuns, ASourceIsRecordedOnlyByTheFlushThatWritesItsRows) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore store(dir.file("s.db"));
+  store.begin_run("test", "read");
+  Pipeline pipeline(limits, registry, &store);
+  feed(pipeline, 1, 1);
+  store.record_source(SourceInfo{"a.pcap", "pcap", 1, "EN10MB"});
+  EXPECT_EQ(count(store, "SELECT count(*) FROM sources"), 0);
+  pipeline.flush();
+  EXPECT_EQ(count(store, "SELECT count(*) FROM sources"), 1);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM runs WHERE state='running'"), 1);
+  store.complete_run();
+  EXPECT_EQ(count(store, "SELECT count(*) FROM runs WHERE state='complete' AND ended_at IS NOT NULL"), 1);
+}
+
+TEST(StoreRuns, ARunLeftRunningIsMarkedInterruptedByTheNextWriter) {
+  TempDir dir;
+  {
+    SqliteStore killed(dir.file("k.db"));
+    killed.begin_run("test", "capture");  // never completed: the process "died"
+  }
+  {
+    SqliteStore reader(dir.file("k.db"), true);  // a reader changes nothing
+    EXPECT_EQ(reader.last_run().state, "running");
+  }
+  SqliteStore next(dir.file("k.db"));
+  const RunStatus st = next.last_run();
+  EXPECT_EQ(st.state, "interrupted");
+  EXPECT_EQ(st.command, "capture");
+  EXPECT_EQ(st.interrupted_runs, 1);
+}
+
+TEST(StoreRuns, NewDatabasesAreNotWorldReadable) {
+  TempDir dir;
+  { SqliteStore store(dir.file("perm.db")); }
+  struct stat st{};
+  ASSERT_EQ(::stat(dir.file("perm.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0007, 0u);
+  ASSERT_EQ(::stat(dir.file("perm.db.lock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0007, 0u);
+}
+
+TEST(StoreRuns, AgeingDeletesDevicesNotSeenSinceTheCutoffWithTheirFacts) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore store(dir.file("age.db"));
+  store.begin_run("test");
+  Pipeline pipeline(limits, registry, &store);
+  feed(pipeline, 1, 100);   // old
+  feed(pipeline, 2, 5000);  // recent
+  pipeline.flush();
+  ASSERT_EQ(count(store, "SELECT count(*) FROM macs WHERE mac='00:00:00:00:01:01'"), 1);
+  const std::uint64_t gone = store.age_out(1000 * 1'000'000LL);
+  EXPECT_GE(gone, 2u);  // host 1's MAC and its (ip, mac) binding
+  EXPECT_EQ(count(store, "SELECT count(*) FROM macs WHERE mac='00:00:00:00:01:01'"), 0);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM bindings WHERE mac='00:00:00:00:01:01'"), 0);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM services WHERE mac='00:00:00:00:01:01'"), 0);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM macs WHERE mac='00:00:00:00:01:02'"), 1);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM bindings WHERE mac='00:00:00:00:01:02'"), 1);
+}
+
+TEST(StoreRuns, AVersion1DatabaseIsMigratedAndItsRunsCountAsComplete) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("v1.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, schema_migrations()[0], nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=1; INSERT INTO runs(generator, started_at) VALUES('old', 'x')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  SqliteStore store(dir.file("v1.db"));
+  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.last_run().state, "complete");
+}
+
+}  // namespace
+}  // namespace ww
