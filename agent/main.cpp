@@ -115,7 +115,9 @@ std::optional<int> parse(const std::vector<std::string>& args, const po::options
 int cmd_read(const std::vector<std::string>& args) {
   ww::ReadOptions o;
   po::options_description desc("read options");
-  desc.add_options()("help,h", "this help")("capture", po::value(&o.captures)->multitoken(), "capture files")(
+  desc.add_options()("help,h", "this help")(
+      "capture,r", po::value(&o.captures)->multitoken()->composing(), "capture files ('-' for standard input)")(
+      "filter", po::value(&o.filter), "BPF filter applied to the packets read")(
       "no-progress", "never draw a progress bar");
   desc.add(output_options(o)).add(limit_options(o.limits));
   po::positional_options_description pos;

@@ -76,7 +76,7 @@ const std::vector<const char*>& schema_migrations() {
 
 WriterLock::WriterLock(const std::string& db_path) : path_(db_path + ".lock") {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (fd_ < 0) throw StoreError("cannot create lock file '" + path_ + "': " + std::strerror(errno));
+  if (fd_ < 0) throw StoreError("cannot open database '" + db_path + "': lock file " + path_ + ": " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) {
       const std::string why = std::strerror(errno);

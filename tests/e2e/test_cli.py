@@ -7,12 +7,13 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import LAB, SHARED, read_json, run, schema_validator, write_pcap  # noqa: E402
+from common import BINARY, LAB, SHARED, read_json, run, schema_validator, write_pcap  # noqa: E402
 
 LAB_PCAP = os.path.join(LAB, "hospital-lab.pcap")
 
@@ -172,7 +173,9 @@ class Outputs(unittest.TestCase):
             self.assertEqual((a["first_seen"], a["last_seen"]), (b["first_seen"], b["last_seen"]))
             self.assertEqual(a["ips"], b["ips"])
         con = sqlite3.connect(db)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 1)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual([r[0] for r in con.execute("SELECT state FROM runs")], ["complete", "complete"])
+        self.assertEqual(con.execute("SELECT count(*) FROM sources").fetchone()[0], 2)
         self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")
         self.assertEqual(con.execute("SELECT count(*) FROM runs").fetchone()[0], 2)
 
@@ -195,6 +198,44 @@ class Outputs(unittest.TestCase):
         p = run("export", "--db", os.path.join(self.dir, "none.db"))
         self.assertEqual(p.returncode, 1)
         self.assertIn("cannot read database", p.stderr)
+
+
+class TcpdumpHabits(unittest.TestCase):
+    """read -r FILE, '-' for standard input (pcap and pcapng), --filter."""
+
+    def test_dash_r_equals_positional(self):
+        self.assertEqual(read_json("-r", LAB_PCAP)["assets"], read_json(LAB_PCAP)["assets"])
+
+    def test_standard_input_pcap_and_pcapng(self):
+        with open(LAB_PCAP, "rb") as f:
+            data = f.read()
+        p = subprocess.run([BINARY, "read", "-", "--json", "-", "--quiet"], input=data, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = json.loads(p.stdout)
+        self.assertEqual(doc["sources"][0]["format"], "pcap")
+        self.assertEqual(doc["assets"], read_json(LAB_PCAP)["assets"])
+        if shutil.which("editcap"):
+            with tempfile.TemporaryDirectory() as d:
+                ng = os.path.join(d, "lab.pcapng")
+                subprocess.run(["editcap", "-F", "pcapng", LAB_PCAP, ng], check=True, capture_output=True)
+                with open(ng, "rb") as f:
+                    p = subprocess.run([BINARY, "read", "-", "--json", "-", "--quiet"], stdin=f, capture_output=True,
+                                       timeout=60)
+                self.assertEqual(json.loads(p.stdout)["sources"][0]["format"], "pcapng")
+
+    def test_empty_standard_input_is_an_error(self):
+        p = subprocess.run([BINARY, "read", "-"], input=b"", capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"standard input", p.stderr)
+
+    def test_filter_keeps_only_matching_packets(self):
+        everything = read_json(LAB_PCAP)["stats"]["packets"]
+        arp = read_json(LAB_PCAP, extra=("--filter", "arp"))["stats"]["packets"]
+        self.assertGreater(arp, 0)
+        self.assertLess(arp, everything)
+        p = run("read", LAB_PCAP, "--filter", "not a (filter")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("bad filter", p.stderr)
 
 
 class LabGroundTruth(unittest.TestCase):

@@ -55,40 +55,66 @@ def integrity(db):
         con.close()
 
 
+def first_flush_seen(db, proc, limit_s=60):
+    """Waits until a flush of the run has committed (runs.last_flush_at is set) or the process ended."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+            try:
+                row = con.execute("SELECT last_flush_at FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            finally:
+                con.close()
+            if row and row[0]:
+                return True
+        except sqlite3.Error:
+            pass
+        time.sleep(0.005)
+    return False
+
+
 def kill_runs(out, capture, clean_totals, clean_seconds):
-    # Eight moments spread over the run (flushes every second); the later ones fall in or near the final flush.
-    fractions = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
+    # Eight moments: four spread over the run by time, four just after a flush has committed (the first
+    # periodic one, or the final one), so that some always fall on committed data and near the final flush
+    # whatever the machine's load.
+    moments = [("time", 0.1), ("time", 0.3), ("time", 0.5), ("time", 0.7),
+               ("after-flush", 0.0), ("after-flush", 0.05), ("after-flush", 0.15), ("after-flush", 0.3)]
     landed = []
-    for i, frac in enumerate(fractions):
+    for i, (kind, value) in enumerate(moments):
+        frac = f"{kind} {value}"
         db = os.path.join(out, f"kill{i}.db")
         p = subprocess.Popen([BINARY, "read", capture, "--db", db, "--quiet", "--flush-interval", "1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(clean_seconds * frac)
+        if kind == "time":
+            time.sleep(clean_seconds * value)
+        else:
+            first_flush_seen(db, p)
+            time.sleep(value)
         p.send_signal(signal.SIGKILL)
         p.wait()
         if not os.path.exists(db):
-            check(True, f"kill at {frac:.0%}: killed before the database existed")
+            check(True, f"kill at {frac}: killed before the database existed")
             continue
-        check(integrity(db) == "ok", f"kill at {frac:.0%} (rc {p.returncode}): integrity_check ok")
+        check(integrity(db) == "ok", f"kill at {frac} (rc {p.returncode}): integrity_check ok")
         con = sqlite3.connect(db)
         sources = con.execute("SELECT count(*) FROM sources").fetchone()[0]
         con.close()
         now = totals(db)
         landed.append("complete" if sources else ("partial" if now[0] else "empty"))
         check(sources == 0 or now == clean_totals,
-              f"kill at {frac:.0%}: a source is recorded ({sources}) only with all its data ({now} vs {clean_totals})")
+              f"kill at {frac}: a source is recorded ({sources}) only with all its data ({now} vs {clean_totals})")
         nxt = read_db(db, LAB_PCAP)
-        check(nxt.returncode == 0, f"kill at {frac:.0%}: the next run uses the same database ({nxt.stderr.strip()[:200]})")
+        check(nxt.returncode == 0, f"kill at {frac}: the next run uses the same database ({nxt.stderr.strip()[:200]})")
         con = sqlite3.connect(db)
         states = [r[0] for r in con.execute("SELECT state FROM runs ORDER BY id")]
         con.close()
         # The killed run is "interrupted", unless it was killed after it had completed (its source recorded).
         killed_ok = states[0] == "interrupted" or (states[0] == "complete" and sources > 0)
         check(len(states) == 2 and states[-1] == "complete" and killed_ok,
-              f"kill at {frac:.0%}: runs recorded as {states} (source recorded: {sources > 0})")
+              f"kill at {frac}: runs recorded as {states} (source recorded: {sources > 0})")
         status = subprocess.run([BINARY, "status", "--db", db], capture_output=True, text=True, timeout=60)
         expect = "1 earlier runs" if "interrupted" in states else "0 earlier runs"
-        check(status.returncode == 0 and expect in status.stdout, f"kill at {frac:.0%}: `status` counts it ({expect})")
+        check(status.returncode == 0 and expect in status.stdout, f"kill at {frac}: `status` counts it ({expect})")
     # The property above must have been exercised: some kill fell after a flush had landed.
     check(any(what != "empty" for what in landed), f"some kills fell after a flush had committed: {landed}")
 
