@@ -197,7 +197,7 @@ int cmd_capture(const std::vector<std::string>& args) {
   po::options_description desc("capture options");
   desc.add_options()("help,h", "this help")(
       "config", po::value<std::string>(), "configuration file (default: /etc/wardwatch/wardwatch.conf if it exists)")(
-      "interface,i", po::value(&o.interfaces)->composing(), "interface to listen on (repeat for several)")(
+      "interface,i", po::value(&o.interfaces), "interface to listen on (repeat for several)")(
       "user,Z", po::value<std::string>(), "run as this user once the interfaces and the database are open")(
       "filter", po::value(&o.filter), "BPF capture filter")(
       "duration", po::value(&o.duration_s), "stop after this many seconds (default: until SIGINT/SIGTERM)")(

@@ -326,6 +326,8 @@ int run_export(const ExportOptions& opts) {
     std::ofstream file;
     std::ostream* out = &std::cout;
     if (opts.output != "-") {
+      // A new export is created 0640, like the database it comes from (an existing file keeps its mode).
+      if (const int fd = ::open(opts.output.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640); fd >= 0) ::close(fd);
       file.open(opts.output, std::ios::trunc);
       if (!file) {
         error_line("cannot write '" + opts.output + "'");

@@ -337,6 +337,10 @@ int run_capture(const CaptureOptions& opts) {
     pipeline.reset();
     if (const auto failed = writer.error()) {
       error_line("database: " + *failed);
+      try {
+        store.complete_run(/*failed=*/true);  // may fail the same way (a full disk): the next writer says interrupted
+      } catch (const StoreError&) {
+      }
       return kExitRuntime;
     }
     store.write_run_stats(stats);
