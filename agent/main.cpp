@@ -167,6 +167,21 @@ std::string check_config_file(const std::string& path, const po::options_descrip
   return {};
 }
 
+// "FILE:LINE" of the line that sets the option a Boost error names (a bad value), or "FILE" when the error
+// is not about a line of the file.
+std::string config_line_of(const std::string& path, const po::error& e) {
+  const auto* with_name = dynamic_cast<const po::error_with_option_name*>(&e);
+  std::string name = with_name ? with_name->get_option_name() : "";
+  while (!name.empty() && name.front() == '-') name.erase(0, 1);
+  std::ifstream in(path);
+  std::string line;
+  for (int number = 1; !name.empty() && std::getline(in, line); ++number) {
+    const std::string text = trimmed(line.substr(0, line.find('#')));
+    if (trimmed(std::string_view(text).substr(0, text.find('='))) == name) return path + ":" + std::to_string(number);
+  }
+  return path;
+}
+
 // Adds the configuration file's values under those of the command line (which win), then notifies.
 // Returns an exit code when the run must stop (a usage error).
 std::optional<int> apply_config(po::variables_map& vm, const po::options_description& desc, const char* usage) {
@@ -186,7 +201,8 @@ std::optional<int> apply_config(po::variables_map& vm, const po::options_descrip
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "wardwatch: usage error: " << (path.empty() ? "" : path + ": ") << e.what() << "\n" << usage << "\n";
+    std::cerr << "wardwatch: usage error: " << (path.empty() ? "" : config_line_of(path, e) + ": ") << e.what() << "\n"
+              << usage << "\n";
     return ww::kExitUsage;
   }
   return std::nullopt;

@@ -199,6 +199,38 @@ def test_kill_9_loses_at_most_one_flush_interval(out):
     check(q.returncode == 0 and states == ["interrupted", "complete"], f"the next run reopens it; runs: {states}")
 
 
+def test_disk_fills_while_capturing(out):
+    mnt = os.path.join(out, "tiny")
+    os.mkdir(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt], capture_output=True).returncode != 0:
+        print("SKIP (part): cannot mount a tmpfs here")
+        return
+    try:
+        db = os.path.join(mnt, "inv.db")
+        # Room for the schema and a few flushes, not for many: fill the rest.
+        subprocess.run(["dd", "if=/dev/zero", f"of={mnt}/filler", "bs=1k", "count=900"], capture_output=True)
+        p = agent("-i", "eth0", "--db", db, "--flush-interval", "1", "--max-observations", "4096",
+                  "--max-values-per-key", "4096")
+        deadline = time.monotonic() + 40
+        while p.poll() is None and time.monotonic() < deadline:
+            # Many distinct facts: DNS-like names would need a server; distinct ping sizes and TTLs are
+            # enough to make each flush write new pages.
+            sh("ping", "-c", "20", "-i", "0.05", "-s", str(int(time.monotonic() * 1000) % 1400), IP["b"],
+               ns=NS["a"], check=False)
+        if p.poll() is None:
+            p.kill()
+        _, err = p.communicate(timeout=10)
+        lines = [line for line in err.splitlines() if line.startswith("wardwatch: error")]
+        check(p.returncode == 1 and any("full" in line for line in lines),
+              f"a disk that fills while capturing: exit {p.returncode}, {lines[:1]}")
+        con = sqlite3.connect(db)
+        integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
+        con.close()
+        check(integrity == "ok", "the database on the full disk is intact")
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+
+
 def test_config_file(out):
     conf = os.path.join(out, "wardwatch.conf")
     db = os.path.join(out, "conf.db")
@@ -221,7 +253,8 @@ def test_config_file(out):
     with open(conf, "w") as f:
         f.write("interface = eth0\nmax-flows = lots\n")
     p = subprocess.run([BINARY, "capture", "--config", conf], capture_output=True, text=True, timeout=30)
-    check(p.returncode == 2 and "max-flows" in p.stderr, f"bad value: exit 2 naming the option: {p.stderr.strip()[:200]}")
+    check(p.returncode == 2 and f"{conf}:2:" in p.stderr and "max-flows" in p.stderr,
+          f"bad value: exit 2 naming the line and the option: {p.stderr.strip()[:200]}")
 
 
 def main():
@@ -239,6 +272,7 @@ def main():
         test_privileges_and_periodic_outputs(out)
         test_interface_deleted(out)
         test_kill_9_loses_at_most_one_flush_interval(out)
+        test_disk_fills_while_capturing(out)
         test_config_file(out)
     finally:
         cleanup()
