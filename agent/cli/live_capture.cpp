@@ -312,7 +312,9 @@ int run_capture(const CaptureOptions& opts) {
     const ParserRegistry registry = make_default_registry();
     std::shared_future<ReferenceData> reference = start_loading_reference_data(opts).share();
     LiveReporter reporter(opts, reference);
-    BackgroundWriter writer(store, [&reporter](SqliteStore& s, const Stats& st) { reporter.after_write(s, st); });
+    BackgroundWriter writer(
+        store, [&reporter](SqliteStore& s, const Stats& st) { reporter.after_write(s, st); }, 2,
+        BackgroundWriter::kWriterNice);
     auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &writer);
     pipeline->set_periodic_flush(false);  // the loop flushes on the clock, also when no packet comes
     const auto started = Clock::now();

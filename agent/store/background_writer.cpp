@@ -1,5 +1,8 @@
 #include "agent/store/background_writer.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <iostream>
 
@@ -13,9 +16,9 @@ std::uint64_t micros_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-BackgroundWriter::BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending)
+BackgroundWriter::BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending, int nice)
     : store_(store), after_write_(std::move(after_write)), max_pending_(max_pending == 0 ? 1 : max_pending),
-      thread_([this] { run(); }) {}
+      writer_nice_(nice), thread_([this] { run(); }) {}
 
 BackgroundWriter::~BackgroundWriter() { finish(); }
 
@@ -49,6 +52,10 @@ void BackgroundWriter::flush(Tracker& tracker, Stats& stats) {
 }
 
 void BackgroundWriter::run() {
+  // The capture thread comes first: on a 2-core sensor a writer competing at equal priority (an inventory
+  // build for the status line or the JSON takes a second of CPU) is what overflows the kernel ring. Linux
+  // applies a nice value per thread; a failure only leaves the thread at the process's priority.
+  if (writer_nice_ != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), writer_nice_);
   for (;;) {
     std::unique_ptr<Job> job;
     {

@@ -29,7 +29,9 @@ class BackgroundWriter final : public FlushTarget {
   // Runs on the writer thread after each committed batch, with the statistics that went with it.
   using AfterWrite = std::function<void(SqliteStore&, const Stats&)>;
 
-  BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending = 2);
+  // `nice`: the writer thread's nice value (0: the process's own; the live agent uses kWriterNice).
+  static constexpr int kWriterNice = 10;
+  BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending = 2, int nice = 0);
   ~BackgroundWriter() override;  // finish()es
   BackgroundWriter(const BackgroundWriter&) = delete;
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
@@ -61,6 +63,7 @@ class BackgroundWriter final : public FlushTarget {
   SqliteStore& store_;
   AfterWrite after_write_;
   const std::size_t max_pending_;
+  const int writer_nice_;
   mutable std::mutex mu_;
   std::condition_variable work_;   // a job was queued, or stop
   std::condition_variable room_;   // a job was written
