@@ -26,11 +26,18 @@ struct Limits {
   std::size_t max_streams = 20'000;
   std::size_t max_stream_buffer_bytes = 256 * 1024;
   std::int64_t stream_idle_timeout_s = 120;
+  // All stream buffers together (in-order data and out-of-order stash, both directions of every stream). A
+  // stream that needs more is given up (stats stream_budget_hits, anomaly stream.memory_budget_reached).
+  std::size_t max_stream_buffer_total_bytes = 64 * 1024 * 1024;
   // Bytes of a stream direction offered to the probes before the stream is declared unknown.
   std::size_t max_stream_probe_bytes = 8 * 1024;
   // A MAC that sends from this many IPs not proven to be its own (by ARP, NDP or DHCP) is a router:
   // the remote hosts behind it become IP-keyed assets.
   std::size_t router_min_foreign_ips = 4;
+  // New sources (MACs, (IP, MAC) bindings) within one second of capture time above which new sources are
+  // put on probation (agent/pipeline/admission.hpp), and the slots of the probation table.
+  std::size_t flood_new_sources_per_s = 2'000;
+  std::size_t max_probation = 1 << 16;
   // Seconds of capture time between two database flushes.
   std::int64_t flush_interval_s = 5;
 };

@@ -37,6 +37,12 @@ po::options_description limit_options(ww::Limits& l) {
       ("max-streams", po::value(&l.max_streams)->default_value(l.max_streams), "TCP streams followed for parsers at once")
       ("max-stream-buffer", po::value(&l.max_stream_buffer_bytes)->default_value(l.max_stream_buffer_bytes),
        "bytes buffered per stream direction")
+      ("max-stream-memory", po::value(&l.max_stream_buffer_total_bytes)->default_value(l.max_stream_buffer_total_bytes),
+       "bytes buffered by all streams together")
+      ("flood-threshold", po::value(&l.flood_new_sources_per_s)->default_value(l.flood_new_sources_per_s),
+       "new sources per second that start probation (floods, scans)")
+      ("max-probation", po::value(&l.max_probation)->default_value(l.max_probation),
+       "sources held on probation during a flood")
       ("max-observations", po::value(&l.max_observations_per_asset)->default_value(l.max_observations_per_asset),
        "observations per device")
       ("max-values-per-key", po::value(&l.max_values_per_key)->default_value(l.max_values_per_key),
@@ -71,6 +77,9 @@ std::string check_limits(const ww::Limits& l) {
       {"--max-assets", static_cast<long long>(l.max_assets)},
       {"--max-streams", static_cast<long long>(l.max_streams)},
       {"--max-stream-buffer", static_cast<long long>(l.max_stream_buffer_bytes)},
+      {"--max-stream-memory", static_cast<long long>(l.max_stream_buffer_total_bytes)},
+      {"--flood-threshold", static_cast<long long>(l.flood_new_sources_per_s)},
+      {"--max-probation", static_cast<long long>(l.max_probation)},
       {"--max-observations", static_cast<long long>(l.max_observations_per_asset)},
       {"--max-values-per-key", static_cast<long long>(l.max_values_per_key)},
       {"--max-peers", static_cast<long long>(l.max_peers_per_asset)},

@@ -271,8 +271,27 @@ ordered_json stats_json(const Inventory& inv) {
                   {"peers", stat(inv, "peers_dropped")},
                   {"services", stat(inv, "services_dropped")},
                   {"vlans", stat(inv, "vlans_dropped")},
-                  {"stream_bytes", stat(inv, "stream_bytes_skipped")}};
+                  {"stream_bytes", stat(inv, "stream_bytes_skipped")},
+                  {"stream_budget", stat(inv, "stream_budget_hits")}};
   s["anomalies"] = std::move(anomalies);
+  s["admission"] = {{"episodes", stat(inv, "admission.episodes")},
+                    {"held", stat(inv, "admission.held")},
+                    {"admitted", stat(inv, "admission.admitted")},
+                    {"expired", stat(inv, "admission.expired")},
+                    {"purged", stat(inv, "admission.purged")}};
+  ordered_json floods = ordered_json::array();
+  for (const FloodEpisode& f : inv.floods) {
+    ordered_json j{{"kind", f.kind}};
+    add_seen(j, f.start_us, f.end_us);
+    j["sources"] = f.sources;
+    j["admitted"] = f.admitted;
+    j["packets"] = f.packets;
+    j["peak_per_second"] = f.peak_per_s;
+    j["vlan"] = f.vlan >= 0 ? ordered_json(f.vlan) : ordered_json(nullptr);
+    j["sample"] = f.sample;
+    floods.push_back(std::move(j));
+  }
+  s["floods"] = std::move(floods);
   return s;
 }
 

@@ -178,6 +178,32 @@ InventoryCounts count_inventory(const Inventory& inv) {
 }
 
 
+// The limits a run reached and the floods it saw, one line each: they were only inside the JSON's stats.
+void print_limits_reached(const Stats& stats) {
+  const std::pair<std::uint64_t, const char*> hits[] = {
+      {stats.flows_evicted, "flows evicted (--max-flows)"},
+      {stats.assets_evicted, "device records evicted from memory to the store (--max-assets)"},
+      {stats.streams_evicted, "TCP segments not followed, the stream table full (--max-streams)"},
+      {stats.stream_budget_hits, "streams given up, all stream buffers full (--max-stream-memory)"},
+      {stats.stream_bytes_skipped, "stream bytes not buffered (--max-stream-buffer)"},
+      {stats.observations_dropped, "facts dropped (--max-observations, --max-values-per-key)"},
+      {stats.peers_dropped, "peers dropped (--max-peers)"},
+      {stats.services_dropped, "services dropped"},
+      {stats.vlans_dropped, "VLANs dropped"},
+      {stats.admission.expired, "held sources pushed out of the probation table (--max-probation)"},
+  };
+  std::string reached;
+  for (const auto& [n, what] : hits) {
+    if (n != 0) reached += (reached.empty() ? "" : "; ") + std::to_string(n) + " " + what;
+  }
+  if (!reached.empty()) std::cerr << "wardwatch: limits reached: " << reached << '\n';
+  for (const FloodEpisode& f : stats.floods) {
+    std::cerr << "wardwatch: " << f.kind << ": " << f.sources << " new sources held, not inventoried (" << f.admitted
+              << " came back), peak " << f.peak_per_s << "/s" << (f.vlan >= 0 ? ", VLAN " + std::to_string(f.vlan) : "")
+              << (f.sample.empty() ? "" : ", e.g. " + f.sample.front()) << '\n';
+  }
+}
+
 void print_summary(const CommonOptions& opts, const Inventory& inv, const Stats& stats, double seconds) {
   if (opts.quiet) return;
   const InventoryCounts c = count_inventory(inv);
@@ -185,6 +211,7 @@ void print_summary(const CommonOptions& opts, const Inventory& inv, const Stats&
             << " s; " << stats.malformed << " malformed; " << c.assets << " assets in inventory (" << c.with_mac
             << " by MAC, " << c.routers << " routers, " << c.remote << " beyond a router; " << c.medical
             << " medical devices, " << c.jewels << " crown jewels)\n";
+  print_limits_reached(stats);
 }
 
 namespace {
@@ -197,6 +224,7 @@ namespace {
 std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, std::unique_ptr<Pipeline>& pipeline,
                                  Stats& stats) {
   const bool want_inventory = !opts.quiet || opts.json_path;
+  pipeline->end_of_input();
   if (opts.db_path) {
     pipeline->flush();
     store.complete_run();
@@ -232,9 +260,10 @@ int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std
 constexpr std::size_t kFlowPrefetchDistance = 3;
 
 // Feeds every packet of the capture file `src` to the pipeline, reading it on a second thread; fills the
-// per-source counters in `info`. Returns false (with `error`) when the file ended in a broken record.
+// per-source counters in `info`. Returns how it ended: end, truncated (a broken last record) or error (with `error`).
 template <typename OnProgress>
-bool ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& info, std::string& error, OnProgress on_progress) {
+PcapSource::Next ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& info, std::string& error,
+                             OnProgress on_progress) {
   PrefetchReader reader(src);
   CapturedPacket pkt;
   PcapSource::Next rc;
@@ -248,24 +277,32 @@ bool ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& info, std::str
     info.last_us = std::max(info.last_us, pkt.ts_us);
     if ((info.packets & 0xffff) == 0) on_progress(reader.file_offset());
   }
-  if (rc == PcapSource::Next::end) return true;
-  error = reader.last_error();
-  return false;
+  if (rc != PcapSource::Next::end) error = reader.last_error();
+  return rc;
 }
 
 // Feeds the captures to the pipeline one after the other and records each as a source of the run. A capture
-// that ends in a broken record keeps what was read before it, with a warning (and is marked truncated).
-void ingest_captures(std::vector<PcapSource>& sources, const std::vector<std::string>& paths, Pipeline& pipeline,
-                     SqliteStore& store, Progress& progress) {
+// that ends in a broken record keeps what was read before it, with a warning (and is marked truncated). A
+// capture libpcap cannot read on (a pcapng whose interfaces have different link types) is an error: returned,
+// never a silently empty inventory.
+std::optional<std::string> ingest_captures(std::vector<PcapSource>& sources, const std::vector<std::string>& paths,
+                                           Pipeline& pipeline, SqliteStore& store, Progress& progress) {
   std::uint64_t done_before = 0;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     PcapSource& src = sources[i];
     SourceInfo info{paths[i], src.format(), src.linktype(), src.linktype_name()};
     std::string error;
-    const bool complete = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset) {
+    const PcapSource::Next end = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset) {
       progress.update(done_before + offset);
     });
-    if (!complete) {
+    if (end == PcapSource::Next::error) {
+      progress.finish();
+      return paths[i] + ": cannot read past packet " + std::to_string(info.packets) + ": " + error +
+             (error.find("different from the type of the first") != std::string::npos
+                  ? " (libpcap reads one link type per file: split it, e.g. editcap or tshark -Y frame.interface_id==N)"
+                  : "");
+    }
+    if (end == PcapSource::Next::truncated) {
       info.truncated = true;
       progress.finish();
       warning_line(paths[i] + ": " + error + "; keeping the " + std::to_string(info.packets) +
@@ -275,6 +312,7 @@ void ingest_captures(std::vector<PcapSource>& sources, const std::vector<std::st
     store.record_source(info);
   }
   progress.finish();
+  return std::nullopt;
 }
 
 std::string store_path(const CommonOptions& opts) { return opts.db_path.value_or(":memory:"); }
@@ -301,7 +339,12 @@ int run_read(const ReadOptions& opts) {
     Progress progress(opts.progress && !opts.quiet && isatty(STDERR_FILENO) && total_size > (64u << 20), total_size);
     const auto started = std::chrono::steady_clock::now();
     std::future<ReferenceData> reference = start_loading_reference_data(opts);
-    ingest_captures(sources, opts.captures, *pipeline, store, progress);
+    if (const auto failed = ingest_captures(sources, opts.captures, *pipeline, store, progress)) {
+      error_line(*failed);
+      pipeline.reset();
+      store.complete_run(/*failed=*/true);
+      return kExitRuntime;
+    }
     Stats stats;
     std::optional<Inventory> inv = end_run(opts, store, pipeline, stats);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -374,7 +417,11 @@ int run_fingerprint(const FingerprintOptions& opts) {
       const ParserRegistry registry = make_default_registry();
       Pipeline pipeline(opts.limits, registry, &store);
       Progress no_progress(false, 0);
-      ingest_captures(sources, opts.captures, pipeline, store, no_progress);
+      if (const auto failed = ingest_captures(sources, opts.captures, pipeline, store, no_progress)) {
+        error_line(*failed);
+        return kExitRuntime;
+      }
+      pipeline.end_of_input();
       pipeline.flush();
       store.complete_run();
     }

@@ -332,6 +332,7 @@ int run_capture(const CaptureOptions& opts) {
       writer.record_source(in.info);
     }
     put_counters(inputs, pipeline->stats());
+    pipeline->end_of_input();
     pipeline->flush();
     writer.finish();
     Stats stats = pipeline->stats();

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/model/flood.hpp"
+
 namespace ww {
 
 struct AddressView {
@@ -100,6 +102,7 @@ struct Inventory {
   std::vector<SourceView> sources;
   RulesInfo rules;
   std::map<std::string, std::uint64_t> stats;  // summed over runs
+  std::vector<FloodEpisode> floods;             // of every run, in order
   std::int64_t first_us = 0, last_us = 0;
   std::vector<AssetView> assets;  // sorted by id
 };

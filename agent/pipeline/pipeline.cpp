@@ -8,11 +8,16 @@ namespace {
 // Resolves a parser's Party to the records of the current packet and records observations there.
 class PacketSink final : public ObservationSink {
  public:
-  PacketSink(Tracker& tracker, Stats& stats, const PacketParties& parties, std::int64_t ts, bool reversed)
-      : tracker_(tracker), stats_(stats), parties_(parties), ts_(ts), reversed_(reversed) {}
+  // `admits`: a fact about a party on probation makes it a record (identity facts do; a TCP/IP stack
+  // fingerprint, which every packet of a SYN flood carries, does not).
+  PacketSink(Tracker& tracker, Stats& stats, PacketParties& parties, const PacketView& packet, bool reversed,
+             bool admits = true)
+      : tracker_(tracker), stats_(stats), parties_(parties), packet_(packet), ts_(packet.ts_us),
+        reversed_(reversed), admits_(admits) {}
 
   void observe(Party party, std::string_view key, std::string_view value) override {
     const bool sender = (party == Party::sender) != reversed_;
+    if (admits_ && (sender ? parties_.sender_held : parties_.receiver_held)) tracker_.admit_held(packet_, parties_, sender);
     BindingRecord* b = sender ? parties_.sender : parties_.receiver;
     MacRecord* m = sender ? parties_.sender_mac : parties_.receiver_mac;
     if (b) {
@@ -33,9 +38,11 @@ class PacketSink final : public ObservationSink {
  private:
   Tracker& tracker_;
   Stats& stats_;
-  const PacketParties& parties_;
+  PacketParties& parties_;
+  const PacketView& packet_;
   std::int64_t ts_;
   bool reversed_;
+  bool admits_;
 };
 
 }  // namespace
@@ -83,19 +90,19 @@ void Pipeline::process(const DecodedFrame& frame) {
   ++stats_.packets;
   stats_.bytes += p.wire_len;
   if (p.non_first_fragment) ++stats_.non_first_fragments;
-  const PacketParties parties = tracker_.on_packet(frame);
+  PacketParties parties = tracker_.on_packet(frame);
   if (p.l4 == L4Kind::udp || (p.l3 == L3Kind::other && !ethernet_parsers_.empty())) {
     dispatch_datagram(p, parties);
   } else if (p.l4 == L4Kind::tcp && parties.flow) {
     if ((p.tcp_flags & tcp_flag::syn) != 0 && !handshake_parsers_.empty()) dispatch_handshake(p, parties);
-    PacketSink sink(tracker_, stats_, parties, p.ts_us, false);
-    PacketSink reverse(tracker_, stats_, parties, p.ts_us, true);
+    PacketSink sink(tracker_, stats_, parties, p, false);
+    PacketSink reverse(tracker_, stats_, parties, p, true);
     follower_.on_segment(p, *parties.flow, parties.flow_from_client, sink, reverse);
   }
   periodic(p.ts_us);
 }
 
-void Pipeline::dispatch_datagram(const PacketView& p, const PacketParties& parties) {
+void Pipeline::dispatch_datagram(const PacketView& p, PacketParties& parties) {
   PacketMeta meta;
   meta.ts_us = p.ts_us;
   meta.has_mac = p.has_src_mac;
@@ -111,7 +118,7 @@ void Pipeline::dispatch_datagram(const PacketView& p, const PacketParties& parti
   meta.ttl = p.ttl;
   const Bytes payload = p.l4 == L4Kind::udp ? p.payload : p.l2_payload;
   const auto& parsers = registry_.datagram();
-  PacketSink sink(tracker_, stats_, parties, p.ts_us, false);
+  PacketSink sink(tracker_, stats_, parties, p, false);
 
   auto try_parser = [&](std::uint8_t i) {
     const DatagramParser& parser = *parsers[i];
@@ -141,7 +148,7 @@ void Pipeline::dispatch_datagram(const PacketView& p, const PacketParties& parti
   }
 }
 
-void Pipeline::dispatch_handshake(const PacketView& p, const PacketParties& parties) {
+void Pipeline::dispatch_handshake(const PacketView& p, PacketParties& parties) {
   PacketMeta meta;
   meta.ts_us = p.ts_us;
   meta.has_mac = p.has_src_mac;
@@ -166,7 +173,7 @@ void Pipeline::dispatch_handshake(const PacketView& p, const PacketParties& part
   meta.tcp_ack = p.tcp_ack;
   meta.tcp_urgent = p.tcp_urgent;
   meta.tcp_payload_length = p.payload.size();
-  PacketSink sink(tracker_, stats_, parties, p.ts_us, false);
+  PacketSink sink(tracker_, stats_, parties, p, false, /*admits=*/false);
   for (std::uint8_t i : handshake_parsers_) {
     const DatagramParser& parser = *registry_.datagram()[i];
     if (parser.probe(meta, p.tcp_options)) parser.parse(meta, p.tcp_options, sink);

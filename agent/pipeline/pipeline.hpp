@@ -36,6 +36,8 @@ class Pipeline {
   void process(const DecodedFrame& frame);
   // Writes everything pending to the store.
   void flush();
+  // The input has ended: an open flood episode is judged and reported (call before the last flush).
+  void end_of_input() { tracker_.close_admission(); }
   // Whether to flush every Limits::flush_interval_s (on by default: a database file is readable while a
   // run goes on). Without a database file nobody reads the store until the end, so there is no point.
   void set_periodic_flush(bool on) { periodic_flush_ = on; }
@@ -44,10 +46,11 @@ class Pipeline {
   [[nodiscard]] Tracker& tracker() { return tracker_; }
   [[nodiscard]] const Limits& limits() const { return limits_; }
   [[nodiscard]] std::size_t active_streams() const { return follower_.active_streams(); }
+  [[nodiscard]] std::size_t stream_buffered_bytes() const { return follower_.buffered_bytes(); }
 
  private:
-  void dispatch_datagram(const PacketView& p, const PacketParties& parties);
-  void dispatch_handshake(const PacketView& p, const PacketParties& parties);
+  void dispatch_datagram(const PacketView& p, PacketParties& parties);
+  void dispatch_handshake(const PacketView& p, PacketParties& parties);
   void periodic(std::int64_t ts_us);
 
   const Limits& limits_;

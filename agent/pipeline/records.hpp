@@ -107,6 +107,7 @@ struct MacRecord {
   std::size_t vlans_flushed = 0;
   ObservationSet observations;
   bool dirty = false;
+  bool stored = false;  // handed to the store at least once (admission only purges records never stored)
 };
 
 // One IP address as seen behind one MAC (zero MAC for link types without L2 addresses).
@@ -156,6 +157,7 @@ struct BindingRecord {
   }
   ObservationSet observations;
   bool dirty = false;
+  bool stored = false;  // handed to the store at least once
 };
 
 }  // namespace ww

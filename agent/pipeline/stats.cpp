@@ -19,7 +19,16 @@ void Stats::add(const Stats& o) {
   peers_dropped += o.peers_dropped;
   services_dropped += o.services_dropped;
   vlans_dropped += o.vlans_dropped;
+  stream_budget_hits += o.stream_budget_hits;
   for (const auto& [k, v] : o.anomalies) anomalies[k] += v;
+  admission.episodes += o.admission.episodes;
+  admission.held += o.admission.held;
+  admission.admitted += o.admission.admitted;
+  admission.expired += o.admission.expired;
+  admission.purged += o.admission.purged;
+  for (const FloodEpisode& f : o.floods) {
+    if (floods.size() < kMaxFloodsKept) floods.push_back(f);
+  }
 }
 
 }  // namespace ww

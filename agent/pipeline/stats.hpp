@@ -6,8 +6,10 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/decode/packet.hpp"
+#include "agent/model/flood.hpp"
 
 namespace ww {
 
@@ -26,7 +28,18 @@ struct Stats {
   std::uint64_t peers_dropped = 0;
   std::uint64_t services_dropped = 0;
   std::uint64_t vlans_dropped = 0;
+  std::uint64_t stream_budget_hits = 0;  // streams given up because all stream buffers were at their budget
   std::map<std::string, std::uint64_t, std::less<>> anomalies;  // named parser anomalies
+  // Admission of new sources during floods (agent/pipeline/admission.hpp).
+  struct Admission {
+    std::uint64_t episodes = 0;  // periods of probation, floods and busy starts alike
+    std::uint64_t held = 0;      // sources held instead of becoming records
+    std::uint64_t admitted = 0;  // held sources that came back and became records
+    std::uint64_t expired = 0;   // held sources pushed out of the full probation table
+    std::uint64_t purged = 0;    // one-packet records of the second that started probation, removed
+  } admission;
+  static constexpr std::size_t kMaxFloodsKept = 16;
+  std::vector<FloodEpisode> floods;  // the first kMaxFloodsKept; the rest counted in anomalies only
   // The database writer thread of a live capture (agent/store/background_writer.hpp): batches written, the
   // time they took, periodic flushes put off because the writer was still busy, and the times the capture
   // thread had to wait for it (an eviction must hand its records over) and for how long.

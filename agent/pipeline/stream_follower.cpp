@@ -50,9 +50,43 @@ bool StreamFollower::is_dicom_server(const StreamMeta& m) const { return dicom_s
 
 void StreamFollower::release(FlowState& flow) {
   if (flow.stream) {
+    buffered_ -= std::min(buffered_, flow.stream->held_bytes);
     flow.stream.reset();
     --active_;
   }
+}
+
+std::size_t StreamFollower::budget_room(StreamState& s, std::size_t wanted) {
+  const std::size_t budget = limits_.max_stream_buffer_total_bytes;
+  if (buffered_ + wanted <= budget) return wanted;
+  s.over_budget = true;
+  return budget > buffered_ ? budget - buffered_ : 0;
+}
+
+void StreamFollower::recount(StreamState& s) {
+  std::size_t now = 0;
+  for (const DirectionBuffer& d : s.dirs) now += d.data.capacity() + d.pending_bytes;
+  buffered_ = buffered_ - std::min(buffered_, s.held_bytes) + now;
+  s.held_bytes = now;
+}
+
+void StreamFollower::open_stream(FlowState& flow, const PacketView& p, bool from_client) {
+  flow.stream.reset(new StreamState);
+  ++active_;
+  StreamState& s = *flow.stream;
+  StreamMeta& m = s.meta;
+  m.saw_handshake = flow.syn_dirs != 0;
+  m.client_ip = from_client ? p.src_ip : p.dst_ip;
+  m.server_ip = from_client ? p.dst_ip : p.src_ip;
+  m.client_port = from_client ? p.src_port : p.dst_port;
+  m.server_port = from_client ? p.dst_port : p.src_port;
+  m.server_known_dicom = is_dicom_server(m);
+  for (int i = 0; i < 2; ++i) {  // the handshake's sequence numbers, kept by the flow until now
+    if ((flow.syn_dirs & (1 << i)) == 0) continue;
+    s.dirs[i].started = true;
+    s.dirs[i].next_seq = flow.syn_seq[static_cast<std::size_t>(i)] + 1;
+  }
+  flow.stream_over = false;
 }
 
 // The stream is given up (its parser is done, or no parser claimed it): on_segment releases it.
@@ -67,24 +101,27 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
                                 ObservationSink& reverse_sink) {
   if (registry_.stream().empty()) return;
   const bool syn = (p.tcp_flags & tcp_flag::syn) != 0;
+  const bool opening = syn && (p.tcp_flags & tcp_flag::ack) == 0;
   if (!flow.stream) {
     // A connection followed to its end, or given up, is not followed again; a new one on the same ports is.
-    if (flow.stream_over && !(syn && (p.tcp_flags & tcp_flag::ack) == 0)) return;
-    if (p.payload.empty() && !syn) return;
+    if (flow.stream_over && !opening) return;
+    if (syn) {
+      // A SYN costs no stream (a scan or a SYN flood would fill the table with connections that never carry a
+      // byte): its sequence number waits in the flow until data flows.
+      if (opening) {
+        flow.stream_over = false;
+        flow.syn_dirs = 0;
+      }
+      const auto i = static_cast<std::size_t>(from_client ? StreamDir::to_server : StreamDir::to_client);
+      flow.syn_dirs = static_cast<std::uint8_t>(flow.syn_dirs | (1U << i));
+      flow.syn_seq[i] = p.tcp_seq;
+    }
+    if (p.payload.empty()) return;
     if (active_ >= limits_.max_streams) {
       ++stats_.streams_evicted;  // not followed: the stream table is full
       return;
     }
-    flow.stream.reset(new StreamState);
-    ++active_;
-    StreamMeta& m = flow.stream->meta;
-    m.saw_handshake = syn;
-    m.client_ip = from_client ? p.src_ip : p.dst_ip;
-    m.server_ip = from_client ? p.dst_ip : p.src_ip;
-    m.client_port = from_client ? p.src_port : p.dst_port;
-    m.server_port = from_client ? p.dst_port : p.src_port;
-    m.server_known_dicom = is_dicom_server(m);
-    flow.stream_over = false;
+    open_stream(flow, p, from_client);
   }
   StreamState& s = *flow.stream;
   const StreamDir dir = from_client ? StreamDir::to_server : StreamDir::to_client;
@@ -106,6 +143,15 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
   // that had one.
   const bool closed = complete(s.dirs[0]) && complete(s.dirs[1]);
   const bool reset = (p.tcp_flags & tcp_flag::rst) != 0 && plausible_reset(d, p.tcp_seq);
+  recount(s);
+  if (s.over_budget) {
+    // Every stream buffer together is at the budget: this stream would have had to skip bytes, which no parser
+    // can read past. It is given up, so that the others keep theirs.
+    ++stats_.stream_budget_hits;
+    sink.anomaly("stream.memory_budget_reached");
+    finish(flow);
+    return;
+  }
   if (s.phase == StreamState::Phase::bypass || reset || closed) finish(flow);
 }
 
@@ -123,7 +169,7 @@ bool StreamFollower::plausible_reset(const DirectionBuffer& d, std::uint32_t seq
   return !d.started || (off > -kWindow && off < kWindow);
 }
 
-void StreamFollower::append_in_order(DirectionBuffer& d, Bytes payload) {
+void StreamFollower::append_in_order(StreamState& s, DirectionBuffer& d, Bytes payload) {
   d.next_seq += static_cast<std::uint32_t>(payload.size());
   if (d.skip > 0) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(d.skip, payload.size()));
@@ -132,7 +178,7 @@ void StreamFollower::append_in_order(DirectionBuffer& d, Bytes payload) {
   }
   const std::size_t room = limits_.max_stream_buffer_bytes - std::min(limits_.max_stream_buffer_bytes, d.data.size());
   if (payload.size() > room) stats_.stream_bytes_skipped += payload.size() - room;
-  const std::size_t take = std::min(room, payload.size());
+  const std::size_t take = budget_room(s, std::min(room, payload.size()));
   d.data.insert(d.data.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(take));
 }
 
@@ -151,7 +197,8 @@ Bytes StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t 
   }
   if (ahead > 0) {  // a gap: stash until the missing bytes arrive (bounded)
     if (d.pending.size() < kMaxPendingSegments &&
-        d.pending_bytes + payload.size() <= limits_.max_stream_buffer_bytes) {
+        d.pending_bytes + payload.size() <= limits_.max_stream_buffer_bytes &&
+        budget_room(s, payload.size()) == payload.size()) {
       d.pending.push_back({seq, std::vector<std::uint8_t>(payload.begin(), payload.end())});
       d.pending_bytes += payload.size();
     } else {
@@ -166,7 +213,7 @@ Bytes StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t 
     d.skip -= skipped;
     return payload.subspan(skipped);
   }
-  append_in_order(d, payload);
+  append_in_order(s, d, payload);
   // Drain stashed segments that have become contiguous.
   bool progressed = true;
   while (progressed && !d.pending.empty()) {
@@ -176,7 +223,7 @@ Bytes StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t 
       if (off > 0) continue;
       Bytes seg(it->bytes);
       const std::size_t old = static_cast<std::size_t>(-static_cast<std::int64_t>(off));
-      if (old < seg.size()) append_in_order(d, seg.subspan(old));
+      if (old < seg.size()) append_in_order(s, d, seg.subspan(old));
       d.pending_bytes -= it->bytes.size();
       d.pending.erase(it);
       progressed = true;
@@ -232,7 +279,7 @@ void StreamFollower::parse(StreamState& s, StreamDir dir, Bytes bytes, bool in_p
     d.skip += consumed - bytes.size();
     if (!in_place) d.data.clear();
   } else if (in_place) {
-    append_in_order(d, bytes.subspan(consumed));
+    append_in_order(s, d, bytes.subspan(consumed));
     d.next_seq -= static_cast<std::uint32_t>(bytes.size() - consumed);  // already counted when accepted
   } else if (consumed > 0) {
     d.data.erase(d.data.begin(), d.data.begin() + static_cast<std::ptrdiff_t>(consumed));
@@ -251,7 +298,7 @@ void StreamFollower::dispatch(StreamState& s, StreamDir dir, Bytes in_place, Obs
   if (s.phase == StreamState::Phase::probing) {
     // A short first segment is buffered so that a probe sees a whole header; longer ones are probed in place.
     if (!from_buffer && in_place.size() < kMinProbeBytes && d.probed_bytes < kMinProbeBytes) {
-      append_in_order(d, in_place);
+      append_in_order(s, d, in_place);
       d.next_seq -= static_cast<std::uint32_t>(in_place.size());
       return dispatch(s, dir, {}, sink, reverse_sink);
     }

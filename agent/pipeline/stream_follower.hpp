@@ -42,6 +42,8 @@ struct StreamState {
   std::unique_ptr<StreamSession> session;
   StreamMeta meta;
   DirectionBuffer dirs[2];  // indexed by StreamDir
+  std::size_t held_bytes = 0;  // counted in StreamFollower's budget
+  bool over_budget = false;    // needed more than the budget had: given up after this segment
 };
 
 class StreamFollower {
@@ -54,12 +56,18 @@ class StreamFollower {
                   ObservationSink& reverse_sink);
   void release(FlowState& flow);
   [[nodiscard]] std::size_t active_streams() const { return active_; }
+  // Bytes held in all stream buffers (bounded by Limits::max_stream_buffer_total_bytes plus one segment).
+  [[nodiscard]] std::size_t buffered_bytes() const { return buffered_; }
 
  private:
   // Returns the in-order bytes this segment adds that can be parsed in place (zero copy), or an empty
   // span when the segment was buffered, stashed or dropped.
   Bytes accept_bytes(StreamState& s, StreamDir dir, std::uint32_t seq, Bytes payload);
-  void append_in_order(DirectionBuffer& d, Bytes payload);
+  void append_in_order(StreamState& s, DirectionBuffer& d, Bytes payload);
+  // How many of `wanted` more bytes the total budget allows; flags the stream when it is short.
+  std::size_t budget_room(StreamState& s, std::size_t wanted);
+  void recount(StreamState& s);  // brings buffered_ up to date with what `s` holds now
+  void open_stream(FlowState& flow, const PacketView& p, bool from_client);
   bool try_probes(StreamState& s, StreamDir dir, Bytes bytes);
   void parse(StreamState& s, StreamDir dir, Bytes bytes, bool in_place, ObservationSink& sink);
   void dispatch(StreamState& s, StreamDir dir, Bytes in_place, ObservationSink& sink, ObservationSink& reverse_sink);
@@ -78,6 +86,8 @@ class StreamFollower {
   // parser still gets its probe). A stream to 2575 is offered to HL7 before DICOM scans it for a PDU header.
   absl::flat_hash_map<std::uint16_t, absl::InlinedVector<std::uint8_t, 2>> by_port_;
   std::size_t active_ = 0;
+  std::size_t buffered_ = 0;
+  bool budget_reported_ = false;
   // Server endpoints (IP, port) on which a DICOM association was accepted; bounded, oldest dropped.
   std::unordered_set<std::uint64_t> dicom_servers_;
   std::deque<std::uint64_t> dicom_servers_order_;

@@ -160,7 +160,7 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
   return Added::added;
 }
 
-Tracker::Tracker(const Limits& limits, Stats& stats) : limits_(limits), stats_(stats) {
+Tracker::Tracker(const Limits& limits, Stats& stats) : limits_(limits), stats_(stats), admission_(limits, stats) {
   flows_.reserve(std::min<std::size_t>(limits.max_flows, 1 << 16));
   macs_.reserve(std::min<std::size_t>(limits.max_assets, 1 << 14));
   bindings_.reserve(std::min<std::size_t>(limits.max_assets, 1 << 14));
@@ -195,6 +195,120 @@ void Tracker::confirm(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, st
     rec->confirmed |= how;
     rec->confirmed_dirty = true;
   }
+}
+
+void Tracker::note_new_record(std::int64_t ts_us) {
+  if (admission_.note_new_record(ts_us)) purge_pending_ = true;
+}
+
+MacRecord* Tracker::packet_mac(const MacAddr& mac, const PacketView& p, bool as_sender) {
+  if (!admission_.probation()) {
+    auto [it, added] = macs_.try_emplace(mac);
+    MacRecord* rec = &it->second;
+    if (added) {
+      rec->mac = mac;
+      note_new_record(p.ts_us);
+    }
+    rec->seen.touch(p.ts_us);
+    rec->dirty = true;
+    return rec;
+  }
+  if (auto it = macs_.find(mac); it != macs_.end()) {
+    it->second.seen.touch(p.ts_us);
+    it->second.dirty = true;
+    return &it->second;
+  }
+  if (!admission_.sighting(Admission::hash_of_mac(mac), p, as_sender)) return nullptr;
+  return mac_record(mac, p.ts_us);
+}
+
+BindingRecord* Tracker::packet_binding(const IpAddr& ip, const MacAddr& mac, const PacketView& p, bool as_sender) {
+  if (!admission_.probation()) {
+    const BindingKey key{ip, mac};
+    auto [it, added] = bindings_.try_emplace(key);
+    BindingRecord* rec = &it->second;
+    if (added) {
+      rec->key = key;
+      note_new_record(p.ts_us);
+    }
+    rec->seen.touch(p.ts_us);
+    rec->dirty = true;
+    return rec;
+  }
+  if (auto it = bindings_.find(BindingKey{ip, mac}); it != bindings_.end()) {
+    it->second.seen.touch(p.ts_us);
+    it->second.dirty = true;
+    return &it->second;
+  }
+  if (!admission_.sighting(Admission::hash_of_binding(ip, mac), p, as_sender)) return nullptr;
+  return binding(ip, mac, p.ts_us);
+}
+
+void Tracker::confirm_from_packet(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, const PacketView& p,
+                                  bool as_sender) {
+  if (mac.is_group() || mac.is_zero() || !usable_unicast(ip)) return;
+  if (admission_.probation() && !macs_.contains(mac) &&
+      !admission_.sighting(Admission::hash_of_mac(mac), p, as_sender)) {
+    return;
+  }
+  confirm(mac, ip, how, p.ts_us);
+}
+
+void Tracker::admit_held(const PacketView& p, PacketParties& parties, bool sender_side) {
+  bool& held = sender_side ? parties.sender_held : parties.receiver_held;
+  if (!held) return;
+  held = false;
+  const bool has_mac = sender_side ? p.has_src_mac : p.has_dst_mac;
+  const MacAddr mac = has_mac ? (sender_side ? p.src_mac : p.dst_mac) : MacAddr{};
+  const IpAddr& ip = sender_side ? p.src_ip : p.dst_ip;
+  MacRecord*& mac_rec = sender_side ? parties.sender_mac : parties.receiver_mac;
+  BindingRecord*& bind_rec = sender_side ? parties.sender : parties.receiver;
+  if (has_mac && !mac.is_group() && !mac.is_zero()) {
+    if (!mac_rec) mac_rec = mac_record(mac, p.ts_us);
+    admission_.admitted(Admission::hash_of_mac(mac));
+  }
+  const bool ip_packet = p.l3 == L3Kind::ipv4 || p.l3 == L3Kind::ipv6;
+  if (ip_packet && usable_unicast(ip) && (!has_mac || mac_rec) && !bind_rec) {
+    bind_rec = binding(ip, mac, p.ts_us);
+    admission_.admitted(Admission::hash_of_binding(ip, mac));
+  }
+}
+
+void Tracker::purge_one_packet_records(std::int64_t since_us) {
+  settle();
+  // One packet sent or received, and no fact but the TCP/IP stack fingerprint (which every SYN of a flood
+  // carries: parser "tcp", parsers/tcp_fingerprint.cpp).
+  auto one_packet = [since_us](const auto& r) {
+    if (r.stored || r.seen.first_us < since_us || r.traffic.packets_sent + r.traffic.packets_received > 1) return false;
+    return std::all_of(r.observations.items().begin(), r.observations.items().end(),
+                       [](const ObservationStat& o) { return o.key().starts_with("tcp."); });
+  };
+  absl::flat_hash_set<const void*> doomed;
+  for (auto& [key, r] : bindings_) {
+    // An ARP or NDP confirmation is the packet itself (an ARP storm is nothing else); DHCP's is a parser's.
+    if (one_packet(r) && (r.confirmed & confirmed_by::dhcp) == 0 && r.services.empty()) doomed.insert(&r);
+  }
+  absl::flat_hash_set<MacAddr, std::hash<MacAddr>> bound;
+  for (auto& [key, r] : bindings_) {
+    if (!doomed.contains(&r)) bound.insert(key.mac);
+  }
+  for (auto& [mac, r] : macs_) {
+    if (one_packet(r) && !bound.contains(mac)) doomed.insert(&r);
+  }
+  if (doomed.empty()) return;
+  // The flows of those records go with them (their stream state too).
+  for (auto it = flows_.begin(); it != flows_.end();) {
+    auto victim = it++;
+    const bool gone = std::any_of(victim->second.cache.begin(), victim->second.cache.end(), [&](const PartyCache& c) {
+      return c.epoch == epoch_ && (doomed.contains(c.sender) || doomed.contains(c.receiver) ||
+                                   doomed.contains(c.sender_mac) || doomed.contains(c.receiver_mac));
+    });
+    if (gone) erase_flow(victim);
+  }
+  ++epoch_;  // no flow cache may point at what goes
+  absl::erase_if(bindings_, [&](const auto& kv) { return doomed.contains(&kv.second); });
+  absl::erase_if(macs_, [&](const auto& kv) { return doomed.contains(&kv.second); });
+  admission_.note_purged(doomed.size());
 }
 
 void Tracker::observe(ObservationSet& set, std::string_view key, std::string_view value, std::int64_t ts) {
@@ -273,6 +387,11 @@ void Tracker::prefetch(const DecodedFrame& frame) const {
 PacketParties Tracker::on_packet(const DecodedFrame& frame) {
   const PacketView& p = frame.view;
   PacketParties parties;
+  if (purge_pending_) {
+    purge_pending_ = false;
+    purge_one_packet_records(admission_.window_start_us());
+  }
+  admission_.tick(p.ts_us);
   make_room_for_asset(p.ts_us);
   const bool ip = p.l3 == L3Kind::ipv4 || p.l3 == L3Kind::ipv6;
   FlowState* flow = nullptr;
@@ -285,7 +404,7 @@ PacketParties Tracker::on_packet(const DecodedFrame& frame) {
   const bool cached = flow && use_flow_cache(p, *flow, src_is_lo, parties);
   if (!cached) {
     resolve_l2(p, parties);
-    if (p.l3 == L3Kind::arp && p.arp_op != 0) learn_from_arp_and_nd(p);
+    if (p.l3 == L3Kind::arp && p.arp_op != 0 && !parties.sender_held) learn_from_arp_and_nd(p);
     if (ip) resolve_ip(p, parties);
     account(p, parties);
   }
@@ -386,12 +505,20 @@ void Tracker::release_flows() {
 
 void Tracker::resolve_l2(const PacketView& p, PacketParties& parties) {
   if (p.has_src_mac && !p.src_mac.is_group() && !p.src_mac.is_zero()) {
-    parties.sender_mac = mac_record(p.src_mac, p.ts_us);
-    add_vlans(parties.sender_mac, p);
+    parties.sender_mac = packet_mac(p.src_mac, p, true);
+    if (parties.sender_mac) {
+      add_vlans(parties.sender_mac, p);
+    } else {
+      parties.sender_held = true;
+    }
   }
   if (p.has_dst_mac && !p.dst_mac.is_group() && !p.dst_mac.is_zero()) {
-    parties.receiver_mac = mac_record(p.dst_mac, p.ts_us);
-    add_vlans(parties.receiver_mac, p);
+    parties.receiver_mac = packet_mac(p.dst_mac, p, false);
+    if (parties.receiver_mac) {
+      add_vlans(parties.receiver_mac, p);
+    } else {
+      parties.receiver_held = true;
+    }
   }
 }
 
@@ -417,15 +544,15 @@ void Tracker::account(const PacketView& p, PacketParties& parties) {
 void Tracker::learn_from_arp_and_nd(const PacketView& p) {
   if (p.l3 == L3Kind::arp) {
     // RFC 826: the sender fields of requests and replies are the sender's own binding (gratuitous too).
-    confirm(p.arp_sender_mac, p.arp_sender_ip, confirmed_by::arp, p.ts_us);
-    if (p.arp_op == 2) confirm(p.arp_target_mac, p.arp_target_ip, confirmed_by::arp, p.ts_us);
+    confirm_from_packet(p.arp_sender_mac, p.arp_sender_ip, confirmed_by::arp, p, true);
+    if (p.arp_op == 2) confirm_from_packet(p.arp_target_mac, p.arp_target_ip, confirmed_by::arp, p, false);
     return;
   }
   // RFC 4861: NS, RS and RA carry the sender's own link-layer address; NA the target's, which is the sender.
   if (p.icmp_type == 136) {
-    if (p.nd_has_target) confirm(p.nd_lladdr, p.nd_target, confirmed_by::ndp, p.ts_us);
+    if (p.nd_has_target) confirm_from_packet(p.nd_lladdr, p.nd_target, confirmed_by::ndp, p, true);
   } else if (!p.src_ip.is_unspecified()) {
-    confirm(p.nd_lladdr, p.src_ip, confirmed_by::ndp, p.ts_us);
+    confirm_from_packet(p.nd_lladdr, p.src_ip, confirmed_by::ndp, p, true);
   }
 }
 
@@ -435,13 +562,17 @@ void Tracker::resolve_ip(const PacketView& p, PacketParties& parties) {
   // alone identifies the host.
   const bool has_l2 = p.has_src_mac;
   if (usable_unicast(p.src_ip) && (!has_l2 || parties.sender_mac)) {
-    parties.sender = binding(p.src_ip, has_l2 ? p.src_mac : none, p.ts_us);
+    parties.sender = packet_binding(p.src_ip, has_l2 ? p.src_mac : none, p, true);
+    if (!parties.sender) parties.sender_held = true;
   }
   const bool dst_l2_ok = p.has_dst_mac ? parties.receiver_mac != nullptr : true;
   if (usable_unicast(p.dst_ip) && dst_l2_ok) {
-    parties.receiver = binding(p.dst_ip, p.has_dst_mac ? p.dst_mac : none, p.ts_us);
+    parties.receiver = packet_binding(p.dst_ip, p.has_dst_mac ? p.dst_mac : none, p, false);
+    if (!parties.receiver) parties.receiver_held = true;
   }
-  if (p.l4 == L4Kind::icmpv6 && p.nd_has_lladdr && p.icmp_type >= 133 && p.icmp_type <= 136) learn_from_arp_and_nd(p);
+  if (p.l4 == L4Kind::icmpv6 && p.nd_has_lladdr && p.icmp_type >= 133 && p.icmp_type <= 136 && !parties.sender_held) {
+    learn_from_arp_and_nd(p);
+  }
 }
 
 FlowState& Tracker::create_flow(const FlowKey& key, const PacketView& p, bool src_is_lo, PacketParties& parties) {

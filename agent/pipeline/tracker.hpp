@@ -12,6 +12,7 @@
 #include "agent/decode/decoder.hpp"
 #include "agent/decode/packet.hpp"
 #include "agent/limits.hpp"
+#include "agent/pipeline/admission.hpp"
 #include "agent/pipeline/records.hpp"
 #include "agent/pipeline/stats.hpp"
 
@@ -53,6 +54,9 @@ struct FlowState {
   bool handshake_seen = false;  // a SYN (TCP) or the first datagram (UDP) was seen
   bool service_recorded = false;
   bool stream_over = false;  // its TCP connection was followed to the end, or given up: not followed again
+  // A SYN costs no stream: its sequence number waits here until data flows (bit 0: to the server, 1: back).
+  std::uint8_t syn_dirs = 0;
+  std::array<std::uint32_t, 2> syn_seq{};
   // Lets the common packet cost one hash lookup instead of five.
   std::array<PartyCache, 4> cache{};
 };
@@ -65,6 +69,9 @@ struct PacketParties {
   BindingRecord* receiver = nullptr;
   FlowState* flow = nullptr;
   bool flow_from_client = true;
+  // A party with no record because it is on probation (Admission): a parser's identity fact admits it.
+  bool sender_held = false;
+  bool receiver_held = false;
 };
 
 // Open-addressing (Swiss) tables from Abseil: a lookup probes a few control bytes held together instead of
@@ -96,6 +103,10 @@ class Tracker {
   BindingRecord* binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts);
   void confirm(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, std::int64_t ts);
   void observe(ObservationSet& set, std::string_view key, std::string_view value, std::int64_t ts);
+  // An identity fact from a parser about a party of `p` that is on probation: it becomes a record now.
+  void admit_held(const PacketView& p, PacketParties& parties, bool sender_side);
+  // Ends an open probation episode (end of run): judged and, if a flood, reported in the statistics.
+  void close_admission() { admission_.close(); }
 
   [[nodiscard]] MacTable& macs() { return macs_; }
   [[nodiscard]] BindingTable& bindings() { return bindings_; }
@@ -114,6 +125,16 @@ class Tracker {
   void resolve_l2(const PacketView& p, PacketParties& parties);
   void resolve_ip(const PacketView& p, PacketParties& parties);
   void learn_from_arp_and_nd(const PacketView& p);
+  // The record of a party of packet `p`, made if new — or, on probation, nullptr while the source is held.
+  MacRecord* packet_mac(const MacAddr& mac, const PacketView& p, bool as_sender);
+  BindingRecord* packet_binding(const IpAddr& ip, const MacAddr& mac, const PacketView& p, bool as_sender);
+  // A binding learnt from ARP/NDP: on probation, an unknown target is only a sighting.
+  void confirm_from_packet(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, const PacketView& p,
+                           bool as_sender);
+  void note_new_record(std::int64_t ts_us);
+  // Removes the records made since `since_us` that were never stored and hold one packet and no fact: the
+  // first second of a flood, before probation began.
+  void purge_one_packet_records(std::int64_t since_us);
   bool use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties);
   void remember(FlowState& f, const PartyCache& entry);  // into the next slot, settling what it held
   [[nodiscard]] bool has_entry(const FlowState& f, const PartyCache& like) const;  // same direction and MACs
@@ -137,6 +158,8 @@ class Tracker {
   BindingTable bindings_;
   FlowTable flows_;
   std::uint64_t epoch_ = 1;
+  Admission admission_;
+  bool purge_pending_ = false;  // probation began during the last packet: purge before the next
 };
 
 }  // namespace ww

@@ -22,6 +22,7 @@ class InventoryBuilder final : public RowSink {
 
   void source(SourceView s);
   void stat(std::string_view name, std::uint64_t value);  // summed over runs
+  void flood(FloodEpisode f) { inv_.floods.push_back(std::move(f)); }
 
   void mac(const MacRow& row) override;
   void vlan(std::string_view mac, std::uint16_t vlan) override;

@@ -1,4 +1,6 @@
 // Reads the stored rows back into an InventoryBuilder, which resolves them into devices.
+#include <algorithm>
+
 #include "agent/store/inventory_builder.hpp"
 #include "agent/store/sqlite_store.hpp"
 #include "agent/store/statement.hpp"
@@ -9,6 +11,25 @@ namespace {
 // Row readers over Stmt: first/last seen and the four traffic counters are stored side by side.
 Seen seen_at(const Stmt& q, int c) { return {q.i64(c), q.i64(c + 1)}; }
 Traffic traffic_at(const Stmt& q, int c) { return {q.u64(c), q.u64(c + 1), q.u64(c + 2), q.u64(c + 3)}; }
+
+FloodEpisode flood_at(const Stmt& q) {
+  FloodEpisode f;
+  f.kind = q.text(0);
+  f.start_us = q.i64(1);
+  f.end_us = q.i64(2);
+  f.sources = q.u64(3);
+  f.admitted = q.u64(4);
+  f.packets = q.u64(5);
+  f.peak_per_s = q.u64(6);
+  f.vlan = q.is_null(7) ? -1 : static_cast<int>(q.i64(7));
+  const std::string_view sample = q.text(8);
+  for (std::size_t at = 0; at < sample.size();) {
+    const std::size_t end = std::min(sample.find('\n', at), sample.size());
+    f.sample.emplace_back(sample.substr(at, end - at));
+    at = end + 1;
+  }
+  return f;
+}
 
 }  // namespace
 
@@ -32,6 +53,11 @@ void SqliteStore::load_into(InventoryBuilder& builder) const {
   {
     Stmt q(db_, "SELECT name, sum(value) FROM run_stats GROUP BY name ORDER BY name");
     while (q.step()) builder.stat(q.text(0), q.u64(1));
+  }
+  {
+    Stmt q(db_, "SELECT kind, start_us, end_us, sources, admitted, packets, peak_per_s, vlan, sample FROM floods "
+                 "ORDER BY run_id, seq");
+    while (q.step()) builder.flood(flood_at(q));
   }
   {
     Stmt q(db_, "SELECT mac, first_us, last_us, packets_sent, packets_received, bytes_sent, bytes_received FROM macs");

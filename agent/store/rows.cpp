@@ -42,6 +42,7 @@ void drain_macs(Tracker& tracker, RowSink& sink, bool release, std::vector<Obser
     if (release) rec->observations = ObservationSet{};
     rec->traffic = {};
     rec->dirty = false;
+    rec->stored = true;
   }
 }
 
@@ -78,6 +79,7 @@ void drain_bindings(Tracker& tracker, RowSink& sink, bool release, std::vector<O
     }
     rec->traffic = {};
     rec->dirty = rec->confirmed_dirty = false;
+    rec->stored = true;
   }
 }
 
@@ -114,6 +116,12 @@ std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats)
       {"peers_dropped", stats.peers_dropped},
       {"services_dropped", stats.services_dropped},
       {"vlans_dropped", stats.vlans_dropped},
+      {"stream_budget_hits", stats.stream_budget_hits},
+      {"admission.episodes", stats.admission.episodes},
+      {"admission.held", stats.admission.held},
+      {"admission.admitted", stats.admission.admitted},
+      {"admission.expired", stats.admission.expired},
+      {"admission.purged", stats.admission.purged},
   };
   for (const auto& [name, v] : counters) out.emplace_back(name, v);
   if (stats.writer.flushes != 0) {  // a live capture's writer thread (summed over runs like the rest)

@@ -70,6 +70,14 @@ const std::vector<const char*>& schema_migrations() {
       CREATE INDEX macs_last_seen ON macs(last_us);
       CREATE INDEX bindings_last_seen ON bindings(last_us);
       )sql",
+      // v2 -> v3: floods and scans a run saw (agent/pipeline/admission.hpp), one row each; the sample of
+      // sources is newline-separated text.
+      R"sql(
+      CREATE TABLE floods(run_id INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
+        start_us INTEGER NOT NULL, end_us INTEGER NOT NULL, sources INTEGER NOT NULL, admitted INTEGER NOT NULL,
+        packets INTEGER NOT NULL, peak_per_s INTEGER NOT NULL, vlan INTEGER, sample TEXT NOT NULL,
+        PRIMARY KEY(run_id, seq)) WITHOUT ROWID;
+      )sql",
   };
   return migrations;
 }
@@ -255,6 +263,8 @@ std::uint64_t SqliteStore::age_out(std::int64_t cutoff_us) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     old_stats.bind(1, std::string_view(buf)).bind(2, run_id_).run();
+    Stmt old_floods(db_, "DELETE FROM floods WHERE run_id IN (SELECT id FROM runs WHERE started_at < ? AND id <> ?)");
+    old_floods.bind(1, std::string_view(buf)).bind(2, run_id_).run();
   });
   return devices;
 }
@@ -358,6 +368,21 @@ void SqliteStore::write_run_stats(const Stats& stats) {
   if (run_id_ == 0) return;
   Stmt put_stat(db_, "INSERT OR REPLACE INTO run_stats VALUES(?,?,?)");
   for (const auto& [name, v] : stat_rows(stats)) put_stat.bind(1, run_id_).bind(2, name).bind(3, v).run();
+  if (stats.floods.empty()) return;
+  Stmt put_flood(db_, "INSERT OR REPLACE INTO floods VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  std::int64_t seq = 0;
+  for (const FloodEpisode& f : stats.floods) {
+    std::string sample;
+    for (const std::string& s : f.sample) sample += (sample.empty() ? "" : "\n") + s;
+    put_flood.bind(1, run_id_).bind(2, seq++).bind(3, std::string_view(f.kind)).bind(4, f.start_us).bind(5, f.end_us);
+    put_flood.bind(6, f.sources).bind(7, f.admitted).bind(8, f.packets).bind(9, f.peak_per_s);
+    if (f.vlan >= 0) {
+      put_flood.bind(10, static_cast<std::int64_t>(f.vlan));
+    } else {
+      put_flood.bind_null(10);
+    }
+    put_flood.bind(11, std::string_view(sample)).run();
+  }
 }
 
 void SqliteStore::flush(Tracker& tracker, Stats& stats) {

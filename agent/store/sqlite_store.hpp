@@ -60,7 +60,7 @@ class WriterLock {
 
 class SqliteStore final : public FlushTarget {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating if needed) and migrates the database; ":memory:" for a private in-memory one.
   // Throws StoreError with a one-line message on failure (unwritable path, newer schema, not a DB).

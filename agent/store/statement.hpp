@@ -34,6 +34,10 @@ class Stmt {
     sqlite3_bind_text(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
   // Runs a statement that returns no rows (and resets it for the next bindings).
   void run() {
     const int rc = sqlite3_step(stmt_);
@@ -49,6 +53,7 @@ class Stmt {
   }
   [[nodiscard]] std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
   [[nodiscard]] std::uint64_t u64(int col) const { return static_cast<std::uint64_t>(i64(col)); }
+  [[nodiscard]] bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   // Valid until the next step: callers copy what they keep.
   [[nodiscard]] std::string_view text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);

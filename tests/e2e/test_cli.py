@@ -173,7 +173,7 @@ class Outputs(unittest.TestCase):
             self.assertEqual((a["first_seen"], a["last_seen"]), (b["first_seen"], b["last_seen"]))
             self.assertEqual(a["ips"], b["ips"])
         con = sqlite3.connect(db)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 3)
         self.assertEqual([r[0] for r in con.execute("SELECT state FROM runs")], ["complete", "complete"])
         self.assertEqual(con.execute("SELECT count(*) FROM sources").fetchone()[0], 2)
         self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")

@@ -270,7 +270,7 @@ TEST(StoreRuns, AVersion1DatabaseIsMigratedAndItsRunsCountAsComplete) {
     sqlite3_close(db);
   }
   SqliteStore store(dir.file("v1.db"));
-  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.schema_version(), SqliteStore::kSchemaVersion);
   EXPECT_EQ(store.last_run().state, "complete");
 }
 
