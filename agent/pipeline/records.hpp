@@ -107,7 +107,8 @@ struct MacRecord {
   std::size_t vlans_flushed = 0;
   ObservationSet observations;
   bool dirty = false;
-  bool stored = false;  // handed to the store at least once (admission only purges records never stored)
+  bool stored = false;       // handed to the store at least once (admission only purges records never stored)
+  bool has_binding = false;  // an (IP, this MAC) binding was made: a further new IP waits on probation in a flood
 };
 
 // One IP address as seen behind one MAC (zero MAC for link types without L2 addresses).

@@ -181,7 +181,10 @@ BindingRecord* Tracker::binding(const IpAddr& ip, const MacAddr& mac, std::int64
   const BindingKey key{ip, mac};
   auto [it, added] = bindings_.try_emplace(key);
   BindingRecord* rec = &it->second;
-  if (added) rec->key = key;
+  if (added) {
+    rec->key = key;
+    note_bound(mac);
+  }
   rec->seen.touch(ts);
   rec->dirty = true;
   return rec;
@@ -195,6 +198,11 @@ void Tracker::confirm(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, st
     rec->confirmed |= how;
     rec->confirmed_dirty = true;
   }
+}
+
+void Tracker::note_bound(const MacAddr& mac) {
+  if (mac.is_zero()) return;
+  if (auto m = macs_.find(mac); m != macs_.end()) m->second.has_binding = true;
 }
 
 void Tracker::note_new_record(std::int64_t ts_us) {
@@ -229,6 +237,7 @@ BindingRecord* Tracker::packet_binding(const IpAddr& ip, const MacAddr& mac, con
     BindingRecord* rec = &it->second;
     if (added) {
       rec->key = key;
+      note_bound(mac);
       note_new_record(p.ts_us);
     }
     rec->seen.touch(p.ts_us);
@@ -239,6 +248,12 @@ BindingRecord* Tracker::packet_binding(const IpAddr& ip, const MacAddr& mac, con
     it->second.seen.touch(p.ts_us);
     it->second.dirty = true;
     return &it->second;
+  }
+  // The first address of an admitted MAC is that device's own: no probation. Further new ones wait (a router
+  // forwarding a flood from random addresses, a host spoofing them).
+  if (!mac.is_zero()) {
+    const auto m = macs_.find(mac);
+    if (m != macs_.end() && !m->second.has_binding) return binding(ip, mac, p.ts_us);
   }
   if (!admission_.sighting(Admission::hash_of_binding(ip, mac), p, as_sender)) return nullptr;
   return binding(ip, mac, p.ts_us);

@@ -132,6 +132,7 @@ class Tracker {
   void confirm_from_packet(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, const PacketView& p,
                            bool as_sender);
   void note_new_record(std::int64_t ts_us);
+  void note_bound(const MacAddr& mac);  // marks the MAC's record as having a binding
   // Removes the records made since `since_us` that were never stored and hold one packet and no fact: the
   // first second of a flood, before probation began.
   void purge_one_packet_records(std::int64_t since_us);

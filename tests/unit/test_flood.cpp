@@ -179,6 +179,37 @@ TEST_F(FloodTest, AScanIsReportedWithItsScanner) {
   EXPECT_EQ(st.floods[0].sample[0], "10.0.0.20 00:00:5e:00:00:14");
 }
 
+TEST_F(FloodTest, ARoutedFloodFromRandomAddressesMakesNoBindings) {
+  // The flood comes through a router: one known MAC, random source addresses behind it.
+  const std::string router = "00:00:5e:00:00:01";
+  EthernetII own = EthernetII(kServerMac, router) / Tins::IP("10.0.0.10", "10.0.0.1") / Tins::UDP(123, 123);
+  feed(own, kStart);
+  feed(own, kStart + 5);  // (a one-packet record of the second that starts probation would be purged)
+  real_conversation(kStart + 10);
+  for (int i = 0; i < 10'000; ++i) {
+    const std::string src = "198.18." + std::to_string(i >> 8) + "." + std::to_string(i & 0xff);
+    Tins::TCP syn(443, static_cast<std::uint16_t>(1024 + i));
+    syn.flags(Tins::TCP::SYN);
+    EthernetII pkt = EthernetII(kServerMac, router) / Tins::IP("10.0.0.10", src) / syn;
+    feed(pkt, kStart + 1000 + i * 10);
+  }
+  EXPECT_EQ(pipeline().tracker().bindings().size(), 3u);  // the router's own, the client's, the server's
+  pipeline().end_of_input();
+  ASSERT_EQ(pipeline().stats().floods.size(), 1u);
+  EXPECT_EQ(pipeline().stats().floods[0].kind, "syn_flood");
+}
+
+TEST_F(FloodTest, AnAdmittedDeviceKeepsItsFirstAddress) {
+  real_conversation(kStart);
+  for (std::uint32_t i = 0; i < 5000; ++i) feed(syn_from(i, kServerMacBytes, kServerIp), kStart + 1000 + i);
+  const std::string laptop = "00:00:5e:00:00:42";
+  for (int n = 0; n < 2; ++n) {
+    EthernetII pkt = EthernetII(kServerMac, laptop) / Tins::IP("10.0.0.10", "10.0.0.42") / Tins::UDP(53, 41000 + n);
+    feed(pkt, kStart + 7000 + n);
+  }
+  EXPECT_TRUE(pipeline().tracker().bindings().contains(BindingKey{*IpAddr::parse("10.0.0.42"), *MacAddr::parse(laptop)}));
+}
+
 TEST_F(FloodTest, AnEpisodeEndsAfterThreeQuietSeconds) {
   real_conversation(kStart);
   for (std::uint32_t i = 0; i < 5000; ++i) feed(syn_from(i, kServerMacBytes, kServerIp), kStart + 1000 + i);
