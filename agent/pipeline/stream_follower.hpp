@@ -87,7 +87,6 @@ class StreamFollower {
   absl::flat_hash_map<std::uint16_t, absl::InlinedVector<std::uint8_t, 2>> by_port_;
   std::size_t active_ = 0;
   std::size_t buffered_ = 0;
-  bool budget_reported_ = false;
   // Server endpoints (IP, port) on which a DICOM association was accepted; bounded, oldest dropped.
   std::unordered_set<std::uint64_t> dicom_servers_;
   std::deque<std::uint64_t> dicom_servers_order_;
