@@ -59,7 +59,11 @@ void Admission::roll_window(std::int64_t ts_us) {
     ep_peak_ = std::max(ep_peak_, window_new_);
     // Time that passed without packets counts as quiet too.
     quiet_windows_ = window_new_ * 2 < limits_.flood_new_sources_per_s ? quiet_windows_ + std::max<std::int64_t>(1, elapsed / kWindowUs) : 0;
-    if (quiet_windows_ * kWindowUs >= kQuietToCloseUs || elapsed < 0) close();
+    // Most held sources came back within the second: an agent starting on a busy network, not a flood. Each
+    // second of probation costs real devices their first packet (and the connections it opened), so it ends.
+    const std::uint64_t held = ep_held_senders_ + ep_held_receivers_;
+    const bool busy_start = held >= kMinFloodSources && ep_admitted_ * 2 >= held;
+    if (quiet_windows_ * kWindowUs >= kQuietToCloseUs || elapsed < 0 || busy_start) close();
   }
   window_start_us_ = ts_us;
   window_new_ = 0;

@@ -298,17 +298,35 @@ void Tracker::purge_one_packet_records(std::int64_t since_us) {
     return std::all_of(r.observations.items().begin(), r.observations.items().end(),
                        [](const ObservationStat& o) { return o.key().starts_with("tcp."); });
   };
-  absl::flat_hash_set<const void*> doomed;
-  for (auto& [key, r] : bindings_) {
-    // An ARP or NDP confirmation is the packet itself (an ARP storm is nothing else); DHCP's is a parser's.
-    if (one_packet(r) && (r.confirmed & confirmed_by::dhcp) == 0 && r.services.empty()) doomed.insert(&r);
+  // A binding goes with its MAC, or when it is one of many new one-packet addresses behind one MAC (a router
+  // forwarding a flood from random addresses, a host spoofing them). The new address of a device whose MAC
+  // was already known stays: purging it would make that device's connections mid-stream joins.
+  constexpr int kManyAddresses = 16;
+  absl::flat_hash_set<MacAddr, std::hash<MacAddr>> lonely_macs;
+  for (auto& [mac, r] : macs_) {
+    if (one_packet(r)) lonely_macs.insert(mac);
   }
-  absl::flat_hash_set<MacAddr, std::hash<MacAddr>> bound;
+  absl::flat_hash_map<MacAddr, int, std::hash<MacAddr>> candidates_per_mac;
+  auto candidate = [&](const BindingRecord& r) {
+    // An ARP or NDP confirmation is the packet itself (an ARP storm is nothing else); DHCP's is a parser's.
+    return one_packet(r) && (r.confirmed & confirmed_by::dhcp) == 0 && r.services.empty();
+  };
   for (auto& [key, r] : bindings_) {
-    if (!doomed.contains(&r)) bound.insert(key.mac);
+    if (candidate(r)) ++candidates_per_mac[key.mac];
+  }
+  absl::flat_hash_set<const void*> doomed;
+  absl::flat_hash_set<MacAddr, std::hash<MacAddr>> bound;  // MACs that keep a binding
+  for (auto& [key, r] : bindings_) {
+    const bool goes = candidate(r) && (key.mac.is_zero() || lonely_macs.contains(key.mac) ||
+                                       candidates_per_mac[key.mac] >= kManyAddresses);
+    if (goes) {
+      doomed.insert(&r);
+    } else {
+      bound.insert(key.mac);
+    }
   }
   for (auto& [mac, r] : macs_) {
-    if (one_packet(r) && !bound.contains(mac)) doomed.insert(&r);
+    if (lonely_macs.contains(mac) && !bound.contains(mac)) doomed.insert(&r);
   }
   if (doomed.empty()) return;
   // The flows of those records go with them (their stream state too).

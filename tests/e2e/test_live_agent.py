@@ -17,6 +17,7 @@ import json
 import os
 import pwd
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -257,6 +258,43 @@ def test_config_file(out):
           f"bad value: exit 2 naming the line and the option: {p.stderr.strip()[:200]}")
 
 
+def test_sd_notify(out):
+    # systemd's notification protocol (sd_notify(3)): a datagram socket named by NOTIFY_SOCKET, as systemd
+    # gives a Type=notify service with WatchdogSec= (WATCHDOG_USEC).
+    path = os.path.join(out, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(0.2)
+    env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="400000")
+    p = subprocess.Popen(["ip", "netns", "exec", NS["s"], BINARY, "capture", "--config", "/dev/null", "-i", "quiet1",
+                          "--db", os.path.join(out, "notify.db"), "--status-interval", "1", "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    messages = []
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline:
+        try:
+            messages.append(sock.recv(4096).decode())
+        except socket.timeout:
+            pass
+    stop(p)
+    for _ in range(20):
+        try:
+            messages.append(sock.recv(4096).decode())
+        except socket.timeout:
+            break
+    sock.close()
+    ready = [i for i, m in enumerate(messages) if "READY=1" in m]
+    check(bool(ready) and "STATUS=capturing on quiet1" in messages[ready[0]],
+          f"READY=1 with its status: {messages[:2]}")
+    watchdog = sum(m.count("WATCHDOG=1") for m in messages)
+    check(watchdog >= 5, f"WATCHDOG=1 at a quarter of WATCHDOG_USEC (400 ms) for 2.5 s: {watchdog} pings")
+    check(any(m.startswith("STATUS=") and "packets" in m for m in messages),
+          f"the status line as STATUS=: {[m for m in messages if m.startswith('STATUS=')][:2]}")
+    stopping = [i for i, m in enumerate(messages) if "STOPPING=1" in m]
+    check(bool(stopping) and ready and stopping[-1] > ready[0] and p.returncode == 0,
+          f"STOPPING=1 after READY on SIGTERM, exit {p.returncode}")
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: the live agent test needs root (network namespaces, -Z); CI runs it as root")
@@ -274,6 +312,7 @@ def main():
         test_kill_9_loses_at_most_one_flush_interval(out)
         test_disk_fills_while_capturing(out)
         test_config_file(out)
+        test_sd_notify(out)
     finally:
         cleanup()
     print(f"live-agent: {RESULTS['passed']} passed, {len(RESULTS['failed'])} failed")
