@@ -240,6 +240,8 @@ LoopResult capture_loop(const CaptureOptions& opts, const SignalFd& signals, std
   for (;;) {
     auto now = Clock::now();
     auto wake = std::min(next_flush, now + std::chrono::seconds(1));
+    // systemd kills a service whose pings stop for WatchdogSec: wake for them however quiet the network.
+    if (watchdog) wake = std::min(wake, last_watchdog + std::chrono::microseconds(watchdog_usec / 4));
     if (opts.duration_s > 0) {
       const auto end = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.duration_s));
       if (now >= end) return result;
