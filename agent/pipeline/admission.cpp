@@ -137,7 +137,7 @@ bool Admission::sighting(std::uint64_t hash, const PacketView& p, bool as_sender
     ep_vlan_set_ = true;
     ep_vlan_ = p.vlan_count ? p.vlans[0] : -1;
   }
-  add_sample(p, as_sender);
+  add_sample(p);
   return false;
 }
 
@@ -149,9 +149,8 @@ void Admission::admitted(std::uint64_t hash) {
   }
 }
 
-void Admission::add_sample(const PacketView& p, bool as_sender) {
-  // A held sender is itself the sample; a held receiver (a scan's target) is sampled by who sent to it.
-  (void)as_sender;
+void Admission::add_sample(const PacketView& p) {
+  // The packet's sender: a held sender itself, or for a held receiver (a scan's target) who sent to it.
   if (ep_sample_.size() >= kSampleSize) return;
   std::string text = source_text(p);
   if (text.empty() || std::find(ep_sample_.begin(), ep_sample_.end(), text) != ep_sample_.end()) return;

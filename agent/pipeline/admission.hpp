@@ -64,7 +64,7 @@ class Admission {
   void roll_window(std::int64_t ts_us);
   void open_episode(std::int64_t ts_us);
   [[nodiscard]] FloodEpisode judge() const;
-  void add_sample(const PacketView& p, bool as_sender);
+  void add_sample(const PacketView& p);
   Slot* find_slot(std::uint64_t hash);
 
   const Limits& limits_;

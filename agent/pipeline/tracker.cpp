@@ -168,26 +168,32 @@ Tracker::Tracker(const Limits& limits, Stats& stats) : limits_(limits), stats_(s
 
 Tracker::~Tracker() = default;
 
-MacRecord* Tracker::mac_record(const MacAddr& mac, std::int64_t ts) {
-  auto [it, added] = macs_.try_emplace(mac);
-  MacRecord* rec = &it->second;
-  if (added) rec->mac = mac;
-  rec->seen.touch(ts);
-  rec->dirty = true;
-  return rec;
+namespace {
+// A record that a packet or a fact touched: its last sighting moves, and the next flush hands it over.
+template <typename Record>
+Record* touched(Record& rec, std::int64_t ts) {
+  rec.seen.touch(ts);
+  rec.dirty = true;
+  return &rec;
+}
+}  // namespace
+
+MacRecord* Tracker::mac_record(const MacAddr& mac, std::int64_t ts, bool* added) {
+  auto [it, is_new] = macs_.try_emplace(mac);
+  if (is_new) it->second.mac = mac;
+  if (added) *added = is_new;
+  return touched(it->second, ts);
 }
 
-BindingRecord* Tracker::binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts) {
+BindingRecord* Tracker::binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts, bool* added) {
   const BindingKey key{ip, mac};
-  auto [it, added] = bindings_.try_emplace(key);
-  BindingRecord* rec = &it->second;
-  if (added) {
-    rec->key = key;
+  auto [it, is_new] = bindings_.try_emplace(key);
+  if (is_new) {
+    it->second.key = key;
     note_bound(mac);
   }
-  rec->seen.touch(ts);
-  rec->dirty = true;
-  return rec;
+  if (added) *added = is_new;
+  return touched(it->second, ts);
 }
 
 void Tracker::confirm(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, std::int64_t ts) {
@@ -211,44 +217,24 @@ void Tracker::note_new_record(std::int64_t ts_us) {
 
 MacRecord* Tracker::packet_mac(const MacAddr& mac, const PacketView& p, bool as_sender) {
   if (!admission_.probation()) {
-    auto [it, added] = macs_.try_emplace(mac);
-    MacRecord* rec = &it->second;
-    if (added) {
-      rec->mac = mac;
-      note_new_record(p.ts_us);
-    }
-    rec->seen.touch(p.ts_us);
-    rec->dirty = true;
+    bool added = false;
+    MacRecord* rec = mac_record(mac, p.ts_us, &added);
+    if (added) note_new_record(p.ts_us);
     return rec;
   }
-  if (auto it = macs_.find(mac); it != macs_.end()) {
-    it->second.seen.touch(p.ts_us);
-    it->second.dirty = true;
-    return &it->second;
-  }
+  if (auto it = macs_.find(mac); it != macs_.end()) return touched(it->second, p.ts_us);
   if (!admission_.sighting(Admission::hash_of_mac(mac), p, as_sender)) return nullptr;
   return mac_record(mac, p.ts_us);
 }
 
 BindingRecord* Tracker::packet_binding(const IpAddr& ip, const MacAddr& mac, const PacketView& p, bool as_sender) {
   if (!admission_.probation()) {
-    const BindingKey key{ip, mac};
-    auto [it, added] = bindings_.try_emplace(key);
-    BindingRecord* rec = &it->second;
-    if (added) {
-      rec->key = key;
-      note_bound(mac);
-      note_new_record(p.ts_us);
-    }
-    rec->seen.touch(p.ts_us);
-    rec->dirty = true;
+    bool added = false;
+    BindingRecord* rec = binding(ip, mac, p.ts_us, &added);
+    if (added) note_new_record(p.ts_us);
     return rec;
   }
-  if (auto it = bindings_.find(BindingKey{ip, mac}); it != bindings_.end()) {
-    it->second.seen.touch(p.ts_us);
-    it->second.dirty = true;
-    return &it->second;
-  }
+  if (auto it = bindings_.find(BindingKey{ip, mac}); it != bindings_.end()) return touched(it->second, p.ts_us);
   // The first address of an admitted MAC is that device's own: no probation. Further new ones wait (a router
   // forwarding a flood from random addresses, a host spoofing them).
   if (!mac.is_zero()) {

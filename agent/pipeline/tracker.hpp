@@ -99,8 +99,9 @@ class Tracker {
   // Asks the CPU for the flow-table memory a coming packet will need (a few packets ahead of on_packet).
   void prefetch(const DecodedFrame& frame) const;
 
-  MacRecord* mac_record(const MacAddr& mac, std::int64_t ts);
-  BindingRecord* binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts);
+  // The record, made if new (`added` tells which, when given).
+  MacRecord* mac_record(const MacAddr& mac, std::int64_t ts, bool* added = nullptr);
+  BindingRecord* binding(const IpAddr& ip, const MacAddr& mac, std::int64_t ts, bool* added = nullptr);
   void confirm(const MacAddr& mac, const IpAddr& ip, std::uint8_t how, std::int64_t ts);
   void observe(ObservationSet& set, std::string_view key, std::string_view value, std::int64_t ts);
   // An identity fact from a parser about a party of `p` that is on probation: it becomes a record now.
