@@ -14,6 +14,9 @@ struct Limits {
   // In-memory device records: MAC records plus (IP, MAC) address bindings. The DB keeps what is evicted.
   std::size_t max_assets = 50'000;
   std::int64_t asset_idle_timeout_s = 3600;
+  // Without a database file, evicted records go to a store in memory: the device records it takes at most.
+  // Past half of it, only records that carry a fact are taken; the rest are counted (assets_dropped).
+  std::size_t max_memory_store_records = 200'000;
   // Distinct (key, value) observations kept per record; further ones are counted as dropped.
   std::size_t max_observations_per_asset = 256;
   // Distinct values kept per observation key on one record (e.g. DNS names looked up by one client).

@@ -34,6 +34,8 @@ po::options_description limit_options(ww::Limits& l) {
   d.add_options()
       ("max-flows", po::value(&l.max_flows)->default_value(l.max_flows), "flows tracked at once")
       ("max-assets", po::value(&l.max_assets)->default_value(l.max_assets), "device records kept in memory")
+      ("max-memory-store", po::value(&l.max_memory_store_records)->default_value(l.max_memory_store_records),
+       "without --db: evicted device records kept in memory")
       ("max-streams", po::value(&l.max_streams)->default_value(l.max_streams), "TCP streams followed for parsers at once")
       ("max-stream-buffer", po::value(&l.max_stream_buffer_bytes)->default_value(l.max_stream_buffer_bytes),
        "bytes buffered per stream direction")
@@ -75,6 +77,7 @@ std::string check_limits(const ww::Limits& l) {
   const std::pair<const char*, long long> values[] = {
       {"--max-flows", static_cast<long long>(l.max_flows)},
       {"--max-assets", static_cast<long long>(l.max_assets)},
+      {"--max-memory-store", static_cast<long long>(l.max_memory_store_records)},
       {"--max-streams", static_cast<long long>(l.max_streams)},
       {"--max-stream-buffer", static_cast<long long>(l.max_stream_buffer_bytes)},
       {"--max-stream-memory", static_cast<long long>(l.max_stream_buffer_total_bytes)},

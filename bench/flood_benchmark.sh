@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hostile captures (bench/gen_flood.py) beside the benchmark mix: wall time, packet rate as a ratio to the
-# libpcap read loop on the same file in the same run, peak RSS, and the assets the inventory kept.
+# libpcap read loop on the same file in the same run, peak RSS, and the assets the inventory kept. churn-100k is
+# not hostile: 100,000 real-looking devices, past --max-assets (evictions, and without --db the memory store).
 #
 #   bench/flood_benchmark.sh [--build DIR] [--runs N]
 #
@@ -29,7 +30,8 @@ gen syn-2M --kind syn --count 2000000
 gen arp-200k --kind arp --count 200000
 gen macof-200k --kind macof --count 200000
 gen scan-200k --kind scan --count 200000
-captures=(syn-2M arp-200k macof-200k scan-200k)
+gen churn-100k --kind churn --count 300000
+captures=(syn-2M arp-200k macof-200k scan-200k churn-100k)
 mix=$cache/hospital-scale1.0-seed1.pcap
 if [[ ! -s $mix && -f ../shared/bench/gen_hospital.py ]]; then
   /usr/bin/python3 ../shared/bench/gen_hospital.py "$mix.tmp" --scale 1.0 --seed 1 && mv "$mix.tmp" "$mix"

@@ -272,7 +272,8 @@ ordered_json stats_json(const Inventory& inv) {
                   {"services", stat(inv, "services_dropped")},
                   {"vlans", stat(inv, "vlans_dropped")},
                   {"stream_bytes", stat(inv, "stream_bytes_skipped")},
-                  {"stream_budget", stat(inv, "stream_budget_hits")}};
+                  {"stream_budget", stat(inv, "stream_budget_hits")},
+                  {"assets", stat(inv, "assets_dropped")}};
   s["anomalies"] = std::move(anomalies);
   s["admission"] = {{"episodes", stat(inv, "admission.episodes")},
                     {"held", stat(inv, "admission.held")},

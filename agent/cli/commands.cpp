@@ -183,6 +183,7 @@ void print_limits_reached(const Stats& stats) {
   const std::pair<std::uint64_t, const char*> hits[] = {
       {stats.flows_evicted, "flows evicted (--max-flows)"},
       {stats.assets_evicted, "device records evicted from memory to the store (--max-assets)"},
+      {stats.assets_dropped, "evicted device records not kept, the in-memory store full (--max-memory-store; use --db)"},
       {stats.streams_evicted, "TCP segments not followed, the stream table full (--max-streams)"},
       {stats.stream_budget_hits, "streams given up, all stream buffers full (--max-stream-memory)"},
       {stats.stream_bytes_skipped, "stream bytes not buffered (--max-stream-buffer)"},
@@ -219,10 +220,10 @@ namespace {
 // Ends a read or capture run: the pipeline's last deltas are written out and the pipeline is freed; returns
 // the resolved inventory when one is wanted (a summary or a JSON export). With a database file everything
 // goes through it, so the export shows what the database holds, earlier runs included. Without one, the
-// deltas go straight from the tracker to the inventory builder: a round trip through an in-memory SQL
-// database would only cost time (it still holds what was flushed before an eviction).
-std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, std::unique_ptr<Pipeline>& pipeline,
-                                 Stats& stats) {
+// deltas go straight from the tracker to the inventory builder that took what was evicted (`spill`): a round
+// trip through an in-memory SQL database would only cost time.
+std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, MemorySpill& spill,
+                                 std::unique_ptr<Pipeline>& pipeline, Stats& stats) {
   const bool want_inventory = !opts.quiet || opts.json_path;
   pipeline->end_of_input();
   if (opts.db_path) {
@@ -240,7 +241,7 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
   }
   store.commit_pending();
   store.write_run_stats(stats);
-  Inventory inv = take_inventory(store, pipeline->tracker(), opts.limits);
+  Inventory inv = take_inventory(store, pipeline->tracker(), opts.limits, &spill);
   pipeline.reset();
   return inv;
 }
@@ -332,7 +333,9 @@ int run_read(const ReadOptions& opts) {
     SqliteStore store(store_path(opts));
     store.begin_run(version(), "read");
     const ParserRegistry registry = make_default_registry();
-    auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &store);
+    MemorySpill spill(opts.limits);  // without a database file, evicted records go here
+    auto pipeline = std::make_unique<Pipeline>(opts.limits, registry,
+                                               opts.db_path ? static_cast<FlushTarget*>(&store) : &spill);
     pipeline->set_periodic_flush(opts.db_path.has_value());
     std::uint64_t total_size = 0;
     for (const auto& s : sources) total_size += s.file_size();
@@ -346,7 +349,7 @@ int run_read(const ReadOptions& opts) {
       return kExitRuntime;
     }
     Stats stats;
-    std::optional<Inventory> inv = end_run(opts, store, pipeline, stats);
+    std::optional<Inventory> inv = end_run(opts, store, spill, pipeline, stats);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A truncated capture still yields its inventory: exit 0 with the warning above.
     return finish_run(opts, std::move(inv), reference, stats, secs);
@@ -409,6 +412,7 @@ int run_fingerprint(const FingerprintOptions& opts) {
   }
   try {
     SqliteStore store(opts.db_path.value_or(":memory:"), opts.db_path.has_value());
+    if (!opts.db_path) store.set_record_budget(opts.limits.max_memory_store_records);
     if (!opts.captures.empty()) {
       // Build the inventory from capture files first (same pipeline as `read`).
       std::vector<PcapSource> sources;

@@ -303,6 +303,7 @@ int run_capture(const CaptureOptions& opts) {
     // Everything that needs privileges first: the interfaces, then the database and its lock.
     std::vector<LiveInput> inputs = open_interfaces(opts);
     SqliteStore store(opts.db_path.value_or(":memory:"));
+    if (!opts.db_path) store.set_record_budget(opts.limits.max_memory_store_records);
     give_database_to(opts.db_path, opts.user);
     if (const auto failed = drop_privileges(opts.user)) {
       error_line(*failed);

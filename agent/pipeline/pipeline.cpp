@@ -50,7 +50,7 @@ class PacketSink final : public ObservationSink {
 Pipeline::Pipeline(const Limits& limits, const ParserRegistry& registry, FlushTarget* target)
     : limits_(limits), registry_(registry), target_(target), tracker_(limits, stats_),
       follower_(limits, stats_, registry) {
-  tracker_.set_flush_hook([this] { flush(); });
+  tracker_.set_flush_hook([this] { flush_evicting(); });
   tracker_.set_flow_release_hook([this](FlowState& f) { follower_.release(f); });
   const auto& parsers = registry_.datagram();
   for (std::size_t i = 0; i < parsers.size() && i < 256; ++i) {
@@ -194,7 +194,11 @@ void Pipeline::periodic(std::int64_t ts_us) {
 void Pipeline::flush() {
   last_flush_ = std::chrono::steady_clock::now();
   tracker_.settle();
-  if (target_) target_->flush(tracker_, stats_);
+  if (target_) target_->flush(tracker_, stats_, DrainScope::all);
+}
+
+void Pipeline::flush_evicting() {
+  if (target_) target_->flush(tracker_, stats_, DrainScope::evicting);
 }
 
 }  // namespace ww

@@ -19,7 +19,9 @@ namespace ww {
 class FlushTarget {
  public:
   virtual ~FlushTarget() = default;
-  virtual void flush(Tracker& tracker, Stats& stats) = 0;
+  // `scope`: everything changed, or only the records the tracker is about to evict (then no source is
+  // recorded: a source goes with the flush that writes all of its rows).
+  virtual void flush(Tracker& tracker, Stats& stats, DrainScope scope) = 0;
 };
 
 class Pipeline {
@@ -36,6 +38,8 @@ class Pipeline {
   void process(const DecodedFrame& frame);
   // Writes everything pending to the store.
   void flush();
+  // Writes the changes of the records the tracker is about to evict (its eviction hook).
+  void flush_evicting();
   // The input has ended: an open flood episode is judged and reported (call before the last flush).
   void end_of_input() { tracker_.close_admission(); }
   // Whether to flush every Limits::flush_interval_s (on by default: a database file is readable while a

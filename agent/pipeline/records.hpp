@@ -109,6 +109,7 @@ struct MacRecord {
   bool dirty = false;
   bool stored = false;       // handed to the store at least once (admission only purges records never stored)
   bool has_binding = false;  // an (IP, this MAC) binding was made: a further new IP waits on probation in a flood
+  bool evicting = false;     // chosen to leave memory: the flush before the eviction hands over its changes
 };
 
 // One IP address as seen behind one MAC (zero MAC for link types without L2 addresses).
@@ -159,6 +160,11 @@ struct BindingRecord {
   ObservationSet observations;
   bool dirty = false;
   bool stored = false;  // handed to the store at least once
+  bool evicting = false;
 };
+
+// What a flush hands to the store: every changed record, or only those about to be evicted (an eviction must
+// not wait for a flush of the whole tracker, nor record a source before all of its rows are written).
+enum class DrainScope : std::uint8_t { all, evicting };
 
 }  // namespace ww

@@ -13,6 +13,7 @@ void Stats::add(const Stats& o) {
   pcap_if_dropped += o.pcap_if_dropped;
   flows_evicted += o.flows_evicted;
   assets_evicted += o.assets_evicted;
+  assets_dropped += o.assets_dropped;
   streams_evicted += o.streams_evicted;
   stream_bytes_skipped += o.stream_bytes_skipped;
   observations_dropped += o.observations_dropped;

@@ -22,6 +22,7 @@ struct Stats {
   std::uint64_t pcap_received = 0, pcap_dropped = 0, pcap_if_dropped = 0;  // live capture only
   std::uint64_t flows_evicted = 0;
   std::uint64_t assets_evicted = 0;
+  std::uint64_t assets_dropped = 0;  // evicted without reaching a store (the memory store full: --max-memory-store)
   std::uint64_t streams_evicted = 0;
   std::uint64_t stream_bytes_skipped = 0;  // not buffered because of max_stream_buffer_bytes
   std::uint64_t observations_dropped = 0;

@@ -45,6 +45,49 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
   return evicted;
 }
 
+// Marks (`evicting`) the records of `table` idle since before `cutoff_us`; if that leaves more than
+// `limit` less an eighth, also the least recently seen until it does not. Returns how many were marked.
+template <typename Table>
+std::size_t mark_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us) {
+  const std::size_t target = limit - std::min(limit, std::max<std::size_t>(1, limit / 8));
+  std::size_t marked = 0;
+  for (auto& [key, rec] : table) {
+    rec.evicting = rec.seen.last_us < cutoff_us;
+    marked += rec.evicting ? 1 : 0;
+  }
+  if (table.size() - marked <= target) return marked;
+  std::vector<std::int64_t> ages;
+  ages.reserve(table.size() - marked);
+  for (auto& [key, rec] : table) {
+    if (!rec.evicting) ages.push_back(rec.seen.last_us);
+  }
+  const std::size_t excess = table.size() - marked - target;
+  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(excess - 1), ages.end());
+  const std::int64_t threshold = ages[excess - 1];
+  for (auto& [key, rec] : table) {
+    if (table.size() - marked <= target) break;
+    if (!rec.evicting && rec.seen.last_us <= threshold) {
+      rec.evicting = true;
+      ++marked;
+    }
+  }
+  return marked;
+}
+
+bool unflushed(const MacRecord& r) { return r.dirty; }
+bool unflushed(const BindingRecord& r) { return r.dirty || r.confirmed_dirty; }
+
+// Erases the marked records; counts in `lost` those whose last changes reached no store.
+template <typename Table>
+void erase_marked(Table& table, std::uint64_t& lost) {
+  for (auto it = table.begin(); it != table.end();) {
+    auto victim = it++;  // (Abseil's erase returns nothing: step past an entry before erasing it.)
+    if (!victim->second.evicting) continue;
+    lost += unflushed(victim->second) ? 1 : 0;
+    table.erase(victim);
+  }
+}
+
 // The VLAN a flow-cache entry is kept per (the outermost tag; 0 untagged).
 std::uint16_t outer_vlan(const PacketView& p) { return p.vlan_count ? p.vlans[0] : 0; }
 
@@ -351,15 +394,17 @@ void Tracker::add_vlans(MacRecord* rec, const PacketView& p) {
 
 void Tracker::make_room_for_asset(std::int64_t now_us) {
   if (asset_count() + 4 < limits_.max_assets) return;
-  if (flush_hook_) flush_hook_();  // everything evicted below is already in the store
+  // Victims are chosen first and only their changes are flushed (a flush of the whole tracker per eviction
+  // cost more than the packets between two evictions); the packet counts held in flow caches come first.
+  settle();
   const std::int64_t cutoff = now_us - limits_.asset_idle_timeout_s * 1'000'000;
   const std::size_t half = std::max<std::size_t>(2, limits_.max_assets / 2);
-  auto nothing = [](auto&) {};
+  const std::size_t marked = mark_oldest(macs_, half, cutoff) + mark_oldest(bindings_, half, cutoff);
+  if (flush_hook_) flush_hook_();
   ++epoch_;  // invalidates every flow's cached record pointers
-  stats_.assets_evicted +=
-      evict_oldest(macs_, half, cutoff, [](const auto& r) { return r.seen.last_us; }, nothing);
-  stats_.assets_evicted +=
-      evict_oldest(bindings_, half, cutoff, [](const auto& r) { return r.seen.last_us; }, nothing);
+  erase_marked(macs_, stats_.assets_dropped);
+  erase_marked(bindings_, stats_.assets_dropped);
+  stats_.assets_evicted += marked;
 }
 
 void Tracker::erase_flow(FlowTable::iterator it) {

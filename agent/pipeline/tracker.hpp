@@ -89,7 +89,8 @@ class Tracker {
   Tracker(const Tracker&) = delete;
   Tracker& operator=(const Tracker&) = delete;
 
-  // Called before records are evicted, so that nothing unflushed is lost.
+  // Called before records are evicted, with them marked (`evicting`) and the flow caches settled: the hook
+  // hands their changes to the store (DrainScope::evicting), so that nothing unflushed is lost.
   void set_flush_hook(std::function<void()> hook) { flush_hook_ = std::move(hook); }
   // Called when a flow is removed, so the stream follower can release what it holds.
   void set_flow_release_hook(std::function<void(FlowState&)> hook) { release_hook_ = std::move(hook); }

@@ -32,10 +32,12 @@ void BackgroundWriter::record_source(const SourceInfo& source) {
   pending_sources_.push_back(source);
 }
 
-void BackgroundWriter::flush(Tracker& tracker, Stats& stats) {
+void BackgroundWriter::flush(Tracker& tracker, Stats& stats, DrainScope scope) {
   auto job = std::make_unique<Job>();
   stats.writer = figures();
-  drain_deltas(tracker, job->rows);  // the deltas leave the tracker now, whatever the queue does
+  // The deltas leave the tracker now, whatever the queue does (the store's budget is only used here, on the
+  // capture thread).
+  drain_deltas(tracker, job->rows, false, scope, store_.record_budget());
   job->stats = stats;
   std::unique_lock lock(mu_);
   if (in_flight_ >= max_pending_ && !error_ && !stop_) {
@@ -45,7 +47,7 @@ void BackgroundWriter::flush(Tracker& tracker, Stats& stats) {
     figures_.wait_us += micros_since(start);
   }
   if (error_ || stop_) return;  // nothing can be written any more; the caller stops on error()
-  job->sources.swap(pending_sources_);
+  if (scope == DrainScope::all) job->sources.swap(pending_sources_);
   queue_.push_back(std::move(job));
   ++in_flight_;
   work_.notify_one();

@@ -37,7 +37,7 @@ class BackgroundWriter final : public FlushTarget {
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
 
   // Drains the tracker into a batch and queues it, waiting only while the queue is full.
-  void flush(Tracker& tracker, Stats& stats) override;
+  void flush(Tracker& tracker, Stats& stats, DrainScope scope) override;
   // Whether a flush now would be queued without waiting.
   [[nodiscard]] bool has_room() const;
   // Sources go with the next batch (the same transaction as their last rows).

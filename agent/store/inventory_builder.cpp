@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "agent/pipeline/tracker.hpp"
@@ -284,8 +285,9 @@ Inventory InventoryBuilder::build() {
   return std::move(inv_);
 }
 
-Inventory take_inventory(const SqliteStore& store, Tracker& tracker, const Limits& limits) {
-  InventoryBuilder builder(limits);
+Inventory take_inventory(const SqliteStore& store, Tracker& tracker, const Limits& limits, MemorySpill* spill) {
+  std::optional<InventoryBuilder> own;
+  InventoryBuilder& builder = spill ? spill->builder() : own.emplace(limits);
   store.load_into(builder);
   tracker.release_flows();  // settles their pending counts into the records, and frees them
   drain_deltas(tracker, builder, /*release=*/true);

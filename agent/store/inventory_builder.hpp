@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/limits.hpp"
+#include "agent/pipeline/pipeline.hpp"
 #include "agent/model/inventory.hpp"
 #include "agent/store/rows.hpp"
 
@@ -88,9 +89,25 @@ class InventoryBuilder final : public RowSink {
 class SqliteStore;
 class Tracker;
 
-// The inventory of what `store` holds merged with what `tracker` has not flushed: the same result as a
-// flush followed by a load, without writing the tracker's rows to SQL. Consumes the tracker's flows and
-// facts (the end of a run).
-Inventory take_inventory(const SqliteStore& store, Tracker& tracker, const Limits& limits);
+// Where a run without a database file puts the records the tracker evicts: straight into an inventory
+// builder, not through an SQL database in memory (several times cheaper per record), within a RecordBudget
+// of Limits::max_memory_store_records.
+class MemorySpill final : public FlushTarget {
+ public:
+  explicit MemorySpill(const Limits& limits) : builder_(limits), budget_(limits.max_memory_store_records) {}
+  void flush(Tracker& tracker, Stats& /*stats*/, DrainScope scope) override {
+    drain_deltas(tracker, builder_, false, scope, &budget_);
+  }
+  [[nodiscard]] InventoryBuilder& builder() { return builder_; }
+
+ private:
+  InventoryBuilder builder_;
+  RecordBudget budget_;
+};
+
+// The inventory of what `store` holds merged with what `tracker` has not flushed (and, given a `spill`,
+// what it took): the same result as a flush followed by a load, without writing the tracker's rows to SQL.
+// Consumes the tracker's flows and facts, and the spill (the end of a run).
+Inventory take_inventory(const SqliteStore& store, Tracker& tracker, const Limits& limits, MemorySpill* spill = nullptr);
 
 }  // namespace ww

@@ -28,10 +28,29 @@ void drain_observations(ObservationSet& set, std::string_view ip, std::string_vi
   }
 }
 
-void drain_macs(Tracker& tracker, RowSink& sink, bool release, std::vector<ObservationStat*>& scratch) {
+// Whether a record holds a fact beyond the TCP/IP stack fingerprint that every packet of a flood carries
+// (parsers/tcp_fingerprint.cpp): a name, a vendor class, a service.
+bool carries_fact(const ObservationSet& set) {
+  return std::any_of(set.items().begin(), set.items().end(),
+                     [](const ObservationStat& o) { return !o.key().starts_with("tcp."); });
+}
+bool carries_fact(const MacRecord& r) { return carries_fact(r.observations); }
+bool carries_fact(const BindingRecord& r) {
+  return !r.services.empty() || (r.confirmed & confirmed_by::dhcp) != 0 || carries_fact(r.observations);
+}
+
+// Whether `rec` goes to the sink in this drain.
+template <typename Record>
+bool drained(Record& rec, bool changed, DrainScope scope, RecordBudget* budget) {
+  if (!changed || (scope == DrainScope::evicting && !rec.evicting)) return false;
+  return rec.stored || budget == nullptr || budget->take(carries_fact(rec));
+}
+
+void drain_macs(Tracker& tracker, RowSink& sink, bool release, DrainScope scope, RecordBudget* budget,
+                std::vector<ObservationStat*>& scratch) {
   std::vector<std::pair<std::string, MacRecord*>> macs;
   for (auto& [mac, rec] : tracker.macs()) {
-    if (rec.dirty) macs.emplace_back(mac.to_string(), &rec);
+    if (drained(rec, rec.dirty, scope, budget)) macs.emplace_back(mac.to_string(), &rec);
   }
   std::sort(macs.begin(), macs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [m, rec] : macs) {
@@ -46,14 +65,17 @@ void drain_macs(Tracker& tracker, RowSink& sink, bool release, std::vector<Obser
   }
 }
 
-void drain_bindings(Tracker& tracker, RowSink& sink, bool release, std::vector<ObservationStat*>& scratch) {
+void drain_bindings(Tracker& tracker, RowSink& sink, bool release, DrainScope scope, RecordBudget* budget,
+                    std::vector<ObservationStat*>& scratch) {
   struct Dirty {
     std::string ip, mac;
     BindingRecord* rec;
   };
   std::vector<Dirty> bindings;
   for (auto& [key, rec] : tracker.bindings()) {
-    if (rec.dirty || rec.confirmed_dirty) bindings.push_back({key.ip.to_string(), mac_text(key.mac), &rec});
+    if (drained(rec, rec.dirty || rec.confirmed_dirty, scope, budget)) {
+      bindings.push_back({key.ip.to_string(), mac_text(key.mac), &rec});
+    }
   }
   std::sort(bindings.begin(), bindings.end(),
             [](const Dirty& a, const Dirty& b) { return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac); });
@@ -85,10 +107,10 @@ void drain_bindings(Tracker& tracker, RowSink& sink, bool release, std::vector<O
 
 }  // namespace
 
-void drain_deltas(Tracker& tracker, RowSink& sink, bool release) {
+void drain_deltas(Tracker& tracker, RowSink& sink, bool release, DrainScope scope, RecordBudget* budget) {
   std::vector<ObservationStat*> scratch;
-  drain_macs(tracker, sink, release, scratch);
-  drain_bindings(tracker, sink, release, scratch);
+  drain_macs(tracker, sink, release, scope, budget, scratch);
+  drain_bindings(tracker, sink, release, scope, budget, scratch);
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats) {
@@ -110,6 +132,7 @@ std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats)
       {"if_dropped", stats.pcap_if_dropped},
       {"flows_evicted", stats.flows_evicted},
       {"assets_evicted", stats.assets_evicted},
+      {"assets_dropped", stats.assets_dropped},
       {"streams_evicted", stats.streams_evicted},
       {"stream_bytes_skipped", stats.stream_bytes_skipped},
       {"observations_dropped", stats.observations_dropped},

@@ -385,15 +385,16 @@ void SqliteStore::write_run_stats(const Stats& stats) {
   }
 }
 
-void SqliteStore::flush(Tracker& tracker, Stats& stats) {
+void SqliteStore::flush(Tracker& tracker, Stats& stats, DrainScope scope) {
+  const bool whole = scope == DrainScope::all;
   transaction([&] {
     SqlRowWriter writer(db_);
-    drain_deltas(tracker, writer);
+    drain_deltas(tracker, writer, false, scope, record_budget());
     write_run_stats(stats);
-    write_sources(pending_sources_);
+    if (whole) write_sources(pending_sources_);
     mark_flushed();
   });
-  pending_sources_.clear();
+  if (whole) pending_sources_.clear();
 }
 
 void SqliteStore::write_batch(const RowBatch& batch, const Stats& stats, const std::vector<SourceInfo>& sources) {

@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/model/inventory.hpp"
 #include "agent/pipeline/pipeline.hpp"
+#include "agent/store/rows.hpp"
 
 namespace ww {
 
@@ -77,7 +79,10 @@ class SqliteStore final : public FlushTarget {
   // A source (capture file or interface) of this run, written by the next flush in the same transaction as
   // the rows read from it: a source is never recorded as read unless its data landed.
   void record_source(const SourceInfo& source);
-  void flush(Tracker& tracker, Stats& stats) override;
+  void flush(Tracker& tracker, Stats& stats, DrainScope scope) override;
+  // Bounds the device records that flushes may add (a store in memory: a run without a database file).
+  void set_record_budget(std::size_t records) { budget_.emplace(records); }
+  [[nodiscard]] RecordBudget* record_budget() { return budget_ ? &*budget_ : nullptr; }
   // The same transaction from rows drained earlier (the writer thread's way).
   void write_batch(const RowBatch& batch, const Stats& stats, const std::vector<SourceInfo>& sources);
   // Writes what is pending (sources) without rows: the end of a run without a database file.
@@ -116,6 +121,7 @@ class SqliteStore final : public FlushTarget {
   sqlite3* db_ = nullptr;
   std::int64_t run_id_ = 0;
   std::vector<SourceInfo> pending_sources_;
+  std::optional<RecordBudget> budget_;
 };
 
 // The ordered list of migrations: entry i brings the schema from version i to i + 1.

@@ -76,6 +76,31 @@ class Floods(unittest.TestCase):
         self.assertEqual([f["kind"] for f in inv["stats"]["floods"]], ["arp_storm"])
         self.assertGreaterEqual(inv["stats"]["admission"]["held"] + inv["stats"]["admission"]["purged"], 99000)
 
+    def test_many_real_devices_without_a_database_stay_within_the_memory_store(self):
+        # 3,000 devices of three packets each, past --max-assets: evicted records go to the in-memory store,
+        # which keeps at most --max-memory-store of them; what it did not keep is counted and said.
+        churn = os.path.join(self.work.name, "churn.pcap")
+        generate(churn, "--kind", "churn", "--count", "9000")
+        whole = read_json(churn)
+        bounded_args = ("--max-assets", "1000", "--max-memory-store", "1200")
+        bounded = read_json(churn, extra=bounded_args)
+        schema_validator().validate(bounded)
+        self.assertEqual(len(whole["assets"]), 3001)  # the devices and the server they all talk to
+        self.assertEqual(whole["stats"]["limited"]["assets"], 0)
+        dropped = bounded["stats"]["limited"]["assets"]
+        self.assertGreater(dropped, 0)
+        self.assertLess(len(bounded["assets"]), 3001)
+        # Every record (a MAC or an address binding) is either in the store, in memory or counted.
+        records = sum(1 + len(a["ips"]) for a in bounded["assets"] if a["mac"])
+        self.assertLessEqual(records, 1200 + 1000 + 4)
+        # A device the store kept is whole: its MAC and its address with the DNS fact it sent.
+        kept = [a for a in bounded["assets"] if a["ips"] and a["observations"]]
+        self.assertGreater(len(kept), 500)
+        p = run("read", churn, *bounded_args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(f"{dropped} evicted device records not kept, the in-memory store full (--max-memory-store",
+                      p.stderr)
+
 
 def pcapng_block(kind, body):
     # pcapng (draft-ietf-opsawg-pcapng): type, total length, body padded to 32 bits, total length again.

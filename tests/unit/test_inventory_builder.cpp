@@ -11,31 +11,36 @@
 namespace ww {
 namespace {
 
-std::string feed_and_export(const std::string& path, const Limits& limits, bool through_sql,
+// How a run ends: flush into SQL and load; the tracker straight into the builder (evictions still went to SQL);
+// or as `read` without --db does, evictions into a MemorySpill too.
+enum class Path { through_sql, direct, spill };
+
+std::string feed_and_export(const std::string& path, const Limits& limits, Path how,
                             std::uint64_t* assets_evicted = nullptr) {
   SqliteStore store(":memory:");
   store.begin_run("test");
   const ParserRegistry registry = make_default_registry();
-  Pipeline pipeline(limits, registry, &store);
+  MemorySpill spill(limits);
+  Pipeline pipeline(limits, registry, how == Path::spill ? static_cast<FlushTarget*>(&spill) : &store);
   store.record_source(test::feed_capture(pipeline, path));
   if (assets_evicted) *assets_evicted = pipeline.stats().assets_evicted;
   Inventory inv;
-  if (through_sql) {
+  if (how == Path::through_sql) {
     pipeline.flush();
     inv = store.load(limits);
   } else {
     store.commit_pending();  // as a run without a database file ends (sources wait for a transaction)
     store.write_run_stats(pipeline.stats());
-    inv = take_inventory(store, pipeline.tracker(), limits);
+    inv = take_inventory(store, pipeline.tracker(), limits, how == Path::spill ? &spill : nullptr);
   }
   return to_json(inv, "test").dump(1);
 }
 
 void expect_same_both_ways(const std::string& path, const Limits& limits) {
-  const std::string via_sql = feed_and_export(path, limits, true);
-  const std::string direct = feed_and_export(path, limits, false);
+  const std::string via_sql = feed_and_export(path, limits, Path::through_sql);
   EXPECT_GT(via_sql.size(), 1000u);
-  EXPECT_EQ(direct, via_sql) << path;
+  EXPECT_EQ(feed_and_export(path, limits, Path::direct), via_sql) << path;
+  EXPECT_EQ(feed_and_export(path, limits, Path::spill), via_sql) << path;
 }
 
 TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadOnTheLabCapture) {
@@ -50,7 +55,7 @@ TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadWhenEvictionsFlushedPart
   expect_same_both_ways(path, tight);
   // The limit really was hit: the store holds rows from before the evictions.
   std::uint64_t evicted = 0;
-  feed_and_export(path, tight, false, &evicted);
+  feed_and_export(path, tight, Path::spill, &evicted);
   EXPECT_GT(evicted, 0u);
 }
 

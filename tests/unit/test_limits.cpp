@@ -5,7 +5,9 @@
 #include <fstream>
 
 #include "agent/pipeline/pipeline.hpp"
+#include "agent/store/inventory_builder.hpp"
 #include "agent/store/sqlite_store.hpp"
+#include "agent/store/statement.hpp"
 #include "support/run_capture.hpp"
 
 namespace ww {
@@ -71,6 +73,96 @@ TEST_F(LimitsTest, MaxAssetsEvictsFromMemoryButTheStoreKeepsEveryDevice) {
   for (const auto& a : inv.assets) macs += a.mac ? 1 : 0;
   EXPECT_EQ(macs, 1000u);  // flushed before eviction: nothing lost
   EXPECT_EQ(test::find_asset(inv, "mac:" + mac_of(7))->packets_sent, 1u);
+}
+
+TEST_F(LimitsTest, AnEvictionHandsOverOnlyTheChosenRecordsAndRecordsNoSource) {
+  udp(1, 2, 1000, 2000, 1'000'000);
+  udp(3, 4, 1000, 2000, 1'000'001);
+  Tracker& tracker = pipeline().tracker();
+  tracker.settle();
+  tracker.macs().at(*MacAddr::parse(mac_of(1))).evicting = true;
+  store.record_source(SourceInfo{"a.pcap", "pcap", 1, "EN10MB", 2, 84, 1'000'000, 1'000'001, false});
+  auto count = [&](const char* table) {
+    Stmt q(store.handle(), (std::string("SELECT count(*) FROM ") + table).c_str());
+    return q.step() ? q.i64(0) : -1;
+  };
+  Stats stats;
+  store.flush(tracker, stats, DrainScope::evicting);
+  EXPECT_EQ(count("macs"), 1);      // only the chosen one
+  EXPECT_EQ(count("bindings"), 0);  // none of them was chosen
+  EXPECT_EQ(count("sources"), 0);   // a source waits for the flush that writes all of its rows
+  store.flush(tracker, stats, DrainScope::all);
+  EXPECT_EQ(count("macs"), 4);
+  EXPECT_EQ(count("bindings"), 4);
+  EXPECT_EQ(count("sources"), 1);
+}
+
+// A DHCP DISCOVER from `who` naming itself: a fact (dhcp.hostname) on its MAC record.
+Tins::EthernetII dhcp_discover(int who, const std::string& hostname) {
+  Tins::DHCP dhcp;
+  dhcp.opcode(Tins::BootP::BOOTREQUEST);
+  dhcp.htype(1);
+  dhcp.hlen(6);
+  dhcp.chaddr(Tins::HWAddress<6>(mac_of(who)));
+  dhcp.type(Tins::DHCP::DISCOVER);
+  dhcp.hostname(hostname);
+  dhcp.end();
+  return EthernetII("ff:ff:ff:ff:ff:ff", mac_of(who)) / Tins::IP("255.255.255.255", "0.0.0.0") /
+         Tins::UDP(67, 68) / dhcp;
+}
+
+TEST_F(LimitsTest, WithoutADatabaseTheMemoryStoreIsBoundedAndKeepsDevicesWithFactsFirst) {
+  limits.max_assets = 64;
+  limits.max_memory_store_records = 100;
+  MemorySpill spill(limits);  // what `read` without --db evicts into
+  Pipeline spilling(limits, *registry, &spill);
+  auto send = [&](Tins::PDU& pdu, std::int64_t ts) {
+    const auto f = pdu.serialize();
+    spilling.process_frame(linktype::ethernet, f, static_cast<std::uint32_t>(f.size()), ts);
+  };
+  std::int64_t ts = 1'000'000;
+  auto traffic_only = [&](int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+      EthernetII pkt = EthernetII(mac_of(9999), mac_of(i)) / Tins::IP(ip_of(9999), ip_of(i)) / Tins::UDP(2000, 1000);
+      send(pkt, ++ts);
+    }
+  };
+  traffic_only(1, 300);
+  for (int i = 1001; i <= 1040; ++i) {
+    EthernetII pkt = dhcp_discover(i, "pump-" + std::to_string(i));
+    send(pkt, ++ts);
+  }
+  traffic_only(2001, 300);  // pushes the named devices out of the tracker too
+  const Stats stats = spilling.stats();
+  EXPECT_GT(stats.assets_evicted, 500u);
+  EXPECT_GT(stats.assets_dropped, 300u);
+  EXPECT_LE(stats.assets_dropped, stats.assets_evicted);
+  store.commit_pending();
+  const Inventory inv = take_inventory(store, spilling.tracker(), limits, &spill);
+  // At most the memory store's records and the tracker's: 100 + 64 (+4, the tracker's slack).
+  EXPECT_LE(inv.assets.size(), 168u);
+  // Of the first, traffic-only devices, those evicted while half the budget (50 records) was free are kept.
+  std::size_t first_batch = 0;
+  for (int i = 1; i <= 300; ++i) first_batch += test::find_asset(inv, "mac:" + mac_of(i)) != nullptr ? 1 : 0;
+  EXPECT_GE(first_batch, 20u);
+  EXPECT_LE(first_batch, 50u);
+  for (int i = 1001; i <= 1040; ++i) {
+    const AssetView* named = test::find_asset(inv, "mac:" + mac_of(i));
+    ASSERT_NE(named, nullptr) << mac_of(i);
+    ASSERT_FALSE(named->observations.empty());
+    EXPECT_EQ(named->observations[0].value, "pump-" + std::to_string(i));
+  }
+}
+
+TEST(RecordBudget, TakesAnyRecordUntilHalfThenOnlyThoseWithFactsUntilFull) {
+  RecordBudget budget(4);
+  EXPECT_TRUE(budget.take(false));
+  EXPECT_TRUE(budget.take(false));
+  EXPECT_FALSE(budget.take(false));
+  EXPECT_TRUE(budget.take(true));
+  EXPECT_TRUE(budget.take(true));
+  EXPECT_FALSE(budget.take(true));
+  EXPECT_EQ(budget.used(), 4u);
 }
 
 TEST_F(LimitsTest, MaxPeersPerAsset) {
