@@ -41,7 +41,8 @@ struct Limits {
   // put on probation (agent/pipeline/admission.hpp), and the slots of the probation table.
   std::size_t flood_new_sources_per_s = 2'000;
   std::size_t max_probation = 1 << 16;
-  // Seconds of capture time between two database flushes.
+  // Seconds of wall-clock time between two database flushes (steady clock: a capture file read at full speed
+  // flushes as often as a live capture that lasts as long).
   std::int64_t flush_interval_s = 5;
 };
 

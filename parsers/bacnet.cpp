@@ -15,9 +15,22 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {47808};
-constexpr std::string_view kKeys[] = {"device_instance", "vendor_id",         "object_name",
-                                      "model_name",      "firmware_revision", "application_software_version",
-                                      "vendor_name"};
+constexpr FactDecl kFacts[] = {
+    {"bacnet.device_instance", FactType::number, "", "I-Am (Clause 16.10.2) device identifier; object identifier of a Device ReadProperty-ACK", "`0`, `1234`"},
+    {"bacnet.vendor_id", FactType::number, "", "I-Am vendorID; ReadProperty-ACK vendor-identifier (120)", "260"},
+    {"bacnet.object_name", FactType::text, "", "ReadProperty-ACK object-name (77) of the Device object", "AHU-3 Controller"},
+    {"bacnet.model_name", FactType::text, "", "model-name (70)", "PXC Modular"},
+    {"bacnet.firmware_revision", FactType::text, "", "firmware-revision (44)", "FW 3.2.1"},
+    {"bacnet.application_software_version", FactType::text, "", "application-software-version (12)", "APP 7.0"},
+    {"bacnet.vendor_name", FactType::text, "", "vendor-name (121)", "Siemens"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"bacnet.truncated_npdu", "The BVLC/NPDU header or its optional network fields run past the datagram (ASHRAE 135 clause 6.2); the datagram is skipped."},
+    {"bacnet.truncated_apdu", "The APDU header after the NPDU runs past the datagram (ASHRAE 135 clause 20.1); the datagram is skipped."},
+    {"bacnet.truncated_i_am", "An I-Am request ends before its four application-tagged parameters (ASHRAE 135 clause 16.10.2); nothing is kept."},
+    {"bacnet.bad_i_am", "An I-Am parameter has the wrong application tag or length (object identifier, max APDU, segmentation, vendor id); nothing is kept."},
+    {"bacnet.bad_read_property_ack", "A ReadProperty-ACK whose context tags, opening/closing tag 3 or value lengths are wrong or run past the datagram (ASHRAE 135 clause 15.5); nothing is kept."},
+};
 constexpr std::uint8_t kBvlcType = 0x81;
 constexpr std::uint32_t kDeviceObject = 8;
 
@@ -195,7 +208,7 @@ class BacnetParser final : public DatagramParser {
     return ParseStatus::ok;
   }
 
-  ParserSpec spec_{"bacnet", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"bacnet", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -16,7 +16,17 @@ namespace {
 
 constexpr std::uint16_t kPorts[] = {22, 21, 25, 587, 23, 2222};
 // Keys carry the protocol they describe rather than this parser's name.
-constexpr std::string_view kKeys[] = {"ssh.banner", "ftp.banner", "smtp.banner", "telnet.banner"};
+constexpr FactDecl kFacts[] = {
+    {"ssh.banner", FactType::text, "whichever side sent it", "RFC 4253 §4.2 identification string (first line)", "SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u1"},
+    {"ftp.banner", FactType::text, "server", "`220` greeting text when it says FTP, or the server port is 21", "(vsFTPd 3.0.3)"},
+    {"smtp.banner", FactType::text, "server", "`220` greeting text when it says SMTP/ESMTP, or port 25/587/2525", "mail.hosp.test ESMTP Postfix (Debian/GNU)"},
+    {"telnet.banner", FactType::text, "server", "first non-empty printable line after option negotiation, server port 23 only", "Philips IntelliVue Gateway"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"banner.line_too_long", "The first line of a direction (SSH identification string or FTP/SMTP greeting) has no newline within 512 bytes; that direction is given up and no banner is reported for it."},
+    {"banner.telnet_subnegotiation_too_long", "A Telnet subnegotiation (IAC SB, RFC 854) from the server runs over 256 bytes without its closing IAC SE; the server direction is given up and no Telnet banner is reported."},
+    {"banner.unexpected_first_line", "The first line of a direction is neither an 'SSH-' identification string nor, from the server, a '220' greeting; that direction is given up and no banner is reported for it."},
+};
 constexpr std::size_t kMaxLine = 512;          // RFC 4253 §4.2 allows 255; RFC 5321 §4.5.3.1.5 allows 512
 constexpr std::size_t kMaxTelnetBytes = 2048;  // server bytes searched for a Telnet banner line
 
@@ -172,7 +182,7 @@ class BannerParser final : public StreamParser {
   }
 
  private:
-  ParserSpec spec_{"banner", Transport::tcp, kPorts, kKeys};
+  ParserSpec spec_{"banner", Transport::tcp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

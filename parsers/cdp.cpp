@@ -13,9 +13,22 @@ namespace {
 
 constexpr std::uint32_t kOuiCisco = 0x00000c;
 constexpr std::uint16_t kPidCdp = 0x2000;
-constexpr std::string_view kKeys[] = {
-    "version", "device_id", "platform", "software_version", "software_version_full", "capabilities",
-    "native_vlan", "address", "management_address", "port_id", "vtp_domain", "system_name",
+constexpr FactDecl kFacts[] = {
+    {"cdp.version", FactType::number, "", "header", "2"},
+    {"cdp.device_id", FactType::text, "", "0x0001", "`S1`, `SEP001122334455`"},
+    {"cdp.address", FactType::address, "", "0x0002, one observation per IPv4/IPv6 address; `0.0.0.0`/`::` dropped", "192.168.10.1"},
+    {"cdp.port_id", FactType::text, "", "0x0003", "FastEthernet0/13"},
+    {"cdp.capabilities", FactType::list, "", "0x0004, names: router, transparent_bridge, source_route_bridge, switch, host, igmp, repeater, phone, remote_managed, cvta, mac_relay", "switch,igmp"},
+    {"cdp.software_version", FactType::text, "", "0x0005, first line", "Cisco IOS Software, C3560 Software (C3560-ADVIPSERVICESK9-M), Version 12.2(44)SE, RELEASE SOFTWARE (fc1)"},
+    {"cdp.software_version_full", FactType::text, "", "0x0005, all lines joined with `\"; \"`, capped at 256 characters", "Cisco Internetwork Operating System Software ; IOS (tm) 1600 Software (C1600-NY-L), Version 11.2(12)P, ..."},
+    {"cdp.platform", FactType::text, "", "0x0006", "cisco WS-C3560-24TS"},
+    {"cdp.vtp_domain", FactType::text, "", "0x0009", "HOSPITAL"},
+    {"cdp.native_vlan", FactType::number, "", "0x000a", "1"},
+    {"cdp.system_name", FactType::text, "", "0x0014", ""},
+    {"cdp.management_address", FactType::address, "", "0x0016", ""},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"cdp.tlv_overrun", "A TLV length below 4 or past the frame (parsing stops there), a native-VLAN or capabilities TLV of the wrong size, or an address list overrunning its TLV; earlier TLVs are kept, status malformed."},
 };
 
 enum : std::uint16_t {
@@ -161,7 +174,7 @@ class CdpParser final : public DatagramParser {
   }
 
  private:
-  ParserSpec spec_{"cdp", Transport::ethernet, {}, kKeys};
+  ParserSpec spec_{"cdp", Transport::ethernet, {}, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -10,11 +10,30 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {67, 68};
-constexpr std::string_view kKeys[] = {
-    "message_type", "hostname", "requested_ip", "parameter_request_list", "max_message_size",
-    "vendor_class", "client_id", "user_class", "client_fqdn", "vendor_identifying_class",
-    "vendor_specific_enterprise", "server_id", "router", "dns_server", "domain", "lease_time", "offered_ip",
-    "relay_agent_ip", "relayed_server_id",
+constexpr FactDecl kFacts[] = {
+    {"dhcp.message_type", FactType::code, "client (requests) / server (replies)", "53", "`DISCOVER`, `REQUEST`, `OFFER`, `ACK`, `NAK`, `INFORM`, `RELEASE`, `DECLINE`"},
+    {"dhcp.hostname", FactType::text, "client", "12", "infusion-pump-07"},
+    {"dhcp.requested_ip", FactType::address, "client", "50", "10.77.0.143"},
+    {"dhcp.parameter_request_list", FactType::list, "client", "55, **in wire order** (an OS fingerprint)", "1,28,2,3,15,6,119,12,44,47,26,121,42"},
+    {"dhcp.max_message_size", FactType::number, "client", "57", "1500"},
+    {"dhcp.vendor_class", FactType::text, "sender", "60", "`MSFT 5.0`, `android-dhcp-9`, `udhcp 1.36.1`"},
+    {"dhcp.client_id", FactType::hex, "client", "61, hex", "01000b8201fc42"},
+    {"dhcp.user_class", FactType::text, "client", "77", "iPXE"},
+    {"dhcp.client_fqdn", FactType::text, "client", "81 (RFC 4702), name part", "pump-07.icu.example"},
+    {"dhcp.vendor_identifying_class", FactType::id, "sender", "124 (RFC 3925), enterprise number", "4491"},
+    {"dhcp.vendor_specific_enterprise", FactType::id, "sender", "125 (RFC 3925), enterprise number", "3561"},
+    {"dhcp.offered_ip", FactType::address, "client", "`yiaddr` of server replies", "10.77.0.143"},
+    {"dhcp.relay_agent_ip", FactType::address, "client", "`giaddr`", "10.1.0.1"},
+    {"dhcp.server_id", FactType::address, "server", "54", "10.77.0.2"},
+    {"dhcp.router", FactType::address, "server", "3", "10.77.0.1"},
+    {"dhcp.dns_server", FactType::address, "server", "6", "128.2.1.11,128.2.1.10"},
+    {"dhcp.domain", FactType::text, "server", "15", "genhosp.local"},
+    {"dhcp.lease_time", FactType::number, "server", "51, seconds", "43200"},
+    {"dhcp.relayed_server_id", FactType::address, "relay agent: sender of a relayed reply on its last hop (`giaddr` set, to port 68), instead of the server facts above", "54", "31.130.229.6"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"dhcp.non_ethernet_chaddr", "The hardware type and length are not Ethernet (htype 1, hlen 6; RFC 1700), so chaddr names no MAC to key facts on; the message is skipped and nothing is reported."},
+    {"dhcp.option_overrun", "An option's length runs past the end of the packet (RFC 2132 §2); parsing of the options stops, what was read is kept, status malformed."},
 };
 constexpr std::uint32_t kMagicCookie = 0x63825363;  // RFC 2131 §3
 
@@ -168,7 +187,7 @@ class DhcpParser final : public DatagramParser {
   }
 
  private:
-  ParserSpec spec_{"dhcp", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"dhcp", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

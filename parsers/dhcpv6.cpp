@@ -15,8 +15,20 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {547, 546};
-constexpr std::string_view kKeys[] = {"message_type", "duid",       "duid_type",      "vendor_class", "enterprise",
-                                      "fqdn",         "user_class", "option_request", "server_duid"};
+constexpr FactDecl kFacts[] = {
+    {"dhcpv6.message_type", FactType::code, "sender", "msg-type", "`SOLICIT`, `REPLY`, `RELAY-FORW`"},
+    {"dhcpv6.duid", FactType::hex, "sender, and the MAC inside a DUID-LL/LLT with hardware type 1", "option 1 (Client Identifier), hex", "000100012422f1b3080027e6e559"},
+    {"dhcpv6.duid_type", FactType::code, "sender", "DUID type (RFC 8415 §11, RFC 6355)", "`LLT`, `EN`, `LL`, `UUID`"},
+    {"dhcpv6.enterprise", FactType::id, "sender", "option 16 (Vendor Class) enterprise number", "311"},
+    {"dhcpv6.vendor_class", FactType::text, "sender", "option 16 vendor-class-data items, comma-joined", "MSFT 5.0"},
+    {"dhcpv6.user_class", FactType::text, "sender", "option 15 items, comma-joined", "ward"},
+    {"dhcpv6.fqdn", FactType::text, "sender", "option 39 (RFC 4704) domain name", "MSEDGEWIN10"},
+    {"dhcpv6.option_request", FactType::list, "sender", "option 6 (ORO), in wire order: an OS fingerprint like DHCPv4 option 55", "17,23,24,39"},
+    {"dhcpv6.server_duid", FactType::hex, "sender (server)", "option 2 (Server Identifier)", "000100011de4b858000c291fa755"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"dhcpv6.option_overrun", "An option's length runs past the end of the message (RFC 8415) or there are more than 64 options; parsing of the options stops, the options read before are kept, status malformed."},
+};
 constexpr std::string_view kMessageTypes[] = {
     "",      "SOLICIT", "ADVERTISE", "REQUEST",     "CONFIRM", "RENEW",      "REBIND",
     "REPLY", "RELEASE", "DECLINE",   "RECONFIGURE", "INFORMATION-REQUEST", "RELAY-FORW", "RELAY-REPL"};
@@ -162,7 +174,7 @@ class Dhcpv6Parser final : public DatagramParser {
     }
   }
 
-  ParserSpec spec_{"dhcpv6", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"dhcpv6", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -28,13 +28,54 @@ std::string_view dicom_toolkit_version() { return OFFIS_DCMTK_VERSION_STRING; }
 namespace {
 
 constexpr std::uint16_t kPorts[] = {104, 11112, 4242};
-constexpr std::string_view kKeys[] = {
-    "ae_title", "role", "calling_ae", "called_ae", "association", "scp_port", "application_context",
-    "implementation_class_uid", "implementation_version_name", "max_pdu_length", "async_ops_window",
-    "role_selection", "user_identity_type", "abstract_syntax", "sop_class", "abstract_syntax_count",
-    "transfer_syntax", "service", "modality", "rejected_sop_class", "reject", "abort", "release", "command",
-    "move_destination", "status", "manufacturer", "model_name", "device_serial_number", "software_versions",
-    "station_name",
+constexpr FactDecl kFacts[] = {
+    {"dicom.ae_title", FactType::text, "requestor: calling AE; acceptor: called AE", "A-ASSOCIATE-RQ (AC only if the RQ was missed)", "`CT_SCANNER1`, `PACS_ARCHIVE`"},
+    {"dicom.role", FactType::code, "requestor `scu`, acceptor `scp`", "RQ", "scu"},
+    {"dicom.called_ae", FactType::text, "requestor (whom it calls)", "RQ", "PACS_ARCHIVE"},
+    {"dicom.calling_ae", FactType::text, "acceptor (who calls it)", "RQ", "CT_SCANNER1"},
+    {"dicom.association", FactType::text, "both", "RQ", "CT_SCANNER1->PACS_ARCHIVE"},
+    {"dicom.scp_port", FactType::number, "acceptor", "RQ + StreamMeta (the acceptor's TCP port)", "104"},
+    {"dicom.application_context", FactType::id, "sender of RQ / AC", "item 0x10", "1.2.840.10008.3.1.1.1"},
+    {"dicom.implementation_class_uid", FactType::id, "sender of RQ / AC (each side its own)", "user info 0x52", "1.2.276.0.7230010.3.0.3.6.7"},
+    {"dicom.implementation_version_name", FactType::text, "sender of RQ / AC", "user info 0x55", "OFFIS_DCMTK_367"},
+    {"dicom.max_pdu_length", FactType::number, "sender of RQ / AC (what it can receive)", "user info 0x51", "16384"},
+    {"dicom.async_ops_window", FactType::text, "sender", "user info 0x53, `invoked/performed`", "3/1"},
+    {"dicom.role_selection", FactType::text, "sender", "user info 0x54 (first 16)", "CTImageStorage:scu=1,scp=0"},
+    {"dicom.user_identity_type", FactType::code, "requestor", "user info 0x58, **type byte only**", "`username-passcode` (`username`, `kerberos`, `saml`, `jwt`)"},
+    {"dicom.abstract_syntax", FactType::id, "RQ: requestor (proposed); AC: acceptor (accepted); commands: sender", "items 0x20/0x30, 0x21; (0000,0002)/(0000,0003)", "1.2.840.10008.5.1.4.1.1.2"},
+    {"dicom.sop_class", FactType::text, "same as above", "DCMTK `dcmFindNameOfUID`", "CTImageStorage"},
+    {"dicom.abstract_syntax_count", FactType::number, "instead of the two above when a PDU has > 16 distinct abstract syntaxes", "", "64"},
+    {"dicom.transfer_syntax", FactType::id, "RQ: proposed (requestor); AC: accepted (acceptor); first 16 distinct", "sub-item 0x40", "1.2.840.10008.1.2.1"},
+    {"dicom.service", FactType::code, "same parties as `abstract_syntax` (always emitted, even for long lists)", "derived from DCMTK names", "`storage`, `verification`, `query-retrieve-find`, `query-retrieve-move`, `query-retrieve-get`, `modality-worklist`, `worklist`, `mpps`, `storage-commitment`, `print`, `ups`, `instance-availability`, `other`"},
+    {"dicom.rejected_sop_class", FactType::text, "acceptor", "AC context result 1/2/3 (4 = TS not supported is not listed)", "VerificationSOPClass (abstract-syntax-not-supported)"},
+    {"dicom.modality", FactType::code, "the SCU that stores", "`dcmSOPClassUIDToModality` (see below)", "`CT`, `MR`"},
+    {"dicom.reject", FactType::text, "sender of A-ASSOCIATE-RJ", "PS3.8 Table 9-21", "rejected-permanent, source service-user, reason called-AE-title-not-recognized"},
+    {"dicom.abort", FactType::code, "sender of A-ABORT", "PS3.8 Table 9-26", "`service-user`, `service-provider, unexpected-PDU`"},
+    {"dicom.release", FactType::code, "sender", "A-RELEASE-RQ / RP", "`requested`, `confirmed`"},
+    {"dicom.command", FactType::code, "sender", "(0000,0100), PS3.7 §E.1", "`C-STORE-RQ`, `C-FIND-RSP`, `0x0042` (unknown)"},
+    {"dicom.move_destination", FactType::text, "sender of C-MOVE-RQ", "(0000,0600)", "WS_DEST"},
+    {"dicom.status", FactType::text, "sender of a response", "(0000,0900), class per PS3.7 Annex C", "`C-STORE-RSP: success (0x0000)`, `C-FIND-RSP: pending (0xff00)`"},
+    {"dicom.manufacturer", FactType::text, "storing SCU", "(0008,0070)", "GE MEDICAL SYSTEMS"},
+    {"dicom.model_name", FactType::text, "storing SCU", "(0008,1090)", "Revolution CT"},
+    {"dicom.device_serial_number", FactType::id, "storing SCU", "(0018,1000)", "CT-SN-000777"},
+    {"dicom.software_versions", FactType::text, "storing SCU, one value per VM item", "(0018,1020)", "`revo_ct_22.1`, `RevoCT 2.0`"},
+    {"dicom.station_name", FactType::text, "storing SCU", "(0008,1010)", "CTSCAN01"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"dicom.associate_pdu_too_large", "An A-ASSOCIATE-RQ/AC PDU header declares a length over 128 KiB; the PDU is not read and the direction resynchronises on the next PDU header that passes the strict check."},
+    {"dicom.bad_context_id", "A presentation context item of an A-ASSOCIATE-RQ has an even ID (IDs are odd, 1..255, PS3.8 §9.3.2.2) or repeats an ID already proposed; that context is ignored, the rest of the PDU is read."},
+    {"dicom.bad_pdu_header", "A PDU header's type byte is outside 0x01..0x07 or its reserved byte is not 0x00 (PS3.8 §9.3.1); the direction resynchronises, scanning forward for the next PDU header that passes the strict check."},
+    {"dicom.bad_pdu_length", "An A-ASSOCIATE-RJ, A-RELEASE-RQ/RP or A-ABORT PDU has a length other than 4 (PS3.8 §9.3.4-§9.3.8); the PDU is not read and the direction resynchronises on the next believable PDU header."},
+    {"dicom.command_bad_group", "A DIMSE command set holds an element outside group 0000 (PS3.7 §6.3.1); reading of the command stops, the elements read before it are still used."},
+    {"dicom.command_too_large", "A DIMSE command set (its fragments together) is over 16 KiB; it is dropped unread up to its last fragment, reported once per command, and the stream goes on."},
+    {"dicom.command_truncated", "A command element's length runs past the end of the DIMSE command set; reading of the command stops, the elements read before it are still used."},
+    {"dicom.item_overflow", "An item or sub-item of an A-ASSOCIATE-RQ/AC is longer than its container; the broken item is dropped (the item walk stops if it overruns the PDU), items already read are still reported."},
+    {"dicom.pdu_length_implausible", "A P-DATA-TF PDU length is over the receiver's negotiated maximum length, or over 64 MiB when none was negotiated; it is never skipped over: the direction resynchronises on the next believable PDU header."},
+    {"dicom.pdu_too_short", "A P-DATA-TF PDU length is below 6, too short for one PDV item header; the direction resynchronises on the next believable PDU header."},
+    {"dicom.pdv_length_overflow", "A PDV item length is below 2 or beyond the rest of its P-DATA-TF PDU, or under 6 bytes are left in the PDU for a PDV header (PS3.8 §9.3.5.1); the direction resynchronises on the next believable PDU header."},
+    {"dicom.protocol_version", "An A-ASSOCIATE-RQ/AC protocol-version field does not have bit 0 (version 1) set (PS3.8 §9.3.2); it is only noted, the PDU is still read."},
+    {"dicom.truncated_pdu", "An A-ASSOCIATE-RQ/AC is shorter than its 68-byte fixed part (protocol version, called and calling AE titles, reserved fields); nothing from it is reported, status malformed."},
+    {"dicom.unknown_item", "An A-ASSOCIATE item of a type not read here (other than 0x10, 0x20 in an RQ, 0x21 in an AC, or 0x50) is met; it is skipped and the rest of the PDU is read."},
 };
 
 // PS3.8 §9.3.1 PDU types.
@@ -976,7 +1017,7 @@ class DicomParser final : public StreamParser {
   }
 
  private:
-  ParserSpec spec_{"dicom", Transport::tcp, kPorts, kKeys};
+  ParserSpec spec_{"dicom", Transport::tcp, kPorts, kFacts, kAnomalies};
   mutable UidCatalog uids_;  // per registry, single-threaded like the pipeline that owns it
 };
 

@@ -164,12 +164,45 @@ bool is_service_type_at(const Name& n, std::size_t i) {
 // `aet` as used by DICOM DNS-SD announcements). Everything else in TXT is dropped: it may be private.
 constexpr std::string_view kTxtKeys[] = {"ty",      "model",   "md",      "manufacturer", "mfg",
                                          "usb_MFG", "usb_MDL", "product", "note",         "aet"};
-constexpr std::string_view kMdnsKeys[] = {"hostname",         "service_type",    "service_instance", "txt.ty",
-                                          "txt.model",        "txt.md",          "txt.manufacturer", "txt.mfg",
-                                          "txt.usb_MFG",      "txt.usb_MDL",     "txt.product",      "txt.note",
-                                          "txt.aet"};
-constexpr std::string_view kLlmnrKeys[] = {"query", "name"};
-constexpr std::string_view kDnsKeys[] = {"query", "answered_query", "ptr_answer"};
+constexpr FactDecl kMdnsFacts[] = {
+    {"mdns.hostname", FactType::text, "sender", "owner of A/AAAA records ending in `.local`, without `.local`", "Lucas-iMac"},
+    {"mdns.service_type", FactType::text, "sender", "PTR `_services._dns-sd._udp.local` targets, PTR `<type>` owners, SRV/TXT owners", "_ipp._tcp"},
+    {"mdns.service_instance", FactType::text, "sender", "instance label of `<Instance>.<type>.local` (printable(): non-ASCII escaped)", "Luca\\xe2\\x80\\x99s iMac"},
+    {"mdns.txt.ty", FactType::text, "sender", "TXT string `ty=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.model", FactType::text, "sender", "TXT string `model=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.md", FactType::text, "sender", "TXT string `md=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.manufacturer", FactType::text, "sender", "TXT string `manufacturer=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.mfg", FactType::text, "sender", "TXT string `mfg=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.usb_MFG", FactType::text, "sender", "TXT string `usb_MFG=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.usb_MDL", FactType::text, "sender", "TXT string `usb_MDL=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.product", FactType::text, "sender", "TXT string `product=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.note", FactType::text, "sender", "TXT string `note=` of a service instance (allow-listed)", ""},
+    {"mdns.txt.aet", FactType::text, "sender", "TXT string `aet=` of a service instance (allow-listed)", ""},
+};
+constexpr AnomalyDecl kMdnsAnomalies[] = {
+    {"mdns.truncated", "A question, record header, name or RDATA of a mDNS message runs past the end of the datagram; the walk stops, records read before it are kept, status malformed."},
+    {"mdns.bad_name", "A mDNS name has a compression pointer not strictly before the previous one (RFC 1035 §4.1.4), over 64 jumps, a 0x40/0x80 label type or over 255 octets (RFC 1035 §3.1); the walk stops, earlier records kept."},
+    {"mdns.bad_counts", "The mDNS header's four record counts add up to 0, to over 512, or to more than the datagram can hold (5 bytes a question, 11 a record); the message is skipped, nothing is reported."},
+};
+constexpr FactDecl kLlmnrFacts[] = {
+    {"llmnr.query", FactType::text, "sender (querier)", "question names of queries", "BRWC0CB383D1F42"},
+    {"llmnr.name", FactType::text, "sender (responder)", "owner names of A/AAAA answers (a responder only answers for its own names, RFC 4795 §2.1)", "BRIGHTSPEED01"},
+};
+constexpr AnomalyDecl kLlmnrAnomalies[] = {
+    {"llmnr.truncated", "A question, record header, name or RDATA of a LLMNR message runs past the end of the datagram; the walk stops, records read before it are kept, status malformed."},
+    {"llmnr.bad_name", "A LLMNR name has a compression pointer not strictly before the previous one (RFC 1035 §4.1.4), over 64 jumps, a 0x40/0x80 label type or over 255 octets (RFC 1035 §3.1); the walk stops, earlier records kept."},
+    {"llmnr.bad_counts", "The LLMNR header's four record counts add up to 0, to over 512, or to more than the datagram can hold (5 bytes a question, 11 a record); the message is skipped, nothing is reported."},
+};
+constexpr FactDecl kDnsFacts[] = {
+    {"dns.query", FactType::text, "sender (client)", "question names of QUERY requests", "upload.wikimedia.org"},
+    {"dns.answered_query", FactType::text, "sender (responder)", "question of a NOERROR response with answers: the sender serves DNS", "meta.wikimedia.org"},
+    {"dns.ptr_answer", FactType::text, "sender (responder)", "PTR answers for in-addr.arpa / ip6.arpa, owner turned back into an address", "10.0.0.7=pump-7.icu.example"},
+};
+constexpr AnomalyDecl kDnsAnomalies[] = {
+    {"dns.truncated", "A question, record header, name or RDATA of a DNS message runs past the end of the datagram; the walk stops, records read before it are kept, status malformed."},
+    {"dns.bad_name", "A DNS name has a compression pointer not strictly before the previous one (RFC 1035 §4.1.4), over 64 jumps, a 0x40/0x80 label type or over 255 octets (RFC 1035 §3.1); the walk stops, earlier records kept."},
+    {"dns.bad_counts", "The DNS header's four record counts add up to 0, to over 512, or to more than the datagram can hold (5 bytes a question, 11 a record); the message is skipped, nothing is reported."},
+};
 constexpr std::uint16_t kDnsPorts[] = {53};
 constexpr std::uint16_t kMdnsPorts[] = {5353};
 constexpr std::uint16_t kLlmnrPorts[] = {5355};
@@ -213,9 +246,9 @@ class DnsFamilyParser final : public DatagramParser {
  public:
   explicit DnsFamilyParser(Flavor f) : flavor_(f) {
     switch (f) {
-      case Flavor::dns: spec_ = {"dns", Transport::udp, kDnsPorts, kDnsKeys}; break;
-      case Flavor::mdns: spec_ = {"mdns", Transport::udp, kMdnsPorts, kMdnsKeys}; break;
-      case Flavor::llmnr: spec_ = {"llmnr", Transport::udp, kLlmnrPorts, kLlmnrKeys}; break;
+      case Flavor::dns: spec_ = {"dns", Transport::udp, kDnsPorts, kDnsFacts, kDnsAnomalies}; break;
+      case Flavor::mdns: spec_ = {"mdns", Transport::udp, kMdnsPorts, kMdnsFacts, kMdnsAnomalies}; break;
+      case Flavor::llmnr: spec_ = {"llmnr", Transport::udp, kLlmnrPorts, kLlmnrFacts, kLlmnrAnomalies}; break;
     }
   }
   const ParserSpec& spec() const override { return spec_; }

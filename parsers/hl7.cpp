@@ -16,11 +16,38 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {2575, 6661};
-constexpr std::string_view kKeys[] = {
-    "sending_application", "sending_facility", "receiving_application", "receiving_facility", "application",
-    "facility", "message_type", "processing_id", "version", "profile", "link", "framing", "ack_code",
-    "software_vendor", "software_version", "software_product", "software_binary_id", "device_udi",
-    "device_identifier", "device_serial_number", "equipment_instance_id",
+constexpr FactDecl kFacts[] = {
+    {"hl7.sending_application", FactType::text, "sender", "MSH-3 (whole HD)", "EPIC"},
+    {"hl7.sending_facility", FactType::text, "sender", "MSH-4", "GENHOSP"},
+    {"hl7.receiving_application", FactType::text, "sender (whom it talks to)", "MSH-5", "CLOVERLEAF"},
+    {"hl7.receiving_facility", FactType::text, "sender", "MSH-6", "LAB"},
+    {"hl7.application", FactType::text, "sender: MSH-3; receiver: MSH-5", "", "`EPIC` / `CLOVERLEAF`"},
+    {"hl7.facility", FactType::text, "sender: MSH-4; receiver: MSH-6", "", "`GENHOSP` / `LAB`"},
+    {"hl7.message_type", FactType::code, "sender", "MSH-9 components 1-2", "`ADT^A01`, `ACK^A01`, `ACK`"},
+    {"hl7.processing_id", FactType::code, "sender", "MSH-11 component 1", "P"},
+    {"hl7.version", FactType::text, "sender", "MSH-12 component 1", "2.5.1"},
+    {"hl7.profile", FactType::text, "sender", "MSH-21, each repetition (≤ 4)", "PROF1^HL7"},
+    {"hl7.link", FactType::text, "sender, one per distinct link", "MSH-3/4/5/6/9 + the TCP server port", "EPIC@GENHOSP -> CLOVERLEAF@LAB ADT^A01 port 2575"},
+    {"hl7.framing", FactType::code, "sender", "", "`mllp`, `raw`"},
+    {"hl7.ack_code", FactType::code, "sender of the ACK", "MSA-1", "`AA`, `AE`, `AR`"},
+    {"hl7.software_vendor", FactType::text, "sender", "SFT-1 component 1", "Epic Systems Corporation"},
+    {"hl7.software_version", FactType::text, "sender", "SFT-2", "2023.1.4"},
+    {"hl7.software_product", FactType::text, "sender", "SFT-3", "EpicCare Inpatient"},
+    {"hl7.software_binary_id", FactType::text, "sender", "SFT-4", "E2023.1.4.7"},
+    {"hl7.device_udi", FactType::id, "sender", "PRT-10, each repetition", "(01)00643169001763(17)160712(21)21A11F4855^^2.16.840.1.113883.3.3719^ISO"},
+    {"hl7.device_identifier", FactType::id, "sender", "PRT-16, each repetition", "00643169001763^^2.16.840.1.113883.3.3719^ISO"},
+    {"hl7.device_serial_number", FactType::id, "sender", "PRT-20", "SN-998877"},
+    {"hl7.equipment_instance_id", FactType::id, "sender", "OBX-18 (each repetition), EQU-1", "MX450-SN7788^PHILIPS^0009FBFFFE123456^EUI-64"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"hl7.bad_encoding_characters", "MSH-2 (encoding characters) is shorter than 2 or holds a non-delimiter or the field separator (HL7 v2.5.1 §2.14.9), so MSH-2 is not delimiters; the message is ignored."},
+    {"hl7.bad_segment_id", "A segment that is not read starts with an ID that is not three upper-case letters or digits; it is skipped up to its terminator and the message goes on."},
+    {"hl7.message_too_large", "More than 1 MiB of one message is scanned without its end; the message is given up and the parser resynchronises on the next `0x0B` or line-start MSH."},
+    {"hl7.resync", "After the first message, non-whitespace bytes are skipped between messages; reported once per run of skipped bytes, parsing resumes at the next `0x0B` or line-start MSH."},
+    {"hl7.segment_too_long", "A segment that is read (MSH, MSA, SFT, PRT, OBX, EQU) runs over 8 KiB without its terminator; the segment is skipped unread and the message goes on."},
+    {"hl7.too_many_segments", "A message has more than 1000 segments; the rest of the message is passed over unread until the next message starts."},
+    {"hl7.unexpected_end_block", "An MLLP end-block byte `0x1C` appears in a raw (non-MLLP) stream; the current message is ended there and the parser looks for the next one."},
+    {"hl7.unterminated_message", "An MLLP start-block byte `0x0B` appears inside a message, before its `0x1C` end block; the current message is ended and a new one starts at the `0x0B`."},
 };
 
 constexpr std::uint8_t kStartBlock = 0x0B, kEndBlock = 0x1C, kCr = 0x0D, kLf = 0x0A;  // MLLP (Appendix C.2)
@@ -369,7 +396,7 @@ class Hl7Parser final : public StreamParser {
   }
 
  private:
-  ParserSpec spec_{"hl7", Transport::tcp, kPorts, kKeys};
+  ParserSpec spec_{"hl7", Transport::tcp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -16,9 +16,23 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {80, 8080, 8000, 8008, 631, 5000, 49152, 1900, 2869};
-constexpr std::string_view kKeys[] = {
-    "user_agent", "host", "server", "powered_by", "upnp.friendly_name", "upnp.manufacturer", "upnp.model_name",
-    "upnp.model_number", "upnp.serial_number",
+constexpr FactDecl kFacts[] = {
+    {"http.user_agent", FactType::text, "sender (client)", "`User-Agent`", "CUPS/1.3.4"},
+    {"http.host", FactType::text, "receiver (the server the Host names)", "`Host`", "10.10.10.251"},
+    {"http.server", FactType::text, "sender (server)", "`Server`", "Virata-EmWeb/R6_2_1"},
+    {"http.powered_by", FactType::text, "sender (server)", "`X-Powered-By`", "PHP/5.6"},
+    {"upnp.friendly_name", FactType::text, "sender (server)", "UPnP description `<friendlyName>`", "Ward 3 Printer & Scanner"},
+    {"upnp.manufacturer", FactType::text, "sender", "`<manufacturer>`", "Brother"},
+    {"upnp.model_name", FactType::text, "sender", "`<modelName>`", "MFC-L8900CDW"},
+    {"upnp.model_number", FactType::text, "sender", "`<modelNumber>`", "L8900"},
+    {"upnp.serial_number", FactType::id, "sender", "`<serialNumber>`", "E78123A9N123456"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"http.bad_chunk", "A chunk-size line (RFC 9112 §7.1) does not start with a hex digit, has more than 12 hex digits, or has no line end within 1024 bytes; the direction is given up."},
+    {"http.bad_content_length", "A Content-Length value is empty, not all digits or longer than 15 digits; the headers read before it are kept and the direction is given up."},
+    {"http.bad_request_line", "The first line of a client message is not 'METHOD target HTTP/1.x' with a known method (RFC 9112 §3); the client direction is given up."},
+    {"http.bad_status_line", "The first line of a server message is not 'HTTP/1.x' followed by a 3-digit status code (RFC 9112 §4); the server direction is given up."},
+    {"http.head_too_large", "A message head (start line and headers) has no ending empty line within 16 KiB; the direction is given up."},
 };
 constexpr std::size_t kMaxHeadBytes = 16 * 1024;  // a message head larger than this is not worth waiting for
 constexpr std::size_t kMaxXmlBytes = 16 * 1024;   // body bytes of a device description examined
@@ -367,7 +381,7 @@ class HttpParser final : public StreamParser {
   std::unique_ptr<StreamSession> open(const StreamMeta&) const override { return std::make_unique<HttpSession>(); }
 
  private:
-  ParserSpec spec_{"http", Transport::tcp, kPorts, kKeys};
+  ParserSpec spec_{"http", Transport::tcp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -11,11 +11,27 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kEtherTypeLldp = 0x88cc;
-constexpr std::string_view kKeys[] = {
-    "chassis_id", "port_id", "port_description", "system_name", "system_description", "capabilities",
-    "capabilities_enabled", "management_address", "med.hardware_revision", "med.firmware_revision",
-    "med.software_revision", "med.serial_number", "med.manufacturer", "med.model", "med.asset_id",
-    "med.device_class",
+constexpr FactDecl kFacts[] = {
+    {"lldp.chassis_id", FactType::text, "", "TLV 1, shown `<subtype>:<value>`; MAC subtype formatted as a MAC, network-address subtype as an IP", "`mac:00:22:2d:81:db:10`, `network_address:192.168.1.2`"},
+    {"lldp.port_id", FactType::text, "", "TLV 2, same form (`interface_alias`, `port_component`, `mac`, `network_address`, `interface_name`, `agent_circuit_id` (hex), `local`)", "`local:Fa0/13`, `interface_name:leaf0b-eth10`"},
+    {"lldp.port_description", FactType::text, "", "TLV 4", "GigabitEthernet0/13"},
+    {"lldp.system_name", FactType::text, "", "TLV 5", "S2.cisco.com"},
+    {"lldp.system_description", FactType::text, "", "TLV 6; line breaks joined with `\"; \"`", "Cisco IOS Software, C3560 Software (...), Version 12.2(44)SE, RELEASE SOFTWARE (fc1); Copyright (c) ..."},
+    {"lldp.capabilities", FactType::list, "", "TLV 7, supported capabilities (802.1AB §8.5.8.1 names)", "bridge,router"},
+    {"lldp.capabilities_enabled", FactType::code, "", "TLV 7, enabled capabilities", "bridge"},
+    {"lldp.management_address", FactType::address, "", "TLV 8 (IPv4, IPv6, MAC; others `af<N>:<hex>`), one observation per TLV", "192.168.2.10"},
+    {"lldp.med.device_class", FactType::code, "", "LLDP-MED capabilities TLV (subtype 1) device type", "`endpoint_class_1`, `endpoint_class_2`, `endpoint_class_3`, `network_connectivity`, `not_defined`"},
+    {"lldp.med.hardware_revision", FactType::text, "", "LLDP-MED inventory subtype 5", "HW 2.1"},
+    {"lldp.med.firmware_revision", FactType::text, "", "subtype 6", "FW 4.0.3"},
+    {"lldp.med.software_revision", FactType::text, "", "subtype 7", "SW 11.2"},
+    {"lldp.med.serial_number", FactType::id, "", "subtype 8", "SN123456"},
+    {"lldp.med.manufacturer", FactType::text, "", "subtype 9", "Acme Medical"},
+    {"lldp.med.model", FactType::text, "", "subtype 10", "InfuseMax 3000"},
+    {"lldp.med.asset_id", FactType::text, "", "subtype 11", "BIOMED-0042"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"lldp.mandatory_tlv_order", "The LLDPDU does not start with the chassis ID, port ID and TTL TLVs in that order (802.1AB §9.2); it is only noted, every TLV is still read and reported."},
+    {"lldp.tlv_overrun", "A TLV runs past the frame (parsing stops there), or a chassis/port ID, capabilities, management-address or LLDP-MED TLV has an impossible length (that TLV is dropped); earlier TLVs are kept, status malformed."},
 };
 
 // 802.1AB §8.4 TLV type values.
@@ -222,7 +238,7 @@ class LldpParser final : public DatagramParser {
     }
   }
 
-  ParserSpec spec_{"lldp", Transport::ethernet, {}, kKeys};
+  ParserSpec spec_{"lldp", Transport::ethernet, {}, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -14,8 +14,18 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {502};
-constexpr std::string_view kKeys[] = {
-    "function", "unit_id", "vendor", "product_code", "revision", "product_name", "model_name",
+constexpr FactDecl kFacts[] = {
+    {"modbus.function", FactType::number, "server (receiver of requests)", "each distinct request function code, decimal", "`3`, `43`"},
+    {"modbus.unit_id", FactType::number, "server", "each distinct unit identifier addressed", "`1`, `255`"},
+    {"modbus.vendor", FactType::text, "server (sender of the response)", "Read Device Identification (FC 43 / MEI 14) object 0x00", "Schneider Electric"},
+    {"modbus.product_code", FactType::id, "server", "object 0x01", "BMX P34 2020"},
+    {"modbus.revision", FactType::text, "server", "object 0x02", "v2.80"},
+    {"modbus.product_name", FactType::text, "server", "object 0x04", "Modicon M340"},
+    {"modbus.model_name", FactType::text, "server", "object 0x05", "BMXP342020"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"modbus.bad_device_identification", "A Read Device Identification response (function 43, MEI type 14, spec §6.21) is cut short, has More Follows other than 0x00/0xFF, or an object overrunning the PDU; objects read before it are kept."},
+    {"modbus.bad_mbap", "An MBAP header (§3.1.3) has a protocol id other than 0 or a length outside 2..254; the direction ends."},
 };
 constexpr int kMaxAdus = 64;  // ADUs examined per direction: polling repeats the same few requests
 
@@ -128,7 +138,7 @@ class ModbusParser final : public StreamParser {
   std::unique_ptr<StreamSession> open(const StreamMeta&) const override { return std::make_unique<ModbusSession>(); }
 
  private:
-  ParserSpec spec_{"modbus", Transport::tcp, kPorts, kKeys};
+  ParserSpec spec_{"modbus", Transport::tcp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -17,7 +17,16 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {137};
-constexpr std::string_view kKeys[] = {"name", "workgroup", "unit_id"};
+constexpr FactDecl kFacts[] = {
+    {"nbns.name", FactType::text, "", "unique names: registrations/refreshes (opcode 5, 8, 9 requests), positive query responses whose NB address is the sender's own IP, NBSTAT node name tables", "`MSEDGEWIN10<00>`, `GUNNAR<20>`"},
+    {"nbns.workgroup", FactType::text, "", "group names (G bit) from the same sources, and unique `<1d>` (local master browser) / `<1b>` (domain master browser) names", "`WORKGROUP`, `VIGILANT_GROUP`"},
+    {"nbns.unit_id", FactType::address, "", "NBSTAT response statistics: UNIT_ID (adapter MAC)", "00:1c:c4:10:79:0f"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"nbns.truncated", "A question or record name or its fixed fields run past the datagram (RFC 1002 §4.2.1); parsing stops, what was read is kept."},
+    {"nbns.rdata_overrun", "A resource record whose RDLENGTH runs past the datagram (RFC 1002 §4.2.1.3); parsing stops, what was read is kept."},
+    {"nbns.nbstat_overrun", "A node status response whose name count or statistics run past its RDATA (RFC 1002 §4.2.18); its names are not kept."},
+};
 constexpr std::uint16_t kTypeNb = 0x20, kTypeNbstat = 0x21;
 constexpr std::size_t kMaxCount = 16;  // real NBNS messages carry one or two records
 
@@ -182,7 +191,7 @@ class NbnsParser final : public DatagramParser {
     return true;
   }
 
-  ParserSpec spec_{"nbns", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"nbns", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -138,11 +138,11 @@ std::string hex(Bytes raw) {
   return out;
 }
 
-std::vector<std::string_view> ParserRegistry::names() const {
-  std::vector<std::string_view> out;
-  for (const auto& p : datagram_) out.push_back(p->spec().name);
-  for (const auto& p : stream_) out.push_back(p->spec().name);
-  return out;
+Vocabulary ParserRegistry::vocabulary() const {
+  Vocabulary v;
+  for (const auto& p : datagram_) v.declare(p->spec().name, p->spec().facts, p->spec().anomalies);
+  for (const auto& p : stream_) v.declare(p->spec().name, p->spec().facts, p->spec().anomalies);
+  return v;
 }
 
 }  // namespace ww

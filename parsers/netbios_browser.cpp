@@ -15,7 +15,20 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {138};
-constexpr std::string_view kKeys[] = {"hostname", "os_version", "server_type", "role", "comment", "workgroup"};
+constexpr FactDecl kFacts[] = {
+    {"browser.hostname", FactType::text, "", "ServerName of HostAnnouncement (1) / LocalMasterAnnouncement (15)", "`NVR9`, `MSEDGEWIN10`"},
+    {"browser.workgroup", FactType::text, "", "ServerName field of a DomainAnnouncement (12)", "WORKGROUP"},
+    {"browser.os_version", FactType::text, "", "OSVersionMajor.OSVersionMinor", "`6.1`, `10.0`"},
+    {"browser.server_type", FactType::hex, "", "ServerType bits, hex", "0x00011007"},
+    {"browser.role", FactType::code, "", "one value per set ServerType bit ([MS-RAP] §2.5.5.2.1 SV_TYPE_*)", "`workstation`, `server`, `sql_server`, `domain_controller`, `print_server`, `master_browser`, ..."},
+    {"browser.comment", FactType::text, "", "Comment of host / local master announcements", "Radiology PACS"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"browser.truncated", "The SMB header of the mailslot datagram runs past the datagram ([MS-BRWS] over [MS-CIFS] §2.2.4.33); the datagram is skipped."},
+    {"browser.bad_transaction", "The SMB_COM_TRANSACTION has fewer than 14 parameter words or its words run past the datagram; the datagram is skipped."},
+    {"browser.data_overrun", "The transaction data offset and count point past the datagram; the datagram is skipped."},
+    {"browser.truncated_announcement", "A host or domain announcement ([MS-BRWS] §2.2.1) ends before its fixed fields; nothing is kept."},
+};
 
 // [MS-RAP] §2.5.5.2.1 server type bits, in bit order.
 constexpr std::array<std::string_view, 32> kServerTypeBits{
@@ -139,7 +152,7 @@ class NetbiosBrowserParser final : public DatagramParser {
     return ParseStatus::ok;
   }
 
-  ParserSpec spec_{"browser", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"browser", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -12,7 +12,12 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {123};
-constexpr std::string_view kKeys[] = {"mode", "version", "stratum", "reference_id"};
+constexpr FactDecl kFacts[] = {
+    {"ntp.mode", FactType::code, "", "LI/VN/Mode octet", "`client`, `server`, `broadcast`, `symmetric_active`, `symmetric_passive`"},
+    {"ntp.version", FactType::number, "", "VN", "3"},
+    {"ntp.stratum", FactType::number, "", "only for modes 2, 4, 5 (time sources) with stratum 1–15", "1"},
+    {"ntp.reference_id", FactType::text, "", "only for stratum 1, where it is an ASCII reference clock code", "`GOOG`, `GPS`, `PPS`"},
+};
 constexpr std::string_view kModes[] = {"reserved",  "symmetric_active", "symmetric_passive", "client",
                                        "server",    "broadcast",        "control",           "private"};
 
@@ -55,7 +60,7 @@ class NtpParser final : public DatagramParser {
   }
 
  private:
-  ParserSpec spec_{"ntp", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"ntp", Transport::udp, kPorts, kFacts, {}};
 };
 
 }  // namespace

@@ -15,9 +15,24 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {445, 139};
-constexpr std::string_view kKeys[] = {
-    "dialects", "dialect", "ntlm.netbios_computer", "ntlm.netbios_domain", "ntlm.dns_computer",
-    "ntlm.dns_domain", "ntlm.dns_tree", "ntlm.os_version",
+constexpr FactDecl kFacts[] = {
+    {"smb.dialects", FactType::list, "client", "SMB2 NEGOTIATE request dialects, or SMB1 NEGOTIATE dialect strings", "`2.0.2,2.1,3.0`, `NT LM 0.12,SMB 2.002,SMB 2.???`"},
+    {"smb.dialect", FactType::code, "server", "SMB2 NEGOTIATE response DialectRevision (0x02ff, \"use SMB2\", not stored) or the SMB1 dialect chosen", "`3.0`, `NT LM 0.12`"},
+    {"smb.ntlm.netbios_computer", FactType::text, "server", "NTLM CHALLENGE target info MsvAvNbComputerName", "WIN-VGO56I95EAK"},
+    {"smb.ntlm.netbios_domain", FactType::text, "server", "MsvAvNbDomainName", "ADHACKING"},
+    {"smb.ntlm.dns_computer", FactType::text, "server", "MsvAvDnsComputerName", "WIN-VGO56I95EAK.ADHACKING.local"},
+    {"smb.ntlm.dns_domain", FactType::text, "server", "MsvAvDnsDomainName", "ADHACKING.local"},
+    {"smb.ntlm.dns_tree", FactType::text, "server", "MsvAvDnsTreeName", "ADHACKING.local"},
+    {"smb.ntlm.os_version", FactType::text, "server", "CHALLENGE Version (major.minor.build)", "10.0.20348"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"smb.bad_nbss_type", "An NBSS message type other than 0x00 (session message) or 0x81..0x85 (RFC 1002 §4.3.1); the direction is given up."},
+    {"smb.malformed_negotiate", "An SMB2 NEGOTIATE request with StructureSize not 36, over 64 dialects or a dialect list past the message, or a response with StructureSize not 65 or cut short (MS-SMB2 §2.2.3/§2.2.4); the message is skipped."},
+    {"smb.malformed_ntlm_challenge", "An NTLMSSP CHALLENGE (MS-NLMP §2.2.1.2) in a SESSION_SETUP response is cut short, or its target information or an AV_PAIR runs past the message; what was read is kept and the session is done."},
+    {"smb.malformed_session_setup", "An SMB2 SESSION_SETUP response has StructureSize not 9, is cut short, or its security buffer lies outside the message (MS-SMB2 §2.2.6); the message is skipped, later ones are still read."},
+    {"smb.malformed_smb1", "An SMB1 NEGOTIATE or SESSION_SETUP_ANDX message's word count or byte count runs past the message (MS-CIFS §2.2.3.1); the message is skipped, later ones are still read."},
+    {"smb.malformed_smb2", "An SMB2 NEGOTIATE or SESSION_SETUP message is shorter than its 64-byte header, or its response flag does not match its direction (MS-SMB2 §2.2.1); the message is skipped."},
+    {"smb.message_too_large", "A NEGOTIATE or SESSION_SETUP message that would be parsed is over 64 KiB; it is skipped unread and later messages are still read."},
 };
 constexpr std::size_t kMaxParsedMessage = 64 * 1024;  // NEGOTIATE/SESSION_SETUP messages are far smaller
 constexpr std::size_t kNtlmSearchBytes = 4096;        // where the NTLMSSP signature is looked for
@@ -313,7 +328,7 @@ class SmbParser final : public StreamParser {
   std::unique_ptr<StreamSession> open(const StreamMeta&) const override { return std::make_unique<SmbSession>(); }
 
  private:
-  ParserSpec spec_{"smb", Transport::tcp, kPorts, kKeys};
+  ParserSpec spec_{"smb", Transport::tcp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -21,10 +21,27 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {161, 162};
-constexpr std::string_view kKeys[] = {
-    "version",      "sys_descr",     "sys_object_id",     "sys_contact",       "sys_name",
-    "sys_location", "enterprise",    "enterprise_vendor", "default_community", "trap_enterprise",
-    "agent_address", "engine_id",    "engine_enterprise",
+constexpr FactDecl kFacts[] = {
+    {"snmp.version", FactType::code, "", "message version", "`1`, `2c`, `3`"},
+    {"snmp.sys_descr", FactType::text, "", "varbind 1.3.6.1.2.1.1.1.0", "Linux ubuntu-512mb-sfo2-01 4.4.0-31-generic ..."},
+    {"snmp.sys_object_id", FactType::id, "", "varbind 1.3.6.1.2.1.1.2.0 (dotted OID)", "1.3.6.1.4.1.8072.3.2.10"},
+    {"snmp.enterprise", FactType::id, "", "arc after 1.3.6.1.4.1 of sysObjectID or of the v1 trap enterprise", "8072"},
+    {"snmp.enterprise_vendor", FactType::text, "", "enterprise / engine enterprise looked up in IANA PEN", "net-snmp"},
+    {"snmp.sys_contact", FactType::text, "", "1.3.6.1.2.1.1.4.0", "Me <me@example.org>"},
+    {"snmp.sys_name", FactType::text, "", "1.3.6.1.2.1.1.5.0", "ubuntu-512mb-sfo2-01"},
+    {"snmp.sys_location", FactType::text, "", "1.3.6.1.2.1.1.6.0", "Sitting on the Dock of the Bay"},
+    {"snmp.trap_enterprise", FactType::id, "", "v1 Trap-PDU enterprise", "1.3.6.1.4.1.31337.0"},
+    {"snmp.agent_address", FactType::address, "", "v1 Trap-PDU agent-addr (may differ from the IP source behind NAT)", "127.0.0.1"},
+    {"snmp.default_community", FactType::code, "", "**finding**: the agent answered (or trapped) with a factory-default community", "`public` / `private`"},
+    {"snmp.engine_id", FactType::hex, "", "v3 msgAuthoritativeEngineID (hex)", "800000090300aabbcc000100"},
+    {"snmp.engine_enterprise", FactType::id, "", "first four octets of the engine id, top bit cleared (RFC 3411 §5)", "9"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"snmp.truncated", "The outer message is well formed but its community string and PDU (v1/v2c) or msgGlobalData, msgSecurityParameters and msgData (v3, RFC 3412 §6) are missing or bad BER; nothing is reported."},
+    {"snmp.bad_pdu", "A v1/v2c PDU tag is outside 0xA0..0xA8 (GetRequest..Report), or an agent's PDU lacks its request-id, error-status and error-index INTEGERs; parsing stops, what was read is kept."},
+    {"snmp.bad_trap", "A v1 Trap-PDU's enterprise, agent-addr, generic-trap, specific-trap or time-stamp is missing or of the wrong type (RFC 1157 §4.1.6); parsing stops, what was read is kept."},
+    {"snmp.bad_varbinds", "An agent's PDU (Response, Trap, Report) has no variable-bindings SEQUENCE after its header fields; parsing stops, what was read (version, trap enterprise and agent address) is kept."},
+    {"snmp.bad_varbind", "The outer message was well formed but a variable binding is not a SEQUENCE of an OID and a value; parsing stops, the varbinds before it are kept."},
 };
 constexpr std::string_view kEnterprisesFile = "/usr/share/wireshark/enterprises.tsv";
 constexpr std::size_t kMaxSubIds = 128;
@@ -338,7 +355,7 @@ class SnmpParser final : public DatagramParser {
     }
   }
 
-  ParserSpec spec_{"snmp", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"snmp", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -11,7 +11,18 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {1900};
-constexpr std::string_view kKeys[] = {"server", "usn", "nt", "st", "location", "user_agent", "search_target"};
+constexpr FactDecl kFacts[] = {
+    {"ssdp.server", FactType::text, "NOTIFY, search response", "", "Linux/3.10 UPnP/1.0 GE-Vivid/2.1"},
+    {"ssdp.usn", FactType::id, "NOTIFY, search response", "", "uuid:4d69...::urn:schemas-upnp-org:device:MediaServer:1"},
+    {"ssdp.nt", FactType::text, "NOTIFY", "", "urn:schemas-upnp-org:device:MediaServer:1"},
+    {"ssdp.st", FactType::text, "search response", "", "upnp:rootdevice"},
+    {"ssdp.location", FactType::text, "NOTIFY, search response", "", "http://10.1.2.3:49152/rootDesc.xml"},
+    {"ssdp.user_agent", FactType::text, "M-SEARCH", "", "Google Chrome/99.0.4844.74 Mac OS X"},
+    {"ssdp.search_target", FactType::text, "M-SEARCH", "", "urn:dial-multiscreen-org:service:dial:1"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"ssdp.no_headers", "A valid NOTIFY or M-SEARCH start line is followed by no 'name: value' header line before the blank line (64 lines looked at); nothing is reported, status malformed."},
+};
 constexpr std::size_t kMaxLines = 64;
 
 
@@ -99,7 +110,7 @@ class SsdpParser final : public DatagramParser {
   }
 
  private:
-  ParserSpec spec_{"ssdp", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"ssdp", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

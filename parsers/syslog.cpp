@@ -13,7 +13,11 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {514};
-constexpr std::string_view kKeys[] = {"facility", "hostname", "app_name"};
+constexpr FactDecl kFacts[] = {
+    {"syslog.facility", FactType::code, "", "PRI / 8 (RFC 5424 §6.2.1 table)", "`local7`, `daemon`, `auth`"},
+    {"syslog.hostname", FactType::text, "", "RFC 5424 HOSTNAME; RFC 3164 HOSTNAME after a `Mmm dd hh:mm:ss` TIMESTAMP", "`pfSense.localdomain`, `nb6`"},
+    {"syslog.app_name", FactType::text, "", "RFC 5424 APP-NAME; RFC 3164 TAG (letters, digits, `-_./`, ending at `[` or `:`)", "`suricata`, `snmpd`, `chillispot`"},
+};
 constexpr std::string_view kFacilities[] = {
     "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",  "uucp",   "cron",  "authpriv",
     "ftp",    "ntp",    "audit",  "alert",  "clock",  "local0", "local1", "local2", "local3", "local4", "local5",
@@ -119,7 +123,7 @@ class SyslogParser final : public DatagramParser {
   }
 
  private:
-  ParserSpec spec_{"syslog", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"syslog", Transport::udp, kPorts, kFacts, {}};
 };
 
 }  // namespace

@@ -794,7 +794,14 @@ Match Database::find(const TcpSig& ts, bool to_server, bool dupe_check, std::uin
 
 namespace {
 
-constexpr std::string_view kKeys[] = {"syn_signature", "synack_signature", "os", "os_class", "os_match", "distance"};
+constexpr FactDecl kFacts[] = {
+    {"tcp.syn_signature", FactType::text, "", "raw p0f signature of a SYN, always reported (matched or not): it is what a new `sig` line is written from", "4:64+0:0:1460:mss*20,7:mss,sok,ts,nop,ws:df,id+:0"},
+    {"tcp.synack_signature", FactType::text, "", "raw p0f signature of a SYN+ACK", "4:47+17:0:1460:mss*10,7:mss,sok,ts,nop,ws:df:0"},
+    {"tcp.os", FactType::text, "", "the matched label, p0f's \"name flavor\" (`[tcp:request]` for SYNs, `[tcp:response]` for SYN+ACKs)", "Linux 3.11 and newer"},
+    {"tcp.os_class", FactType::code, "", "the label's class; `app` for p0f's `!` class (userland tools such as NMap, which p0f reports as `app =` instead of `os =`)", "`unix`, `win`, `other`, `app`"},
+    {"tcp.os_match", FactType::list, "", "how the label was reached (see below)", "`specific`, `generic`, `fuzzy`, `generic,fuzzy`"},
+    {"tcp.distance", FactType::number, "", "hops: the matched signature's initial TTL minus the observed TTL, or p0f's guess (next of 32/64/128/255) without a match; not reported for random-TTL tools (`64-`), where p0f prints `<= N`", "17"},
+};
 constexpr const char* kDatabasePath = "/etc/p0f/p0f.fp";  // Debian package p0f
 constexpr std::uint8_t kSyn = 0x02, kAck = 0x10, kFin = 0x01, kRst = 0x04;
 
@@ -926,7 +933,7 @@ class TcpFingerprintParser final : public DatagramParser {
     return slot.key == key && slot.seq + 1 == m.tcp_ack ? slot.mss : 0;
   }
 
-  ParserSpec spec_{"tcp", Transport::tcp_handshake, {}, kKeys};
+  ParserSpec spec_{"tcp", Transport::tcp_handshake, {}, kFacts, {}};
   p0f::Database db_;
   mutable std::mutex mu_;
   mutable std::array<SynSlot, kSlots> syns_{};

@@ -28,10 +28,30 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {443, 2762, 8443, 636, 993, 995, 465, 5061, 3389};
-constexpr std::string_view kKeys[] = {
-    "sni", "alpn", "supported_versions", "client_version", "ja3", "ja4", "server_version", "cert.subject_cn",
-    "cert.subject_o", "cert.issuer_cn", "cert.issuer_o", "cert.not_before", "cert.not_after", "cert.self_signed",
-    "dicom",
+constexpr FactDecl kFacts[] = {
+    {"tls.sni", FactType::text, "receiver (the SNI names the server)", "ClientHello server_name extension (RFC 6066 §3)", "www.iit.cnr.it"},
+    {"tls.client_version", FactType::code, "sender", "ClientHello legacy_version", "`TLS 1.2` (legacy_version)"},
+    {"tls.supported_versions", FactType::list, "sender", "ClientHello supported_versions extension (RFC 8446 §4.2.1), GREASE removed", "`TLS 1.3,TLS 1.2,TLS 1.1,TLS 1.0` (GREASE removed)"},
+    {"tls.alpn", FactType::list, "sender", "ClientHello application_layer_protocol_negotiation extension (RFC 7301)", "h2,http/1.1"},
+    {"tls.ja3", FactType::hex, "sender", "MD5 of the JA3 string of the ClientHello", "`aa50c12a5dfa717d9d6ab34e97de79d5` (MD5 of the JA3 string; the string itself is not stored)"},
+    {"tls.ja4", FactType::id, "sender", "JA4 of the ClientHello (FoxIO JA4 specification)", "t13d1516h2_8daaf6152771_e5627efa2ab1"},
+    {"tls.server_version", FactType::code, "", "ServerHello, supported_versions extension if present", "TLS 1.3"},
+    {"tls.cert.subject_cn", FactType::text, "", "first certificate (TLS ≤ 1.2 only)", "*.google.de"},
+    {"tls.cert.subject_o", FactType::text, "", "first certificate (TLS ≤ 1.2 only)", "Google Inc"},
+    {"tls.cert.issuer_cn", FactType::text, "", "first certificate (TLS ≤ 1.2 only)", "Google Internet Authority G2"},
+    {"tls.cert.issuer_o", FactType::text, "", "first certificate (TLS ≤ 1.2 only)", "Google Inc"},
+    {"tls.cert.not_before", FactType::text, "", "ISO 8601 UTC", "2014-04-09T12:07:45Z"},
+    {"tls.cert.not_after", FactType::text, "", "ISO 8601 UTC", "2014-04-09T12:07:45Z"},
+    {"tls.cert.self_signed", FactType::flag, "", "`X509_self_signed(cert, 0)`: names and key identifiers, signature not verified", "`true` / `false`"},
+    {"tls.dicom", FactType::flag, "", "encrypted DICOM: server port 2762 (dicom-tls, DICOM PS3.15 Annex B), or a server IP and port on which a plaintext DICOM association was accepted earlier in the capture (the DICOM parser tags the endpoint; the stream follower remembers up to 4,096 such endpoints)", "true"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"tls.bad_record_header", "A record header (RFC 5246 §6.2.1) has a content type outside 20..24, a major version other than 3, or a length over 18432 (RFC 5246 §6.2.3); the direction is given up."},
+    {"tls.handshake_too_large", "A handshake message (or the buffered handshake bytes) is over 64 KiB; the direction is given up."},
+    {"tls.malformed_certificate", "A Certificate message (RFC 5246 §7.4.2) whose certificate list or first certificate runs past the message, or whose first certificate is empty; no certificate facts, the server direction is done."},
+    {"tls.malformed_client_hello", "A ClientHello's lengths overrun; the SNI (if read) is kept, version/ALPN/fingerprints are not emitted, and the client direction is done."},
+    {"tls.malformed_server_hello", "A ServerHello is cut short before its extensions (the direction is given up), or its extensions overrun (the version read so far is still reported)."},
+    {"tls.undecodable_certificate", "OpenSSL refused the DER of the sender's first certificate; no certificate facts are reported and the server direction is done."},
 };
 
 // RFC 8446 §5.1: content types; §4: handshake types.
@@ -579,7 +599,7 @@ class TlsParser final : public StreamParser {
   }
 
  private:
-  ParserSpec spec_{"tls", Transport::tcp, kPorts, kKeys};
+  ParserSpec spec_{"tls", Transport::tcp, kPorts, kFacts, kAnomalies};
   mutable TlsMemos memos_;  // per registry, single-threaded like the pipeline that owns it
   Digests digests_;
 };

@@ -16,7 +16,17 @@ namespace ww {
 namespace {
 
 constexpr std::uint16_t kPorts[] = {3702};
-constexpr std::string_view kKeys[] = {"message", "types", "scopes", "xaddrs", "endpoint", "computer"};
+constexpr FactDecl kFacts[] = {
+    {"wsd.message", FactType::code, "", "last path segment of `wsa:Action` (every message)", "`Hello`, `Bye`, `Probe`, `ProbeMatches`, `Resolve`, `ResolveMatches`"},
+    {"wsd.types", FactType::list, "", "`Types`, one value per QName", "`wsdp:Device`, `pub:Computer`, `dn:NetworkVideoTransmitter`"},
+    {"wsd.scopes", FactType::list, "", "`Scopes`, one value per URI", "onvif://www.onvif.org/hardware/P3245"},
+    {"wsd.xaddrs", FactType::list, "", "`XAddrs`, one value per URL", "http://10.0.2.15:5357/747f3d96-.../"},
+    {"wsd.endpoint", FactType::id, "", "`EndpointReference/Address`", "urn:uuid:747f3d96-68a7-43f1-8cbe-e8d6dadd0358"},
+    {"wsd.computer", FactType::text, "", "text of a `pub:Computer` element, when present", "CAM-07/Workgroup:WORKGROUP"},
+};
+constexpr AnomalyDecl kAnomalies[] = {
+    {"wsd.no_action", "A SOAP envelope declaring a WS-Discovery namespace has no Action element, or its Action has no '/'-separated message name at the end; nothing is reported, status malformed."},
+};
 constexpr std::size_t kMaxPerElement = 8;   // matches of one element name per message
 constexpr std::size_t kMaxTokens = 16;      // list items per element
 constexpr std::string_view kNs2005 = "schemas.xmlsoap.org/ws/2005/04/discovery";
@@ -119,7 +129,7 @@ class WsDiscoveryParser final : public DatagramParser {
   }
 
  private:
-  ParserSpec spec_{"wsd", Transport::udp, kPorts, kKeys};
+  ParserSpec spec_{"wsd", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
 }  // namespace

@@ -90,7 +90,8 @@ ReferenceData load_reference_data(const std::optional<std::string>& rules_dir, c
     ref.warnings.emplace_back("no fingerprint rules found (--rules DIR): devices are left unclassified");
   } else {
     try {
-      ref.rules = RuleSet::load_directory(*dir);
+      const Vocabulary vocabulary = declared_vocabulary(make_default_registry());
+      ref.rules = RuleSet::load_directory(*dir, &vocabulary);
     } catch (const RuleError& e) {
       ref.error = std::string("fingerprint rules: ") + e.what();
       return ref;
@@ -399,7 +400,8 @@ int run_fingerprint(const FingerprintOptions& opts) {
       return kExitRuntime;
     }
     try {
-      const RuleSet rules = RuleSet::load_directory(*dir);
+      const Vocabulary vocabulary = declared_vocabulary(make_default_registry());
+      const RuleSet rules = RuleSet::load_directory(*dir, &vocabulary);
       std::size_t examples = 0;
       for (const auto& r : rules.rules()) examples += r.match_examples.size() + r.no_match_examples.size();
       std::cout << *dir << ": " << rules.rules().size() << " rules, " << examples << " examples passed, version "

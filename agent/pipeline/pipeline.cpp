@@ -1,21 +1,33 @@
 #include "agent/pipeline/pipeline.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace ww {
 namespace {
+
+// A strict build (wardwatch/vocabulary.hpp) stops at the first key or anomaly no parser declares: a typo in
+// a parser would otherwise make a fact that no rule, report or document knows.
+void require_declared(bool declared, const char* what, std::string_view name) {
+  if (declared) return;
+  std::fprintf(stderr, "wardwatch: undeclared %s '%.*s': declare it in its parser's kFacts/kAnomalies\n", what,
+               static_cast<int>(name.size()), name.data());
+  std::abort();
+}
 
 // Resolves a parser's Party to the records of the current packet and records observations there.
 class PacketSink final : public ObservationSink {
  public:
   // `admits`: a fact about a party on probation makes it a record (identity facts do; a TCP/IP stack
   // fingerprint, which every packet of a SYN flood carries, does not).
-  PacketSink(Tracker& tracker, Stats& stats, PacketParties& parties, const PacketView& packet, bool reversed,
-             bool admits = true)
-      : tracker_(tracker), stats_(stats), parties_(parties), packet_(packet), ts_(packet.ts_us),
-        reversed_(reversed), admits_(admits) {}
+  PacketSink(Tracker& tracker, Stats& stats, const Vocabulary& vocabulary, PacketParties& parties,
+             const PacketView& packet, bool reversed, bool admits = true)
+      : tracker_(tracker), stats_(stats), vocabulary_(vocabulary), parties_(parties), packet_(packet),
+        ts_(packet.ts_us), reversed_(reversed), admits_(admits) {}
 
   void observe(Party party, std::string_view key, std::string_view value) override {
+    if constexpr (kStrictVocabulary) require_declared(vocabulary_.fact(key) != nullptr, "observation key", key);
     const bool sender = (party == Party::sender) != reversed_;
     if (admits_ && (sender ? parties_.sender_held : parties_.receiver_held)) tracker_.admit_held(packet_, parties_, sender);
     BindingRecord* b = sender ? parties_.sender : parties_.receiver;
@@ -27,17 +39,22 @@ class PacketSink final : public ObservationSink {
     }
   }
   void observe_mac(const MacAddr& mac, std::string_view key, std::string_view value) override {
+    if constexpr (kStrictVocabulary) require_declared(vocabulary_.fact(key) != nullptr, "observation key", key);
     if (mac.is_group() || mac.is_zero()) return;
     tracker_.observe(tracker_.mac_record(mac, ts_)->observations, key, value, ts_);
   }
   void bind_ip(const MacAddr& mac, const IpAddr& ip) override {
     tracker_.confirm(mac, ip, confirmed_by::dhcp, ts_);
   }
-  void anomaly(std::string_view name) override { stats_.count_anomaly(name); }
+  void anomaly(std::string_view name) override {
+    if constexpr (kStrictVocabulary) require_declared(vocabulary_.declares_anomaly(name), "anomaly", name);
+    stats_.count_anomaly(name);
+  }
 
  private:
   Tracker& tracker_;
   Stats& stats_;
+  const Vocabulary& vocabulary_;
   PacketParties& parties_;
   const PacketView& packet_;
   std::int64_t ts_;
@@ -45,11 +62,33 @@ class PacketSink final : public ObservationSink {
   bool admits_;
 };
 
+// Reported by agent/pipeline/stream_follower.cpp and agent/pipeline/admission.cpp.
+constexpr AnomalyDecl kPipelineAnomalies[] = {
+    {"stream.buffer_limit_reached", "A parser leaves 256 KiB (--max-stream-buffer default) unconsumed in one stream direction, waiting for a message to complete; the stream is abandoned, its connection not parsed further."},
+    {"stream.memory_budget_reached", "All stream buffers together reach the 64 MiB budget (--max-stream-memory default) and this stream needs more; it is given up and freed at once, its connection not followed again."},
+    {"flood.scan", "A probation episode (over --flood-threshold new sources a second, default 2000) ended with 100+ sources held, at most a tenth back, new receivers over twice the new senders (a host sweeping addresses); reported once."},
+    {"flood.mac_flood", "A probation episode (over --flood-threshold new sources a second, default 2000) ended with 100+ sources held, at most a tenth back, new receivers at least half the new senders (random MACs), or commonest new-sender frame non-IP non-ARP; reported once."},
+    {"flood.syn_flood", "A probation episode (over --flood-threshold new sources a second, default 2000) ended with 100+ sources held, at most a tenth back, commonest new-sender packet a TCP SYN without ACK; reported once."},
+    {"flood.arp_storm", "A probation episode (over --flood-threshold new sources a second, default 2000) ended with 100+ sources held, at most a tenth back, commonest new-sender packet ARP; reported once."},
+    {"flood.udp_flood", "A probation episode (over --flood-threshold new sources a second, default 2000) ended with 100+ sources held, at most a tenth back, commonest new-sender packet UDP; reported once."},
+    {"flood.icmp_flood", "A probation episode (over --flood-threshold new sources a second, default 2000) ended with 100+ sources held, at most a tenth back, commonest new-sender packet ICMP or ICMPv6; reported once."},
+    {"flood.tcp_flood", "A probation episode (over --flood-threshold new sources a second, default 2000) ended with 100+ sources held, at most a tenth back, commonest new-sender packet TCP other than a bare SYN; reported once."},
+    {"flood.new_sources", "A probation episode (over --flood-threshold new sources a second, default 2000) ended with 100+ sources held, at most a tenth back, commonest new-sender packet IP but not TCP, UDP or ICMP; reported once."},
+};
+
 }  // namespace
 
+std::span<const AnomalyDecl> pipeline_anomalies() { return kPipelineAnomalies; }
+
+Vocabulary declared_vocabulary(const ParserRegistry& registry) {
+  Vocabulary v = registry.vocabulary();
+  v.declare("pipeline", {}, pipeline_anomalies());
+  return v;
+}
+
 Pipeline::Pipeline(const Limits& limits, const ParserRegistry& registry, FlushTarget* target)
-    : limits_(limits), registry_(registry), target_(target), tracker_(limits, stats_),
-      follower_(limits, stats_, registry) {
+    : limits_(limits), registry_(registry), vocabulary_(declared_vocabulary(registry)), target_(target),
+      tracker_(limits, stats_), follower_(limits, stats_, registry) {
   tracker_.set_flush_hook([this] { flush_evicting(); });
   tracker_.set_flow_release_hook([this](FlowState& f) { follower_.release(f); });
   const auto& parsers = registry_.datagram();
@@ -95,8 +134,8 @@ void Pipeline::process(const DecodedFrame& frame) {
     dispatch_datagram(p, parties);
   } else if (p.l4 == L4Kind::tcp && parties.flow) {
     if ((p.tcp_flags & tcp_flag::syn) != 0 && !handshake_parsers_.empty()) dispatch_handshake(p, parties);
-    PacketSink sink(tracker_, stats_, parties, p, false);
-    PacketSink reverse(tracker_, stats_, parties, p, true);
+    PacketSink sink(tracker_, stats_, vocabulary_, parties, p, false);
+    PacketSink reverse(tracker_, stats_, vocabulary_, parties, p, true);
     follower_.on_segment(p, *parties.flow, parties.flow_from_client, sink, reverse);
   }
   periodic(p.ts_us);
@@ -118,7 +157,7 @@ void Pipeline::dispatch_datagram(const PacketView& p, PacketParties& parties) {
   meta.ttl = p.ttl;
   const Bytes payload = p.l4 == L4Kind::udp ? p.payload : p.l2_payload;
   const auto& parsers = registry_.datagram();
-  PacketSink sink(tracker_, stats_, parties, p, false);
+  PacketSink sink(tracker_, stats_, vocabulary_, parties, p, false);
 
   auto try_parser = [&](std::uint8_t i) {
     const DatagramParser& parser = *parsers[i];
@@ -173,7 +212,7 @@ void Pipeline::dispatch_handshake(const PacketView& p, PacketParties& parties) {
   meta.tcp_ack = p.tcp_ack;
   meta.tcp_urgent = p.tcp_urgent;
   meta.tcp_payload_length = p.payload.size();
-  PacketSink sink(tracker_, stats_, parties, p, false, /*admits=*/false);
+  PacketSink sink(tracker_, stats_, vocabulary_, parties, p, false, /*admits=*/false);
   for (std::uint8_t i : handshake_parsers_) {
     const DatagramParser& parser = *registry_.datagram()[i];
     if (parser.probe(meta, p.tcp_options)) parser.parse(meta, p.tcp_options, sink);

@@ -24,6 +24,11 @@ class FlushTarget {
   virtual void flush(Tracker& tracker, Stats& stats, DrainScope scope) = 0;
 };
 
+// The anomalies the pipeline reports itself (stream buffers, floods), beside its parsers'.
+std::span<const AnomalyDecl> pipeline_anomalies();
+// Every declaration: the parsers of `registry` and the pipeline's own anomalies (docs/observations.md).
+Vocabulary declared_vocabulary(const ParserRegistry& registry);
+
 class Pipeline {
  public:
   Pipeline(const Limits& limits, const ParserRegistry& registry, FlushTarget* target);
@@ -49,6 +54,7 @@ class Pipeline {
   [[nodiscard]] Stats& stats() { return stats_; }
   [[nodiscard]] Tracker& tracker() { return tracker_; }
   [[nodiscard]] const Limits& limits() const { return limits_; }
+  [[nodiscard]] const Vocabulary& vocabulary() const { return vocabulary_; }
   [[nodiscard]] std::size_t active_streams() const { return follower_.active_streams(); }
   [[nodiscard]] std::size_t stream_buffered_bytes() const { return follower_.buffered_bytes(); }
 
@@ -59,6 +65,7 @@ class Pipeline {
 
   const Limits& limits_;
   const ParserRegistry& registry_;
+  Vocabulary vocabulary_;  // the parsers' declarations and the pipeline's own (checked in strict builds)
   FlushTarget* target_;
   Stats stats_;
   Tracker tracker_;

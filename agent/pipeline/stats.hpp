@@ -53,8 +53,6 @@ struct Stats {
     if (it == anomalies.end()) it = anomalies.emplace(std::string(name), 0).first;
     ++it->second;
   }
-  // Adds every counter of `other` (used to merge the stats of several runs in the store).
-  void add(const Stats& other);
 };
 
 }  // namespace ww

@@ -332,7 +332,20 @@ namespace {
 
 class Loader {
  public:
-  Loader(std::string file, std::string rule_id) : file_(std::move(file)), rule_(std::move(rule_id)) {}
+  Loader(std::string file, std::string rule_id, const Vocabulary* vocabulary = nullptr)
+      : file_(std::move(file)), rule_(std::move(rule_id)), vocabulary_(vocabulary) {}
+  // A fact a rule names must be an asset.* fact or a key some parser declares: a typo would make a rule
+  // that loads and silently never matches.
+  void check_fact(const std::string& fact) const {
+    if (fact.rfind("asset.", 0) == 0) {
+      if (!asset_facts().contains(fact)) fail("unknown fact '" + fact + "'");
+      return;
+    }
+    if (vocabulary_ && vocabulary_->fact(fact) == nullptr) {
+      fail("unknown fact '" + fact + "': no parser declares it (nearest declared key: '" +
+           vocabulary_->nearest_fact(fact) + "'; docs/observations.md)");
+    }
+  }
   [[noreturn]] void fail(const std::string& problem) const {
     throw RuleError(file_ + (rule_.empty() ? "" : ": rule '" + rule_ + "'") + ": " + problem);
   }
@@ -375,11 +388,10 @@ class Loader {
     c.kind = Condition::Kind::test;
     c.fact = text(j, "fact");
     c.lookup = c.fact;
-    if (c.fact.rfind("asset.", 0) == 0) {
-      if (!asset_facts().contains(c.fact)) fail("unknown fact '" + c.fact + "'");
-    } else if (static const RE2 key_re("[a-z0-9_]+\\.[A-Za-z0-9_.-]+"); !RE2::FullMatch(c.fact, key_re)) {
+    if (static const RE2 key_re("[a-z0-9_]+\\.[A-Za-z0-9_.-]+"); !RE2::FullMatch(c.fact, key_re)) {
       fail("fact '" + c.fact + "' is not an observation key (<protocol>.<field>) nor an asset.* fact");
     }
+    check_fact(c.fact);
     const std::string op = text(j, "op");
     auto it = operators().find(op);
     if (it == operators().end()) fail("unknown operator '" + op + "'");
@@ -432,6 +444,7 @@ class Loader {
     if (!j.is_object()) fail("an example must be an object of fact -> [values]");
     FactSet f;
     for (const auto& [k, v] : j.items()) {
+      check_fact(k);
       if (!v.is_array()) fail("example fact '" + k + "' must be a list of strings");
       for (const auto& x : v) {
         if (!x.is_string()) fail("example fact '" + k + "' must be a list of strings");
@@ -443,6 +456,7 @@ class Loader {
 
  private:
   std::string file_, rule_;
+  const Vocabulary* vocabulary_;
 };
 
 // list-equals: `v` with its spaces removed equals `stripped` (the rule's list, spaces removed at load).
@@ -706,7 +720,7 @@ std::string expand_template(const std::string& tmpl, const RuleMatch& m) {
   return out;
 }
 
-void RuleSet::load_text(const std::string& name, const std::string& text) {
+void RuleSet::load_text(const std::string& name, const std::string& text, const Vocabulary* vocabulary) {
   json doc;
   try {
     doc = json::parse(text);
@@ -722,7 +736,7 @@ void RuleSet::load_text(const std::string& name, const std::string& text) {
   for (const auto& r : rules_) ids.insert(r.id);
   for (const auto& j : doc["rules"]) {
     const std::string id = j.is_object() && j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : "?";
-    Loader l(name, id);
+    Loader l(name, id, vocabulary);
     if (!j.is_object()) l.fail("a rule must be an object");
     l.only_keys(j, {"id", "description", "when", "claims", "crown_jewel", "weight", "specificity", "source", "examples"},
                 "the rule");
@@ -860,7 +874,7 @@ void RuleSet::candidates(const DeviceFacts& facts, std::vector<char>& candidates
   }
 }
 
-RuleSet RuleSet::load_directory(const std::string& dir) {
+RuleSet RuleSet::load_directory(const std::string& dir, const Vocabulary* vocabulary) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw RuleError(dir + ": rules directory not found");
@@ -876,7 +890,7 @@ RuleSet RuleSet::load_directory(const std::string& dir) {
     if (!in) throw RuleError(f.string() + ": cannot read");
     std::stringstream ss;
     ss << in.rdbuf();
-    set.load_text(f.filename().string(), ss.str());
+    set.load_text(f.filename().string(), ss.str(), vocabulary);
   }
   set.check_examples();
   return set;

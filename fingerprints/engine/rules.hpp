@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "wardwatch/text.hpp"
+#include "wardwatch/vocabulary.hpp"
 
 namespace ww {
 
@@ -76,10 +77,11 @@ class RuleSet {
  public:
   static constexpr std::uint32_t kNoFact = UINT32_MAX;
 
-  // Loads every *.json in `dir` (sorted by name). Throws RuleError("file: rule 'id': problem").
-  static RuleSet load_directory(const std::string& dir);
+  // Loads every *.json in `dir` (sorted by name). Throws RuleError("file: rule 'id': problem"). With a
+  // `vocabulary`, a rule or example that names a fact no parser declares is an error.
+  static RuleSet load_directory(const std::string& dir, const Vocabulary* vocabulary = nullptr);
   // Loads one file's text (tests); `name` is used in error messages.
-  void load_text(const std::string& name, const std::string& text);
+  void load_text(const std::string& name, const std::string& text, const Vocabulary* vocabulary = nullptr);
   // Runs every rule's examples; throws RuleError naming the first that does not behave as declared.
   void check_examples() const;
 

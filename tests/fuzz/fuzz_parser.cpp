@@ -17,17 +17,25 @@
 
 namespace {
 
-class NullSink final : public ww::ObservationSink {
+// Takes what a parser emits, and traps on an observation key or anomaly that the parser's file does not
+// declare (wardwatch/vocabulary.hpp): the fuzzer then also searches for undeclared output.
+class CheckingSink final : public ww::ObservationSink {
  public:
-  void observe(ww::Party, std::string_view key, std::string_view value) override { sink_ += key.size() + value.size(); }
-  void observe_mac(const ww::MacAddr&, std::string_view key, std::string_view value) override {
-    sink_ += key.size() + value.size();
-  }
+  explicit CheckingSink(const ww::Vocabulary& vocabulary) : vocabulary_(vocabulary) {}
+  void observe(ww::Party, std::string_view key, std::string_view value) override { take(key, value); }
+  void observe_mac(const ww::MacAddr&, std::string_view key, std::string_view value) override { take(key, value); }
   void bind_ip(const ww::MacAddr&, const ww::IpAddr&) override {}
-  void anomaly(std::string_view name) override { sink_ += name.size(); }
+  void anomaly(std::string_view name) override {
+    if (!vocabulary_.declares_anomaly(name)) __builtin_trap();
+  }
 
  private:
-  std::size_t sink_ = 0;
+  void take(std::string_view key, std::string_view value) {
+    if (vocabulary_.fact(key) == nullptr) __builtin_trap();
+    taken_ += key.size() + value.size();
+  }
+  const ww::Vocabulary& vocabulary_;
+  std::size_t taken_ = 0;
 };
 
 constexpr std::string_view kTarget = WW_FUZZ_PARSER;
@@ -67,7 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* raw, std::size_t size)
   }
   // Every parser that parsers/<target>.cpp registers (one file may register several, e.g. dns/mdns/llmnr).
   static const ww::ParserRegistry registry = ww::make_registry_for_file(kTarget);
-  NullSink sink;
+  static const ww::Vocabulary vocabulary = registry.vocabulary();
+  CheckingSink sink(vocabulary);
   for (const auto& p : registry.datagram()) {
     ww::PacketMeta meta;
     meta.has_ip = true;

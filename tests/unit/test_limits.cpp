@@ -232,7 +232,7 @@ class GreedyStreamParser final : public StreamParser {
   std::unique_ptr<StreamSession> open(const StreamMeta&) const override { return std::make_unique<Session>(); }
 
  private:
-  ParserSpec spec_{"greedy", Transport::tcp, {}, {}};
+  ParserSpec spec_{"greedy", Transport::tcp, {}, {}, {}};
 };
 
 // A stream idle past its timeout gives its parser state back while its flow stays; when the connection

@@ -41,14 +41,15 @@ class RecorderParser final : public StreamParser {
 
  private:
   Log& log_;
-  ParserSpec spec_{"recorder", Transport::tcp, {}, {}};
+  ParserSpec spec_{"recorder", Transport::tcp, {}, {}, {}};
 };
 
 // Claims every stream starting with 'X', naming itself in the facts; hints at the ports it is given.
+constexpr FactDecl kClaimedFacts[] = {{"claimed.by", FactType::text, "", "the parser's name", "first"}};
 class NamedParser final : public StreamParser {
  public:
   NamedParser(std::string name, std::vector<std::uint16_t> ports)
-      : name_(std::move(name)), ports_(std::move(ports)), spec_{name_, Transport::tcp, ports_, {}} {}
+      : name_(std::move(name)), ports_(std::move(ports)), spec_{name_, Transport::tcp, ports_, kClaimedFacts, {}} {}
   class Session final : public StreamSession {
    public:
     explicit Session(std::string_view name) : name_(name) {}

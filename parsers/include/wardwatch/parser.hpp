@@ -11,6 +11,7 @@
 
 #include "wardwatch/byte_reader.hpp"
 #include "wardwatch/net_types.hpp"
+#include "wardwatch/vocabulary.hpp"
 
 namespace ww {
 
@@ -23,7 +24,8 @@ struct ParserSpec {
   std::string_view name;                             // protocol name, the prefix of every key it emits
   Transport transport = Transport::udp;
   std::span<const std::uint16_t> port_hints;         // only orders probes; never proof of a protocol
-  std::span<const std::string_view> keys;            // the observation keys (without prefix) it may emit
+  std::span<const FactDecl> facts;                   // every observation key it may emit (wardwatch/vocabulary.hpp)
+  std::span<const AnomalyDecl> anomalies;            // every anomaly it may report
 };
 
 // What a datagram parser knows about the packet besides its payload.
@@ -123,7 +125,8 @@ class ParserRegistry {
   void add(std::unique_ptr<StreamParser> p) { stream_.push_back(std::move(p)); }
   [[nodiscard]] const std::vector<std::unique_ptr<DatagramParser>>& datagram() const { return datagram_; }
   [[nodiscard]] const std::vector<std::unique_ptr<StreamParser>>& stream() const { return stream_; }
-  [[nodiscard]] std::vector<std::string_view> names() const;
+  // The declarations of every parser (see wardwatch/vocabulary.hpp).
+  [[nodiscard]] Vocabulary vocabulary() const;
 
  private:
   std::vector<std::unique_ptr<DatagramParser>> datagram_;
@@ -135,6 +138,5 @@ class ParserRegistry {
 ParserRegistry make_default_registry();
 // Only the parsers that `parsers/<file>.cpp` registers (fuzz targets, tests).
 ParserRegistry make_registry_for_file(std::string_view file);
-std::span<const std::string_view> registered_parser_files();
 
 }  // namespace ww
