@@ -43,7 +43,7 @@ constexpr FactDecl kFacts[] = {
     {"tls.cert.not_before", FactType::text, "", "ISO 8601 UTC", "2014-04-09T12:07:45Z"},
     {"tls.cert.not_after", FactType::text, "", "ISO 8601 UTC", "2014-04-09T12:07:45Z"},
     {"tls.cert.self_signed", FactType::flag, "", "`X509_self_signed(cert, 0)`: names and key identifiers, signature not verified", "`true` / `false`"},
-    {"tls.dicom", FactType::flag, "", "encrypted DICOM: server port 2762 (dicom-tls, DICOM PS3.15 Annex B), or a server IP and port on which a plaintext DICOM association was accepted earlier in the capture (the DICOM parser tags the endpoint; the stream follower remembers up to 4,096 such endpoints)", "true"},
+    {"tls.dicom", FactType::flag, "", "encrypted DICOM: a TLS session to a server IP and port on which a plaintext DICOM association was accepted earlier in the capture (the DICOM parser tags the endpoint, StreamMeta::server_service; the stream follower remembers up to 4,096 tagged endpoints). Port 2762 (dicom-tls, DICOM PS3.15 Annex B) alone does not decide", "true"},
 };
 constexpr AnomalyDecl kAnomalies[] = {
     {"tls.bad_record_header", "A record header (RFC 5246 §6.2.1) has a content type outside 20..24, a major version other than 3, or a length over 18432 (RFC 5246 §6.2.3); the direction is given up."},
@@ -59,9 +59,6 @@ enum : std::uint8_t { kChangeCipherSpec = 20, kAlert = 21, kHandshake = 22, kApp
 enum : std::uint8_t { kClientHello = 1, kServerHello = 2, kCertificate = 11, kServerHelloDone = 14 };
 constexpr std::size_t kMaxRecord = 16384 + 2048;  // RFC 5246 §6.2.3: TLSCiphertext.length limit
 constexpr std::size_t kMaxHandshakeBytes = 64 * 1024;
-// DICOM over TLS, the "dicom-tls" port registered with IANA (DICOM PS3.15 Annex B.1).
-constexpr std::uint16_t kDicomTlsPort = 2762;
-
 // RFC 8701: GREASE values are 0x?a?a with both bytes equal; fingerprints ignore them.
 bool is_grease(std::uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
 
@@ -458,8 +455,10 @@ class TlsSession final : public StreamSession {
   }
 
   void emit_dicom(Party server, ObservationSink& sink) {
-    // DICOM over TLS: the IANA dicom-tls port, or a server endpoint where a DICOM association was accepted.
-    if ((meta_.server_port == kDicomTlsPort || meta_.server_known_dicom) && !dicom_emitted_) {
+    // DICOM over TLS: a server endpoint on which a DICOM association was accepted earlier (the DICOM parser
+    // tagged it). The dicom-tls port 2762 alone decides nothing: a port orders probes, never proves a
+    // protocol; a rule weighs it as port evidence (fingerprints/rules/generic.json).
+    if (meta_.server_service == "dicom" && !dicom_emitted_) {
       sink.observe(server, "tls.dicom", "true");
       dicom_emitted_ = true;
     }

@@ -12,18 +12,6 @@ namespace ww {
 
 using ordered_json = nlohmann::ordered_json;
 
-void enrich_vendors(Inventory& inv, const OuiRegistry& oui) {
-  for (auto& a : inv.assets) {
-    if (!a.mac) continue;
-    const auto mac = MacAddr::parse(*a.mac);
-    if (!mac || mac->is_locally_administered()) continue;
-    if (auto m = oui.lookup(*mac)) {
-      a.vendor = m->organization;
-      a.oui_registry = m->registry;
-    }
-  }
-}
-
 // RFC 3339 UTC with microseconds, e.g. "2026-11-22T08:00:02.271669Z". Civil calendar arithmetic from
 // <chrono> (no gmtime_r: it takes the time-zone lock on every call, and an export formats ~300k stamps).
 std::string format_timestamp(std::int64_t ts_us) {

@@ -5,15 +5,11 @@
 #include <ostream>
 #include <string>
 
-#include "agent/model/inventory.hpp"
-#include "fingerprints/engine/oui_registry.hpp"
+#include "model/inventory.hpp"
 
 namespace ww {
 
 inline constexpr int kJsonSchemaVersion = 1;
-
-// Fills vendor fields from the IEEE registries (never for locally administered MACs: they are random).
-void enrich_vendors(Inventory& inv, const OuiRegistry& oui);
 
 // RFC 3339 UTC with microseconds, e.g. 2019-08-28T12:34:56.000123Z.
 std::string format_timestamp(std::int64_t ts_us);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/cli/commands.hpp"
-#include "agent/model/inventory.hpp"
+#include "model/inventory.hpp"
 #include "agent/pipeline/stats.hpp"
 #include "fingerprints/engine/classifier.hpp"
 #include "fingerprints/engine/oui_registry.hpp"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/decode/packet.hpp"
-#include "agent/model/flood.hpp"
+#include "model/flood.hpp"
 
 namespace ww {
 

@@ -13,7 +13,8 @@ constexpr std::size_t kMaxPendingSegments = 64;
 // A segment shorter than this is buffered before probing (a probe may need a whole header).
 constexpr std::size_t kMinProbeBytes = 64;
 StreamDir opposite(StreamDir d) { return d == StreamDir::to_server ? StreamDir::to_client : StreamDir::to_server; }
-constexpr std::size_t kMaxDicomServers = 4096;
+constexpr std::size_t kMaxTaggedServers = 4096;  // server endpoints remembered with their service
+constexpr std::size_t kMaxServiceName = 32;
 std::uint64_t endpoint_key(const StreamMeta& m) { return hash_ip(m.server_ip, m.server_port); }
 }  // namespace
 
@@ -26,9 +27,7 @@ class TaggingSink final : public ObservationSink {
   void observe_mac(const MacAddr& m, std::string_view k, std::string_view v) override { inner_.observe_mac(m, k, v); }
   void bind_ip(const MacAddr& m, const IpAddr& ip) override { inner_.bind_ip(m, ip); }
   void anomaly(std::string_view name) override { inner_.anomaly(name); }
-  void tag_server(std::string_view service) override {
-    if (service == "dicom") follower_.remember_dicom_server(meta_);
-  }
+  void tag_server(std::string_view service) override { follower_.tag_service(meta_, service); }
 
  private:
   StreamFollower& follower_;
@@ -36,17 +35,23 @@ class TaggingSink final : public ObservationSink {
   ObservationSink& inner_;
 };
 
-void StreamFollower::remember_dicom_server(const StreamMeta& m) {
+void StreamFollower::tag_service(const StreamMeta& m, std::string_view service) {
+  if (service.empty()) return;
   const std::uint64_t key = endpoint_key(m);
-  if (!dicom_servers_.insert(key).second) return;
-  dicom_servers_order_.push_back(key);
-  if (dicom_servers_order_.size() > kMaxDicomServers) {
-    dicom_servers_.erase(dicom_servers_order_.front());
-    dicom_servers_order_.pop_front();
+  auto [it, added] = services_.try_emplace(key);
+  it->second.assign(service.substr(0, kMaxServiceName));  // the latest tag wins
+  if (!added) return;
+  services_order_.push_back(key);
+  if (services_order_.size() > kMaxTaggedServers) {
+    services_.erase(services_order_.front());
+    services_order_.pop_front();
   }
 }
 
-bool StreamFollower::is_dicom_server(const StreamMeta& m) const { return dicom_servers_.contains(endpoint_key(m)); }
+std::string_view StreamFollower::service_of(const StreamMeta& m) const {
+  const auto it = services_.find(endpoint_key(m));
+  return it == services_.end() ? std::string_view() : std::string_view(it->second);
+}
 
 void StreamFollower::release(FlowState& flow) {
   if (flow.stream) {
@@ -80,7 +85,7 @@ void StreamFollower::open_stream(FlowState& flow, const PacketView& p, bool from
   m.server_ip = from_client ? p.dst_ip : p.src_ip;
   m.client_port = from_client ? p.src_port : p.dst_port;
   m.server_port = from_client ? p.dst_port : p.src_port;
-  m.server_known_dicom = is_dicom_server(m);
+  m.server_service = service_of(m);
   for (int i = 0; i < 2; ++i) {  // the handshake's sequence numbers, kept by the flow until now
     if ((flow.syn_dirs & (1 << i)) == 0) continue;
     s.dirs[i].started = true;

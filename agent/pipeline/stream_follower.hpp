@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <unordered_set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/decode/packet.hpp"
@@ -75,8 +77,8 @@ class StreamFollower {
   void finish(FlowState& flow);  // frees the stream; the flow's connection is not followed again
   static bool complete(const DirectionBuffer& d);
   static bool plausible_reset(const DirectionBuffer& d, std::uint32_t seq);
-  void remember_dicom_server(const StreamMeta& m);
-  [[nodiscard]] bool is_dicom_server(const StreamMeta& m) const;
+  void tag_service(const StreamMeta& m, std::string_view service);
+  [[nodiscard]] std::string_view service_of(const StreamMeta& m) const;
   friend class TaggingSink;
 
   const Limits& limits_;
@@ -87,9 +89,10 @@ class StreamFollower {
   absl::flat_hash_map<std::uint16_t, absl::InlinedVector<std::uint8_t, 2>> by_port_;
   std::size_t active_ = 0;
   std::size_t buffered_ = 0;
-  // Server endpoints (IP, port) on which a DICOM association was accepted; bounded, oldest dropped.
-  std::unordered_set<std::uint64_t> dicom_servers_;
-  std::deque<std::uint64_t> dicom_servers_order_;
+  // Service tags of server endpoints (IP, port), set by any stream parser (ObservationSink::tag_server) and
+  // handed to later streams to the same endpoint in StreamMeta; bounded, oldest dropped.
+  std::unordered_map<std::uint64_t, std::string> services_;
+  std::deque<std::uint64_t> services_order_;
 };
 
 }  // namespace ww

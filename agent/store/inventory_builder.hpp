@@ -12,7 +12,7 @@
 
 #include "agent/limits.hpp"
 #include "agent/pipeline/pipeline.hpp"
-#include "agent/model/inventory.hpp"
+#include "model/inventory.hpp"
 #include "agent/store/rows.hpp"
 
 namespace ww {

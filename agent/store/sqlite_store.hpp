@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/model/inventory.hpp"
+#include "model/inventory.hpp"
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/rows.hpp"
 

@@ -2,7 +2,7 @@
 // contradictions, crown jewels, and the raw signatures that let new rules be written (docs/fingerprints.md).
 #pragma once
 
-#include "agent/model/inventory.hpp"
+#include "model/inventory.hpp"
 #include "fingerprints/engine/rules.hpp"
 
 namespace ww {

@@ -86,4 +86,16 @@ std::optional<OuiMatch> OuiRegistry::lookup(const MacAddr& mac) const {
   return std::nullopt;
 }
 
+void enrich_vendors(Inventory& inv, const OuiRegistry& oui) {
+  for (auto& a : inv.assets) {
+    if (!a.mac) continue;
+    const auto mac = MacAddr::parse(*a.mac);
+    if (!mac || mac->is_locally_administered()) continue;
+    if (auto m = oui.lookup(*mac)) {
+      a.vendor = m->organization;
+      a.oui_registry = m->registry;
+    }
+  }
+}
+
 }  // namespace ww

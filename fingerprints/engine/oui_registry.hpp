@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "model/inventory.hpp"
 #include "wardwatch/net_types.hpp"
 
 namespace ww {
@@ -38,5 +39,8 @@ class OuiRegistry {
   std::unordered_map<std::uint64_t, Entry> by_len_[3];
   std::size_t size_ = 0;
 };
+
+// Fills vendor fields from the IEEE registries (never for locally administered MACs: they are random).
+void enrich_vendors(Inventory& inv, const OuiRegistry& oui);
 
 }  // namespace ww

@@ -16,7 +16,7 @@ class RecorderParser final : public StreamParser {
  public:
   struct Log {
     std::string to_server, to_client;
-    std::vector<bool> known_dicom;
+    std::vector<std::string> services;  // StreamMeta::server_service of each stream opened
   };
   explicit RecorderParser(Log& log) : log_(log) {}
   class Session final : public StreamSession {
@@ -35,7 +35,7 @@ class RecorderParser final : public StreamParser {
   const ParserSpec& spec() const override { return spec_; }
   bool probe(StreamDir, Bytes b) const override { return !b.empty() && b[0] == 'R'; }
   std::unique_ptr<StreamSession> open(const StreamMeta& meta) const override {
-    log_.known_dicom.push_back(meta.server_known_dicom);
+    log_.services.push_back(meta.server_service);
     return std::make_unique<Session>(log_);
   }
 
@@ -119,9 +119,9 @@ TEST_F(StreamFollowerTest, JoiningMidStreamStartsAtTheFirstSegmentSeen) {
 TEST_F(StreamFollowerTest, ATaggedServerIsKnownToLaterStreams) {
   data(40002, true, 1, "R TAG: this endpoint speaks DICOM");
   data(40003, true, 1, "R a second connection to the same server endpoint");
-  ASSERT_EQ(log.known_dicom.size(), 2u);
-  EXPECT_FALSE(log.known_dicom[0]);
-  EXPECT_TRUE(log.known_dicom[1]);
+  ASSERT_EQ(log.services.size(), 2u);
+  EXPECT_EQ(log.services[0], "");
+  EXPECT_EQ(log.services[1], "dicom");
 }
 
 // A connection closed both ways, or reset, frees its stream at once: the stream cap counts streams in progress,

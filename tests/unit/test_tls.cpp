@@ -258,13 +258,13 @@ Buf server_flight(const Buf& cert_der) {
 
 TEST_F(TlsTest, TlsToAKnownDicomScpIsEncryptedDicom) {
   meta.server_port = 11112;  // not the dicom-tls port, but a DICOM association was accepted here before
-  meta.server_known_dicom = true;
+  meta.server_service = "dicom";
   auto session = parser->open(meta);
   const Buf flight = server_flight(self_signed_der());
   feeder.feed(*session, StreamDir::to_client, flight, sink);
   EXPECT_EQ(sink.value("tls.dicom"), "true");
   test::RecordingSink plain;
-  meta.server_known_dicom = false;
+  meta.server_service.clear();
   auto https = parser->open(meta);
   feeder.feed(*https, StreamDir::to_client, flight, plain);
   EXPECT_FALSE(plain.has("tls.dicom"));
@@ -286,7 +286,7 @@ TEST_F(TlsTest, CertificateOfDicomTlsServer) {
   EXPECT_EQ(sink.value("tls.cert.not_before"), "2024-01-01T00:00:00Z");
   EXPECT_EQ(sink.value("tls.cert.not_after"), "2034-01-01T00:00:00Z");
   EXPECT_EQ(sink.value("tls.cert.self_signed"), "true");
-  EXPECT_EQ(sink.value("tls.dicom"), "true");
+  EXPECT_FALSE(sink.has("tls.dicom"));  // port 2762 alone does not make it DICOM (a port orders, never decides)
   for (const auto& f : sink.facts) EXPECT_EQ(f.about, "sender") << f.key;
   EXPECT_TRUE(sink.anomalies.empty());
   EXPECT_EQ(feeder.feed(*session, StreamDir::to_server, record(22, handshake(1, client_hello_body())), sink),

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -69,7 +70,8 @@ class ObservationSink {
   // A named oddity in the input ("dhcp.option_overrun"): counted, never fatal.
   virtual void anomaly(std::string_view name) = 0;
   // (streams) The server endpoint of the current stream is a service of this kind (e.g. "dicom" once an
-  // association was accepted): later streams to the same IP and port learn it through StreamMeta.
+  // association was accepted): later streams to the same IP and port learn it through
+  // StreamMeta::server_service, whatever their parser (a TLS session to a known DICOM endpoint is DICOM).
   virtual void tag_server(std::string_view /*service*/) {}
 };
 
@@ -96,7 +98,9 @@ struct StreamMeta {
   IpAddr client_ip, server_ip;
   std::uint16_t client_port = 0, server_port = 0;
   bool saw_handshake = false;  // false when the capture joined the stream mid-way
-  bool server_known_dicom = false;  // a DICOM association was accepted on this server IP and port before
+  // The service a parser tagged this server endpoint (IP, port) with earlier in the capture
+  // (ObservationSink::tag_server, e.g. "dicom" once an association was accepted there); "" if none.
+  std::string server_service;
 };
 
 // State for one TCP connection; both directions are fed to the same session.

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/model/flood.hpp"
+#include "model/flood.hpp"
 
 namespace ww {
 
