@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/cli/commands.hpp"
+#include "wardwatch/text.hpp"
 
 namespace po = boost::program_options;
 
@@ -152,12 +153,7 @@ int cmd_read(const std::vector<std::string>& args) {
 
 constexpr const char* kDefaultConfig = "/etc/wardwatch/wardwatch.conf";
 
-std::string trimmed(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
-}
+std::string trimmed(std::string_view s) { return std::string(ww::trim(s, " \t\r")); }
 
 // Checks a configuration file line by line before Boost reads it, so that a mistake is reported with its
 // line: "name = value" lines, '#' comments, names of the command's long options. Returns an error text.

@@ -101,7 +101,7 @@ struct RulesInfo {
 struct Inventory {
   std::vector<SourceView> sources;
   RulesInfo rules;
-  std::map<std::string, std::uint64_t> stats;  // summed over runs
+  std::map<std::string, std::uint64_t, std::less<>> stats;  // summed over runs, by name (model/counters.hpp)
   std::vector<FloodEpisode> floods;             // of every run, in order
   std::int64_t first_us = 0, last_us = 0;
   std::vector<AssetView> assets;  // sorted by id

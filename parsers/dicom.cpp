@@ -110,11 +110,8 @@ void for_each_sub_item(ByteReader& item, OnSub&& on_sub) {
   }
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\0')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
-  return s;
-}
+// DICOM pads strings to an even length with a space (text VRs) or NUL (UIDs) (PS3.5 §6.2, §9.1).
+std::string_view unpad(std::string_view s) { return trim(s, std::string_view(" \0", 2)); }
 
 // The DICOM service a SOP class belongs to, from DCMTK's names (PS3.4 annexes), so no UID table here.
 std::string_view service_named(const char* raw, bool storage) {
@@ -153,7 +150,7 @@ class UidCatalog {
   };
 
   const Info& lookup(std::string_view uid) {
-    uid = trim(uid);
+    uid = unpad(uid);
     if (uid.empty() || uid.size() > kMaxUidLength) return none_;
     if (auto it = known_.find(uid); it != known_.end()) return it->second;
     if (known_.size() >= kMaxUids) known_.clear();
@@ -295,7 +292,7 @@ std::string_view identity_type_text(std::uint8_t t) {
 enum class Encoding : std::uint8_t { unknown, implicit_le, explicit_le, explicit_be, deflated };
 
 Encoding encoding_of(std::string_view ts) {
-  ts = trim(ts);
+  ts = unpad(ts);
   if (ts == "1.2.840.10008.1.2") return Encoding::implicit_le;
   if (ts == "1.2.840.10008.1.2.2") return Encoding::explicit_be;
   if (ts == "1.2.840.10008.1.2.1.99") return Encoding::deflated;
@@ -309,7 +306,7 @@ struct ViewSet {
   std::size_t n = 0;
   bool overflow = false;
   void add(std::string_view s) {
-    s = trim(s);
+    s = unpad(s);
     if (s.empty()) return;
     for (std::size_t i = 0; i < n; ++i) {
       if (v[i] == s) return;
@@ -318,7 +315,7 @@ struct ViewSet {
     else overflow = true;
   }
   [[nodiscard]] bool contains(std::string_view s) const {
-    s = trim(s);
+    s = unpad(s);
     for (std::size_t i = 0; i < n; ++i) {
       if (v[i] == s) return true;
     }
@@ -667,7 +664,7 @@ class DicomSession final : public StreamSession {
   }
 
   void emit_sop(ObservationSink& sink, Party p, std::string_view uid) {
-    sink.observe(p, "dicom.abstract_syntax", printable(trim(uid)));
+    sink.observe(p, "dicom.abstract_syntax", printable(unpad(uid)));
     if (const char* name = uids_.name(uid)) sink.observe(p, "dicom.sop_class", name);
   }
 
@@ -676,8 +673,8 @@ class DicomSession final : public StreamSession {
     ByteReader r(body);
     const std::uint16_t version = r.u16be();
     r.skip(2);
-    const std::string_view called = trim(r.text(16));
-    const std::string_view calling = trim(r.text(16));
+    const std::string_view called = unpad(r.text(16));
+    const std::string_view calling = unpad(r.text(16));
     r.skip(32);
     if (!r.ok()) {
       sink.anomaly("dicom.truncated_pdu");
@@ -717,13 +714,13 @@ class DicomSession final : public StreamSession {
         break;
       }
       if (type == 0x10) {  // Application Context Item (§9.3.2.1)
-        app_context = trim(item.text(item.remaining()));
+        app_context = unpad(item.text(item.remaining()));
       } else if (type == 0x20 && !ac) {  // Presentation Context Item, RQ (§9.3.2.2)
         const std::uint8_t id = item.u8();
         item.skip(3);
         std::string_view as;
         for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
-          if (st == 0x30) as = trim(sub.text(sl));
+          if (st == 0x30) as = unpad(sub.text(sl));
           else if (st == 0x40) transfer.add(sub.text(sl));
         });
         if (!item.ok()) {
@@ -737,7 +734,7 @@ class DicomSession final : public StreamSession {
           continue;
         }
         c->proposed = true;
-        as = trim(as);
+        as = unpad(as);
         c->uid_len = static_cast<std::uint8_t>(std::min(as.size(), sizeof c->uid));
         std::copy_n(as.data(), c->uid_len, c->uid);
         abstract.add(as);
@@ -775,8 +772,8 @@ class DicomSession final : public StreamSession {
               max_len = sub.u32be();
               has_max_len = sub.ok();
               break;
-            case 0x52: impl_uid = trim(sub.text(sl)); break;      // Implementation Class UID (PS3.7 D.3.3.2)
-            case 0x55: impl_version = trim(sub.text(sl)); break;  // Implementation Version Name (D.3.3.2)
+            case 0x52: impl_uid = unpad(sub.text(sl)); break;      // Implementation Class UID (PS3.7 D.3.3.2)
+            case 0x55: impl_version = unpad(sub.text(sl)); break;  // Implementation Version Name (D.3.3.2)
             case 0x53:                                            // Asynchronous Operations Window (D.3.3.3)
               async_invoked = sub.u16be();
               async_performed = sub.u16be();
@@ -784,7 +781,7 @@ class DicomSession final : public StreamSession {
               break;
             case 0x54: {  // SCP/SCU Role Selection (D.3.3.4)
               const std::uint16_t ul = sub.u16be();
-              const std::string_view uid = trim(sub.text(ul));
+              const std::string_view uid = unpad(sub.text(ul));
               const std::uint8_t scu = sub.u8(), scp = sub.u8();
               if (sub.ok() && role_count < roles.size()) roles[role_count++] = {uid, scu, scp};
               break;
@@ -915,10 +912,10 @@ class DicomSession final : public StreamSession {
       switch (element) {
         case 0x0002:  // Affected SOP Class UID
         case 0x0003:  // Requested SOP Class UID (N-GET/N-SET/N-ACTION/...)
-          sop = trim(as_text(value));
+          sop = unpad(as_text(value));
           break;
         case 0x0100: field = v.u16le(); has_field = v.ok(); break;      // Command Field
-        case 0x0600: move_dest = trim(as_text(value)); break;          // Move Destination
+        case 0x0600: move_dest = unpad(as_text(value)); break;          // Move Destination
         case 0x0800: dataset_type = v.u16le(); break;                  // Command Data Set Type
         case 0x0900: status = v.u16le(); has_status = v.ok(); break;   // Status
         case 0x1030: forwarded = len > 0; break;                       // Move Originator AE Title
@@ -984,7 +981,7 @@ class DicomSession final : public StreamSession {
       std::size_t start = 0;
       for (int n = 0; n < 8 && start <= value.size(); ++n) {
         const std::size_t end = std::min(value.find('\\', start), value.size());
-        const std::string_view one = trim(value.substr(start, end - start));
+        const std::string_view one = unpad(value.substr(start, end - start));
         if (!one.empty()) sink->observe(Party::sender, key, printable(one));
         start = end + 1;
       }

@@ -43,12 +43,6 @@ constexpr std::string_view kMethods[] = {
     "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT", "PROPFIND", "PROPPATCH",
     "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH", "SUBSCRIBE", "UNSUBSCRIBE", "NOTIFY"};
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 // "METHOD SP target SP HTTP/1.x" (RFC 9112 §3).
 bool is_request_line(std::string_view line, std::string_view& method) {
   const std::size_t sp = line.find(' ');

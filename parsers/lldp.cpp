@@ -47,12 +47,11 @@ constexpr std::array<std::string_view, 11> kCapNames{
     "tpmr"};
 
 std::string mac_text(Bytes b) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (std::size_t i = 0; i < b.size(); ++i) {
     if (i) out += ':';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 0xf];
+    out += kHexDigits[b[i] >> 4];
+    out += kHexDigits[b[i] & 0xf];
   }
   return out;
 }

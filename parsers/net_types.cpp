@@ -91,7 +91,6 @@ std::string printable(std::string_view raw) {
   if (raw.size() <= kMaxValueLength && std::all_of(raw.begin(), raw.end(), plain)) return std::string(raw);
   std::string out;
   out.reserve(std::min(raw.size(), kMaxValueLength));
-  static constexpr char kHex[] = "0123456789abcdef";
   for (char ch : raw) {
     const auto c = static_cast<unsigned char>(ch);
     if (out.size() >= kMaxValueLength) {
@@ -103,8 +102,8 @@ std::string printable(std::string_view raw) {
       out.push_back(static_cast<char>(c));
     } else {
       out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
+      out.push_back(kHexDigits[c >> 4]);
+      out.push_back(kHexDigits[c & 0xf]);
     }
   }
   return out;
@@ -128,12 +127,11 @@ bool icontains(std::string_view hay, std::string_view needle) {
 }
 
 std::string hex(Bytes raw) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (std::uint8_t b : raw) {
     if (out.size() + 2 > kMaxValueLength) break;
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
+    out.push_back(kHexDigits[b >> 4]);
+    out.push_back(kHexDigits[b & 0xf]);
   }
   return out;
 }

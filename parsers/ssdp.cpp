@@ -28,12 +28,6 @@ constexpr std::size_t kMaxLines = 64;
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 enum class Kind : std::uint8_t { none, notify, search, response };
 
 // Splits off the next line (without its CR/LF); false at the end of the text.

@@ -479,12 +479,6 @@ TcpSig parse_tcp_sig(std::string_view value) {
   return s;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_blank(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && (is_blank(s.back()) || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 class Database::Loader {

@@ -79,8 +79,7 @@ std::string version_name(std::uint16_t v) {
 
 // Four lower-case hex digits (JA4's lists; snprintf here was a measurable share of the TLS parser).
 void append_hex4(std::string& out, std::uint16_t v) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(v >> shift) & 0xf]);
+  for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHexDigits[(v >> shift) & 0xf]);
 }
 
 // Given EVP_md5()/EVP_sha256(), OpenSSL 3 looks the implementation up in its provider tables on every
@@ -273,8 +272,7 @@ std::string ja4(const ClientHello& ch, const EVP_MD* sha256) {
     if (alnum(f) && alnum(l)) {
       alpn = {static_cast<char>(f), static_cast<char>(l)};
     } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      alpn = {kHex[f >> 4], kHex[l & 0xf]};
+      alpn = {kHexDigits[f >> 4], kHexDigits[l & 0xf]};
     }
   }
   const std::string a = "t" + v + (ch.has_sni ? "d" : "i") + counts + alpn;

@@ -34,12 +34,6 @@ constexpr std::string_view kNs2009 = "docs.oasis-open.org/ws-dd/ns/discovery/200
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // Calls f(text) for the character content of each element whose local name is `local` (at most `max`).
 template <typename F>
 void for_each_element(std::string_view xml, std::string_view local, std::size_t max, F&& f) {

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "model/counters.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/report.hpp"
 #include "wardwatch/dicom_pdu.hpp"
@@ -235,16 +236,27 @@ void write_asset(JsonWriter& w, const AssetView& a) {
   w.end_object();
 }
 
-std::uint64_t stat(const Inventory& inv, const std::string& name) {
+std::uint64_t stat(const Inventory& inv, std::string_view name) {
   auto it = inv.stats.find(name);
   return it == inv.stats.end() ? 0 : it->second;
 }
 
 ordered_json stats_json(const Inventory& inv) {
   ordered_json s;
-  for (const char* name : {"packets", "bytes", "malformed", "non_first_fragments", "dropped", "if_dropped"}) {
-    s[name] = stat(inv, name);
+  for (const char* name : {"packets", "bytes", "malformed"}) s[name] = stat(inv, name);
+  // The counters of model/counters.hpp: those with a plain JSON name here, the grouped ones below.
+  for (const CounterInfo& c : kCounters) {
+    if (!c.json.empty() && c.json.find('.') == std::string_view::npos) s[std::string(c.json)] = stat(inv, c.name);
   }
+  auto group = [&inv](std::string_view name) {
+    ordered_json g = ordered_json::object();
+    for (const CounterInfo& c : kCounters) {
+      if (c.json.size() > name.size() && c.json.starts_with(name) && c.json[name.size()] == '.') {
+        g[std::string(c.json.substr(name.size() + 1))] = stat(inv, c.name);
+      }
+    }
+    return g;
+  };
   ordered_json by_reason = ordered_json::object();
   ordered_json anomalies = ordered_json::object();
   for (const auto& [name, v] : inv.stats) {
@@ -252,22 +264,10 @@ ordered_json stats_json(const Inventory& inv) {
     if (name.rfind("anomaly.", 0) == 0) anomalies[name.substr(8)] = v;
   }
   s["malformed_by_reason"] = std::move(by_reason);
-  s["evicted"] = {{"flows", stat(inv, "flows_evicted")},
-                  {"assets", stat(inv, "assets_evicted")},
-                  {"streams", stat(inv, "streams_evicted")}};
-  s["limited"] = {{"observations", stat(inv, "observations_dropped")},
-                  {"peers", stat(inv, "peers_dropped")},
-                  {"services", stat(inv, "services_dropped")},
-                  {"vlans", stat(inv, "vlans_dropped")},
-                  {"stream_bytes", stat(inv, "stream_bytes_skipped")},
-                  {"stream_budget", stat(inv, "stream_budget_hits")},
-                  {"assets", stat(inv, "assets_dropped")}};
+  s["evicted"] = group("evicted");
+  s["limited"] = group("limited");
   s["anomalies"] = std::move(anomalies);
-  s["admission"] = {{"episodes", stat(inv, "admission.episodes")},
-                    {"held", stat(inv, "admission.held")},
-                    {"admitted", stat(inv, "admission.admitted")},
-                    {"expired", stat(inv, "admission.expired")},
-                    {"purged", stat(inv, "admission.purged")}};
+  s["admission"] = group("admission");
   ordered_json floods = ordered_json::array();
   for (const FloodEpisode& f : inv.floods) {
     ordered_json j{{"kind", f.kind}};

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "wardwatch/text.hpp"
+
 namespace ww {
 namespace {
 
@@ -132,7 +134,6 @@ void JsonWriter::escaped(std::string_view text) {
     out_ += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
   out_ += '"';
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
@@ -161,8 +162,8 @@ void JsonWriter::escaped(std::string_view text) {
       default:
         if (u <= 0x1F) {
           out_ += "\\u00";
-          out_ += kHex[u >> 4];
-          out_ += kHex[u & 0xF];
+          out_ += kHexDigits[u >> 4];
+          out_ += kHexDigits[u & 0xF];
         } else {
           out_ += c;
         }

@@ -181,22 +181,10 @@ InventoryCounts count_inventory(const Inventory& inv) {
 
 // The limits a run reached and the floods it saw, one line each: they were only inside the JSON's stats.
 void print_limits_reached(const Stats& stats) {
-  const std::pair<std::uint64_t, const char*> hits[] = {
-      {stats.flows_evicted, "flows evicted (--max-flows)"},
-      {stats.assets_evicted, "device records evicted from memory to the store (--max-assets)"},
-      {stats.assets_dropped, "evicted device records not kept, the in-memory store full (--max-memory-store; use --db)"},
-      {stats.streams_evicted, "TCP segments not followed, the stream table full (--max-streams)"},
-      {stats.stream_budget_hits, "streams given up, all stream buffers full (--max-stream-memory)"},
-      {stats.stream_bytes_skipped, "stream bytes not buffered (--max-stream-buffer)"},
-      {stats.observations_dropped, "facts dropped (--max-observations, --max-values-per-key)"},
-      {stats.peers_dropped, "peers dropped (--max-peers)"},
-      {stats.services_dropped, "services dropped"},
-      {stats.vlans_dropped, "VLANs dropped"},
-      {stats.admission.expired, "held sources pushed out of the probation table (--max-probation)"},
-  };
   std::string reached;
-  for (const auto& [n, what] : hits) {
-    if (n != 0) reached += (reached.empty() ? "" : "; ") + std::to_string(n) + " " + what;
+  for (const CounterInfo& c : kCounters) {
+    if (c.reached.empty() || stats[c.id] == 0) continue;
+    reached += (reached.empty() ? "" : "; ") + std::to_string(stats[c.id]) + " " + std::string(c.reached);
   }
   if (!reached.empty()) std::cerr << "wardwatch: limits reached: " << reached << '\n';
   for (const FloodEpisode& f : stats.floods) {

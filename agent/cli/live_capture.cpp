@@ -86,11 +86,11 @@ struct LiveInput {
 };
 
 void put_counters(const std::vector<LiveInput>& inputs, Stats& stats) {
-  stats.pcap_received = stats.pcap_dropped = stats.pcap_if_dropped = 0;
+  stats[Counter::pcap_received] = stats[Counter::pcap_dropped] = stats[Counter::pcap_if_dropped] = 0;
   for (const LiveInput& in : inputs) {
-    stats.pcap_received += in.received;
-    stats.pcap_dropped += in.dropped;
-    stats.pcap_if_dropped += in.if_dropped;
+    stats[Counter::pcap_received] += in.received;
+    stats[Counter::pcap_dropped] += in.dropped;
+    stats[Counter::pcap_if_dropped] += in.if_dropped;
   }
 }
 
@@ -156,8 +156,8 @@ class LiveReporter {
     last_packets_ = stats.packets;
     const Stats::Writer& w = stats.writer;
     std::ostringstream line;
-    line << stats.packets << " packets (" << static_cast<std::uint64_t>(rate) << "/s), " << stats.pcap_dropped
-         << " dropped by kernel, " << stats.pcap_if_dropped << " by interface, " << stats.malformed << " malformed; "
+    line << stats.packets << " packets (" << static_cast<std::uint64_t>(rate) << "/s), " << stats[Counter::pcap_dropped]
+         << " dropped by kernel, " << stats[Counter::pcap_if_dropped] << " by interface, " << stats.malformed << " malformed; "
          << c.assets << " assets, " << c.medical << " medical devices, " << c.jewels << " crown jewels; "
          << w.flushes << " flushes (last at " << now_utc_text() << ", longest " << w.max_flush_us / 1000
          << " ms), writer waits " << w.waits << ", flushes put off " << w.deferred;
@@ -351,8 +351,8 @@ int run_capture(const CaptureOptions& opts) {
     }
     store.write_run_stats(stats);
     store.complete_run(loop.error.has_value());
-    std::cerr << "wardwatch: libpcap counters: " << stats.pcap_received << " received, " << stats.pcap_dropped
-              << " dropped by kernel, " << stats.pcap_if_dropped << " dropped by interface\n";
+    std::cerr << "wardwatch: libpcap counters: " << stats[Counter::pcap_received] << " received, " << stats[Counter::pcap_dropped]
+              << " dropped by kernel, " << stats[Counter::pcap_if_dropped] << " dropped by interface\n";
     if (loop.error) error_line(*loop.error + "; the last flush is written");
     const int code = loop.error ? kExitRuntime : kExitOk;
     if (opts.quiet && !opts.json_path) return code;
@@ -409,7 +409,7 @@ int run_status(const StatusOptions& opts) {
               << "ended:        " << (run.ended_at.empty() ? "-" : run.ended_at) << '\n'
               << "packets:      " << stat_of(run, "packets") << " (" << stat_of(run, "bytes") << " bytes), "
               << stat_of(run, "malformed") << " malformed\n"
-              << "drops:        " << stat_of(run, "dropped") << " by kernel, " << stat_of(run, "if_dropped")
+              << "drops:        " << stat_of(run, info(Counter::pcap_dropped).name) << " by kernel, " << stat_of(run, info(Counter::pcap_if_dropped).name)
               << " by interface\n";
     if (const std::uint64_t flushes = stat_of(run, "writer.flushes"); flushes != 0) {
       std::cout << "writer:       " << flushes << " flushes, " << stat_of(run, "writer.flush_us") / flushes / 1000

@@ -79,7 +79,7 @@ bool Admission::note_new_record(std::int64_t ts_us) {
 
 void Admission::open_episode(std::int64_t ts_us) {
   episode_open_ = true;
-  ++stats_.admission.episodes;
+  ++stats_[Counter::admission_episodes];
   quiet_windows_ = 0;
   ep_start_us_ = window_start_us_;
   ep_last_us_ = ts_us;
@@ -106,7 +106,7 @@ bool Admission::sighting(std::uint64_t hash, const PacketView& p, bool as_sender
     if (as_sender) {  // seen before, and now it speaks: a real device (or a flood that repeats itself)
       *s = Slot{};
       ++ep_admitted_;
-      ++stats_.admission.admitted;
+      ++stats_[Counter::admission_admitted];
       return true;
     }
     s->last_us = p.ts_us;
@@ -123,10 +123,10 @@ bool Admission::sighting(std::uint64_t hash, const PacketView& p, bool as_sender
     }
     if (s.last_us < victim->last_us) victim = &s;
   }
-  if (victim->hash != 0) ++stats_.admission.expired;
+  if (victim->hash != 0) ++stats_[Counter::admission_expired];
   *victim = Slot{hash, p.ts_us, as_sender};
   ++window_new_;
-  ++stats_.admission.held;
+  ++stats_[Counter::admission_held];
   if (as_sender) {
     ++ep_held_senders_;
     ++ep_kinds_[kind_of(p)];
@@ -145,7 +145,7 @@ void Admission::admitted(std::uint64_t hash) {
   if (Slot* s = find_slot(hash)) {
     *s = Slot{};
     ++ep_admitted_;
-    ++stats_.admission.admitted;
+    ++stats_[Counter::admission_admitted];
   }
 }
 

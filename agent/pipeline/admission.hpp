@@ -44,7 +44,7 @@ class Admission {
   // An identity fact about a held source (or a record made for another reason): it leaves the table.
   void admitted(std::uint64_t source_hash);
   // Records purged when probation began (made in the window that tripped it, one packet each, no facts).
-  void note_purged(std::size_t n) { stats_.admission.purged += n; }
+  void note_purged(std::size_t n) { stats_[Counter::admission_purged] += n; }
   // Closes an open episode (at the end of a run; during one, after 3 s of capture time under half the
   // threshold): judged, and reported if it was a flood.
   void close();

@@ -128,7 +128,7 @@ void Pipeline::process(const DecodedFrame& frame) {
   const PacketView& p = frame.view;
   ++stats_.packets;
   stats_.bytes += p.wire_len;
-  if (p.non_first_fragment) ++stats_.non_first_fragments;
+  if (p.non_first_fragment) ++stats_[Counter::non_first_fragments];
   PacketParties parties = tracker_.on_packet(frame);
   if (p.l4 == L4Kind::udp || (p.l3 == L3Kind::other && !ethernet_parsers_.empty())) {
     dispatch_datagram(p, parties);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/decode/packet.hpp"
+#include "model/counters.hpp"
 #include "model/flood.hpp"
 
 namespace ww {
@@ -18,27 +19,13 @@ struct Stats {
   std::uint64_t bytes = 0;  // original (wire) lengths
   std::uint64_t malformed = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(DecodeError::count_)> malformed_by_reason{};
-  std::uint64_t non_first_fragments = 0;
-  std::uint64_t pcap_received = 0, pcap_dropped = 0, pcap_if_dropped = 0;  // live capture only
-  std::uint64_t flows_evicted = 0;
-  std::uint64_t assets_evicted = 0;
-  std::uint64_t assets_dropped = 0;  // evicted without reaching a store (the memory store full: --max-memory-store)
-  std::uint64_t streams_evicted = 0;
-  std::uint64_t stream_bytes_skipped = 0;  // not buffered because of max_stream_buffer_bytes
-  std::uint64_t observations_dropped = 0;
-  std::uint64_t peers_dropped = 0;
-  std::uint64_t services_dropped = 0;
-  std::uint64_t vlans_dropped = 0;
-  std::uint64_t stream_budget_hits = 0;  // streams given up because all stream buffers were at their budget
+  // Every other counter, by name in model/counters.hpp (what each counts is said there and in
+  // docs/output.md): evictions, limits reached, libpcap's figures of a live capture, admission of new sources
+  // during floods (agent/pipeline/admission.hpp).
+  std::array<std::uint64_t, kCounterCount> counters{};
+  std::uint64_t& operator[](Counter c) { return counters[static_cast<std::size_t>(c)]; }
+  std::uint64_t operator[](Counter c) const { return counters[static_cast<std::size_t>(c)]; }
   std::map<std::string, std::uint64_t, std::less<>> anomalies;  // named parser anomalies
-  // Admission of new sources during floods (agent/pipeline/admission.hpp).
-  struct Admission {
-    std::uint64_t episodes = 0;  // periods of probation, floods and busy starts alike
-    std::uint64_t held = 0;      // sources held instead of becoming records
-    std::uint64_t admitted = 0;  // held sources that came back and became records
-    std::uint64_t expired = 0;   // held sources pushed out of the full probation table
-    std::uint64_t purged = 0;    // one-packet records of the second that started probation, removed
-  } admission;
   static constexpr std::size_t kMaxFloodsKept = 16;
   std::vector<FloodEpisode> floods;  // the first kMaxFloodsKept; the rest counted in anomalies only
   // The database writer thread of a live capture (agent/store/background_writer.hpp): batches written, the

@@ -123,7 +123,7 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
     }
     if (p.payload.empty()) return;
     if (active_ >= limits_.max_streams) {
-      ++stats_.streams_evicted;  // not followed: the stream table is full
+      ++stats_[Counter::streams_evicted];  // not followed: the stream table is full
       return;
     }
     open_stream(flow, p, from_client);
@@ -152,7 +152,7 @@ void StreamFollower::on_segment(const PacketView& p, FlowState& flow, bool from_
   if (s.over_budget) {
     // Every stream buffer together is at the budget: this stream would have had to skip bytes, which no parser
     // can read past. It is given up, so that the others keep theirs.
-    ++stats_.stream_budget_hits;
+    ++stats_[Counter::stream_budget_hits];
     sink.anomaly("stream.memory_budget_reached");
     finish(flow);
     return;
@@ -182,7 +182,7 @@ void StreamFollower::append_in_order(StreamState& s, DirectionBuffer& d, Bytes p
     payload = payload.subspan(n);
   }
   const std::size_t room = limits_.max_stream_buffer_bytes - std::min(limits_.max_stream_buffer_bytes, d.data.size());
-  if (payload.size() > room) stats_.stream_bytes_skipped += payload.size() - room;
+  if (payload.size() > room) stats_[Counter::stream_bytes_skipped] += payload.size() - room;
   const std::size_t take = budget_room(s, std::min(room, payload.size()));
   d.data.insert(d.data.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(take));
 }
@@ -207,7 +207,7 @@ Bytes StreamFollower::accept_bytes(StreamState& s, StreamDir dir, std::uint32_t 
       d.pending.push_back({seq, std::vector<std::uint8_t>(payload.begin(), payload.end())});
       d.pending_bytes += payload.size();
     } else {
-      stats_.stream_bytes_skipped += payload.size();
+      stats_[Counter::stream_bytes_skipped] += payload.size();
     }
     return {};
   }

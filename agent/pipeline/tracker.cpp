@@ -376,7 +376,7 @@ void Tracker::purge_one_packet_records(std::int64_t since_us) {
 void Tracker::observe(ObservationSet& set, std::string_view key, std::string_view value, std::int64_t ts) {
   if (set.add(key, value, ts, limits_.max_observations_per_asset, limits_.max_values_per_key) ==
       ObservationSet::Added::dropped) {
-    ++stats_.observations_dropped;
+    ++stats_[Counter::observations_dropped];
   }
 }
 
@@ -385,7 +385,7 @@ void Tracker::add_vlans(MacRecord* rec, const PacketView& p) {
     const std::uint16_t vlan = p.vlans[i];
     if (std::find(rec->vlans.begin(), rec->vlans.end(), vlan) != rec->vlans.end()) continue;
     if (rec->vlans.size() >= limits_.max_vlans_per_asset) {
-      ++stats_.vlans_dropped;
+      ++stats_[Counter::vlans_dropped];
       continue;
     }
     rec->vlans.push_back(vlan);
@@ -402,9 +402,9 @@ void Tracker::make_room_for_asset(std::int64_t now_us) {
   const std::size_t marked = mark_oldest(macs_, half, cutoff) + mark_oldest(bindings_, half, cutoff);
   if (flush_hook_) flush_hook_();
   ++epoch_;  // invalidates every flow's cached record pointers
-  erase_marked(macs_, stats_.assets_dropped);
-  erase_marked(bindings_, stats_.assets_dropped);
-  stats_.assets_evicted += marked;
+  erase_marked(macs_, stats_[Counter::assets_dropped]);
+  erase_marked(bindings_, stats_[Counter::assets_dropped]);
+  stats_[Counter::assets_evicted] += marked;
 }
 
 void Tracker::erase_flow(FlowTable::iterator it) {
@@ -416,7 +416,7 @@ void Tracker::erase_flow(FlowTable::iterator it) {
 void Tracker::make_room_for_flow(std::int64_t now_us) {
   if (flows_.size() < limits_.max_flows) return;
   const std::int64_t cutoff = now_us - limits_.flow_idle_timeout_s * 1'000'000;
-  stats_.flows_evicted += evict_oldest(
+  stats_[Counter::flows_evicted] += evict_oldest(
       flows_, limits_.max_flows, cutoff, [](const FlowState& f) { return f.last_us; },
       [this](FlowState& f) {
         settle(f);
@@ -690,7 +690,7 @@ void Tracker::record_service(BindingRecord* rec, ServiceRole role, std::uint8_t 
     }
   }
   if (rec->services.size() >= limits_.max_services_per_asset) {
-    ++stats_.services_dropped;
+    ++stats_[Counter::services_dropped];
     return;
   }
   ServiceStat s{role, proto, port, {}, 1, true};
@@ -701,7 +701,7 @@ void Tracker::record_service(BindingRecord* rec, ServiceRole role, std::uint8_t 
 void Tracker::add_peer(BindingRecord* rec, const IpAddr& peer) {
   if (rec->has_peer(peer)) return;
   if (rec->peer_count() >= limits_.max_peers_per_asset) {
-    ++stats_.peers_dropped;
+    ++stats_[Counter::peers_dropped];
     return;
   }
   rec->add_peer(peer);

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "agent/pipeline/tracker.hpp"
+#include "agent/store/address_owners.hpp"
 #include "agent/store/sqlite_store.hpp"
 
 namespace ww {
@@ -125,12 +126,12 @@ void InventoryBuilder::observation(const ObservationRow& row) {
       {owner_id(row.ip, row.mac), std::string(row.key), std::string(row.value), row.seen, row.count});
 }
 
-Inventory InventoryBuilder::build() {
-  std::map<std::string, AssetView> assets;  // ordered by id: stable, diffable output
+void InventoryBuilder::add_mac_devices(AssetMap& assets) {
   for (auto& [mac, e] : macs_) {
-    AssetView a;
-    a.mac = mac;
+    // Filled in place (a moved temporary makes GCC 12 warn, wrongly, of an uninitialized optional).
+    AssetView& a = assets.try_emplace("mac:" + mac).first->second;
     a.id = "mac:" + mac;
+    a.mac = mac;
     a.first_us = e.seen.first_us;
     a.last_us = e.seen.last_us;
     a.packets_sent = e.traffic.packets_sent;
@@ -140,56 +141,31 @@ Inventory InventoryBuilder::build() {
     if (auto m = MacAddr::parse(mac)) a.locally_administered = m->is_locally_administered();
     std::sort(e.vlans.begin(), e.vlans.end());
     a.vlans = std::move(e.vlans);
-    assets.emplace(a.id, std::move(a));
   }
+}
 
+std::vector<std::string> InventoryBuilder::assign_addresses(AssetMap& assets) {
   // Owners are decided in (ip, mac) order: the first proof of ownership of an IP wins.
   std::sort(bindings_.begin(), bindings_.end(),
             [](const BindingEntry& a, const BindingEntry& b) { return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac); });
-  // Who proved to own each IP, and how many IPs each MAC carries without such proof.
-  std::unordered_map<std::string, std::string> proven_owner;
-  std::unordered_map<std::string, std::size_t> foreign_ips;
-  for (const auto& b : bindings_) {
-    if (!b.mac.empty() && b.confirmed != 0) proven_owner.emplace(b.ip, b.mac);
-  }
-  for (const auto& b : bindings_) {
-    if (b.mac.empty() || b.confirmed != 0) continue;
-    auto ip = IpAddr::parse(b.ip);
-    if (ip && ip->is_link_local()) continue;  // link-local never crosses a router
-    ++foreign_ips[b.mac];
-  }
-  auto is_router = [&](const std::string& mac) {
-    auto it = foreign_ips.find(mac);
-    return it != foreign_ips.end() && it->second >= limits_.router_min_foreign_ips;
-  };
-  // IPs carried by a non-router MAC: the owner of a zero-MAC (no L2) binding with the same IP.
-  std::unordered_map<std::string, std::string> l2_owner;
-  for (const auto& b : bindings_) {
-    if (!b.mac.empty() && (b.confirmed != 0 || !is_router(b.mac))) l2_owner.emplace(b.ip, b.mac);
-  }
+  std::vector<AddressOwners::Binding> seen;
+  seen.reserve(bindings_.size());
+  for (const auto& b : bindings_) seen.push_back({b.ip, b.mac, b.confirmed != 0});
+  const AddressOwners owners(seen, limits_.router_min_foreign_ips);
 
   std::vector<std::string> owner_asset(owners_.size());  // the asset id of each binding's owner
-  for (const auto& b : bindings_) {
-    std::string owner_mac;
-    bool via_router = false;
-    if (b.mac.empty()) {
-      if (auto it = l2_owner.find(b.ip); it != l2_owner.end()) owner_mac = it->second;
-    } else if (b.confirmed != 0 || !is_router(b.mac)) {
-      owner_mac = b.mac;
-    } else if (auto it = proven_owner.find(b.ip); it != proven_owner.end()) {
-      owner_mac = it->second;
-    } else {
-      via_router = true;
-    }
-    std::string id = owner_mac.empty() ? "ip:" + b.ip : "mac:" + owner_mac;
+  for (std::size_t i = 0; i < bindings_.size(); ++i) {
+    const BindingEntry& b = bindings_[i];
+    const AddressOwners::Owner owner = owners.owner_of(seen[i]);
+    std::string id = owner.mac.empty() ? "ip:" + b.ip : "mac:" + owner.mac;
     auto [it, created] = assets.try_emplace(id);
     AssetView& a = it->second;
     if (created) {
       a.id = id;
-      if (!owner_mac.empty()) a.mac = owner_mac;
+      if (!owner.mac.empty()) a.mac = owner.mac;
     }
     if (!a.mac) {  // IP-keyed: its own counters
-      a.beyond_router = a.beyond_router || via_router;
+      a.beyond_router = a.beyond_router || owner.via_router;
       widen(a.first_us, a.last_us, b.seen.first_us, b.seen.last_us);
       a.packets_sent += b.traffic.packets_sent;
       a.packets_received += b.traffic.packets_received;
@@ -199,81 +175,94 @@ Inventory InventoryBuilder::build() {
     merge_address(a, b);
     owner_asset[b.owner] = std::move(id);
   }
-  for (auto& [mac, n] : foreign_ips) {
-    if (is_router(mac)) {
-      if (auto it = assets.find("mac:" + mac); it != assets.end()) it->second.router = true;
-    }
+  for (const std::string& mac : owners.routers()) {
+    if (auto it = assets.find("mac:" + mac); it != assets.end()) it->second.router = true;
   }
+  return owner_asset;
+}
 
-  // The device each owner's rows belong to, as its rank in id order (kNone: a row without a known binding or
-  // MAC, skipped). Sorting rows by rank groups them by device.
-  constexpr std::uint32_t kNone = UINT32_MAX;
-  std::vector<AssetView*> by_rank;
+InventoryBuilder::Ranks InventoryBuilder::rank_owners(AssetMap& assets, const std::vector<std::string>& owner_asset) const {
+  // Sorting rows by their device's rank groups them by device.
+  Ranks ranks;
   std::unordered_map<std::string_view, std::uint32_t> rank_of;
   for (auto& [id, a] : assets) {
-    rank_of.emplace(id, static_cast<std::uint32_t>(by_rank.size()));
-    by_rank.push_back(&a);
+    rank_of.emplace(id, static_cast<std::uint32_t>(ranks.devices.size()));
+    ranks.devices.push_back(&a);
   }
-  std::vector<std::uint32_t> owner_rank(owners_.size(), kNone);
+  ranks.of_owner.assign(owners_.size(), kNoDevice);
   for (std::size_t i = 0; i < owners_.size(); ++i) {
     const auto& [ip, mac] = owners_[i];
     const std::string id = ip.empty() ? "mac:" + mac : owner_asset[i];
-    if (auto it = rank_of.find(id); it != rank_of.end()) owner_rank[i] = it->second;
+    if (auto it = rank_of.find(id); it != rank_of.end()) ranks.of_owner[i] = it->second;
   }
-  auto asset_at = [&](std::uint32_t rank) { return rank == kNone ? nullptr : by_rank[rank]; };
+  return ranks;
+}
 
+void InventoryBuilder::merge_services(const Ranks& ranks) {
   // Services of one device, merged per (role, proto, port), in that order.
+  const auto& rank = ranks.of_owner;
   std::sort(services_.begin(), services_.end(), [&](const ServiceEntry& a, const ServiceEntry& b) {
-    return std::make_tuple(owner_rank[a.owner], !a.offered, std::cref(a.proto), a.port) <
-           std::make_tuple(owner_rank[b.owner], !b.offered, std::cref(b.proto), b.port);
+    return std::make_tuple(rank[a.owner], !a.offered, std::cref(a.proto), a.port) <
+           std::make_tuple(rank[b.owner], !b.offered, std::cref(b.proto), b.port);
   });
   for (std::size_t i = 0; i < services_.size();) {
     const ServiceEntry& first = services_[i];
-    const std::uint32_t rank = owner_rank[first.owner];
     ServiceView s{first.proto, first.port, 0, 0, 0};
     std::size_t j = i;
-    for (; j < services_.size() && owner_rank[services_[j].owner] == rank && services_[j].offered == first.offered &&
-           services_[j].proto == first.proto && services_[j].port == first.port;
+    for (; j < services_.size() && rank[services_[j].owner] == rank[first.owner] &&
+           services_[j].offered == first.offered && services_[j].proto == first.proto && services_[j].port == first.port;
          ++j) {
       widen(s.first_us, s.last_us, services_[j].seen.first_us, services_[j].seen.last_us);
       s.count += services_[j].count;
     }
-    if (AssetView* a = asset_at(rank)) (first.offered ? a->offered : a->used).push_back(std::move(s));
+    if (AssetView* a = ranks.device(first.owner)) (first.offered ? a->offered : a->used).push_back(std::move(s));
     i = j;
   }
+}
 
+void InventoryBuilder::count_peers(const Ranks& ranks) {
   // Distinct peers of each device.
+  const auto& rank = ranks.of_owner;
   std::sort(peers_.begin(), peers_.end(), [&](const PeerEntry& a, const PeerEntry& b) {
-    return std::make_tuple(owner_rank[a.owner], std::cref(a.peer)) <
-           std::make_tuple(owner_rank[b.owner], std::cref(b.peer));
+    return std::make_tuple(rank[a.owner], std::cref(a.peer)) < std::make_tuple(rank[b.owner], std::cref(b.peer));
   });
   for (std::size_t i = 0; i < peers_.size(); ++i) {
-    const std::uint32_t rank = owner_rank[peers_[i].owner];
-    const bool repeat = i > 0 && owner_rank[peers_[i - 1].owner] == rank && peers_[i - 1].peer == peers_[i].peer;
-    if (AssetView* a = asset_at(rank); a && !repeat) ++a->peer_count;
+    const bool repeat = i > 0 && rank[peers_[i - 1].owner] == rank[peers_[i].owner] && peers_[i - 1].peer == peers_[i].peer;
+    if (AssetView* a = ranks.device(peers_[i].owner); a && !repeat) ++a->peer_count;
   }
+}
 
+void InventoryBuilder::merge_observations(const Ranks& ranks) {
   // Observations of one device, merged per (key, value), in that order.
+  const auto& rank = ranks.of_owner;
   std::sort(observations_.begin(), observations_.end(), [&](const ObservationEntry& a, const ObservationEntry& b) {
-    return std::make_tuple(owner_rank[a.owner], std::cref(a.key), std::cref(a.value)) <
-           std::make_tuple(owner_rank[b.owner], std::cref(b.key), std::cref(b.value));
+    return std::make_tuple(rank[a.owner], std::cref(a.key), std::cref(a.value)) <
+           std::make_tuple(rank[b.owner], std::cref(b.key), std::cref(b.value));
   });
   for (std::size_t i = 0; i < observations_.size();) {
     ObservationEntry& first = observations_[i];
-    const std::uint32_t rank = owner_rank[first.owner];
     ObservationView o{std::move(first.key), std::move(first.value), first.seen.first_us, first.seen.last_us,
                       first.count};
     std::size_t j = i + 1;
-    for (; j < observations_.size() && owner_rank[observations_[j].owner] == rank && observations_[j].key == o.key &&
-           observations_[j].value == o.value;
+    for (; j < observations_.size() && rank[observations_[j].owner] == rank[first.owner] &&
+           observations_[j].key == o.key && observations_[j].value == o.value;
          ++j) {
       widen(o.first_us, o.last_us, observations_[j].seen.first_us, observations_[j].seen.last_us);
       o.count += observations_[j].count;
     }
-    if (AssetView* a = asset_at(rank)) a->observations.push_back(std::move(o));
+    if (AssetView* a = ranks.device(first.owner)) a->observations.push_back(std::move(o));
     i = j;
   }
+}
 
+Inventory InventoryBuilder::build() {
+  AssetMap assets;
+  add_mac_devices(assets);
+  const std::vector<std::string> owner_asset = assign_addresses(assets);
+  const Ranks ranks = rank_owners(assets, owner_asset);
+  merge_services(ranks);
+  count_peers(ranks);
+  merge_observations(ranks);
   inv_.assets.reserve(assets.size());
   for (auto& [id, a] : assets) {
     std::sort(a.addresses.begin(), a.addresses.end(), [](const AddressView& x, const AddressView& y) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -66,6 +67,27 @@ class InventoryBuilder final : public RowSink {
     Seen seen;
     std::uint64_t count;
   };
+
+  using AssetMap = std::map<std::string, AssetView>;  // by id: stable, diffable output
+  // The device of each owner's rows, as its rank in id order (kNoDevice: skipped), and the devices by rank.
+  static constexpr std::uint32_t kNoDevice = UINT32_MAX;
+  struct Ranks {
+    std::vector<std::uint32_t> of_owner;
+    std::vector<AssetView*> devices;
+    [[nodiscard]] AssetView* device(std::uint32_t owner) const {
+      const std::uint32_t r = of_owner[owner];
+      return r == kNoDevice ? nullptr : devices[r];
+    }
+  };
+  // The steps of build(): MAC devices; every address binding given to its device (AddressOwners decides who
+  // owns an address behind a router), returning the device id of each binding's owner; then the rows of
+  // each device merged per key.
+  void add_mac_devices(AssetMap& assets);
+  std::vector<std::string> assign_addresses(AssetMap& assets);
+  Ranks rank_owners(AssetMap& assets, const std::vector<std::string>& owner_asset) const;
+  void merge_services(const Ranks& ranks);
+  void count_peers(const Ranks& ranks);
+  void merge_observations(const Ranks& ranks);
 
   static constexpr std::size_t kNoBinding = SIZE_MAX;
   // An owner is the (ip, mac) a row belongs to ("" ip for MAC facts); ids index owners_.

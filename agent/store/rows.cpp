@@ -125,28 +125,7 @@ std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats)
                        stats.malformed_by_reason[i]);
     }
   }
-  const std::pair<const char*, std::uint64_t> counters[] = {
-      {"non_first_fragments", stats.non_first_fragments},
-      {"pcap_received", stats.pcap_received},
-      {"dropped", stats.pcap_dropped},
-      {"if_dropped", stats.pcap_if_dropped},
-      {"flows_evicted", stats.flows_evicted},
-      {"assets_evicted", stats.assets_evicted},
-      {"assets_dropped", stats.assets_dropped},
-      {"streams_evicted", stats.streams_evicted},
-      {"stream_bytes_skipped", stats.stream_bytes_skipped},
-      {"observations_dropped", stats.observations_dropped},
-      {"peers_dropped", stats.peers_dropped},
-      {"services_dropped", stats.services_dropped},
-      {"vlans_dropped", stats.vlans_dropped},
-      {"stream_budget_hits", stats.stream_budget_hits},
-      {"admission.episodes", stats.admission.episodes},
-      {"admission.held", stats.admission.held},
-      {"admission.admitted", stats.admission.admitted},
-      {"admission.expired", stats.admission.expired},
-      {"admission.purged", stats.admission.purged},
-  };
-  for (const auto& [name, v] : counters) out.emplace_back(name, v);
+  for (const CounterInfo& c : kCounters) out.emplace_back(c.name, stats[c.id]);
   if (stats.writer.flushes != 0) {  // a live capture's writer thread (summed over runs like the rest)
     const Stats::Writer& w = stats.writer;
     out.insert(out.end(), {{"writer.flushes", w.flushes},

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <vector>
 
+#include "wardwatch/text.hpp"
+
 namespace ww {
 namespace {
 
@@ -34,11 +36,6 @@ std::vector<std::string> split_csv(const std::string& line) {
   return fields;
 }
 
-std::string trim(std::string s) {
-  const auto b = s.find_first_not_of(" \t");
-  const auto e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
 
 }  // namespace
 
@@ -64,7 +61,7 @@ std::size_t OuiRegistry::load_csv(const std::string& path) {
       else ok = false;
     }
     if (!ok) continue;
-    if (by_len_[table].emplace(prefix, Entry{trim(f[2]), trim(f[0])}).second) ++loaded;
+    if (by_len_[table].emplace(prefix, Entry{std::string(trim(f[2], " \t")), std::string(trim(f[0], " \t"))}).second) ++loaded;
   }
   size_ += loaded;
   return loaded;

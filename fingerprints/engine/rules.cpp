@@ -135,9 +135,8 @@ class RegexTranslator {
 
  private:
   static std::string hex_byte(char c) {
-    static constexpr char kHex[] = "0123456789abcdef";
     const auto b = static_cast<unsigned char>(c);
-    return std::string("\\x") + kHex[b >> 4] + kHex[b & 0xf];
+    return std::string("\\x") + kHexDigits[b >> 4] + kHexDigits[b & 0xf];
   }
 
   // Copies (or rewrites) the escape at in_[i] == '\\'; returns the index of its last character.
@@ -523,13 +522,7 @@ std::string sha256_hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
+  return hex(Bytes(digest, len));
 }
 
 // A short text form of a condition, for the evidence of negations ("not(tcp.os prefix Windows)").

@@ -23,7 +23,7 @@ std::string feed_and_export(const std::string& path, const Limits& limits, Path 
   MemorySpill spill(limits);
   Pipeline pipeline(limits, registry, how == Path::spill ? static_cast<FlushTarget*>(&spill) : &store);
   store.record_source(test::feed_capture(pipeline, path));
-  if (assets_evicted) *assets_evicted = pipeline.stats().assets_evicted;
+  if (assets_evicted) *assets_evicted = pipeline.stats()[Counter::assets_evicted];
   Inventory inv;
   if (how == Path::through_sql) {
     pipeline.flush();

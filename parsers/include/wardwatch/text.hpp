@@ -17,6 +17,17 @@ inline constexpr std::size_t kMaxValueLength = 256;
 std::string printable(std::string_view raw);
 // Lower-case hex without separators, capped at kMaxValueLength characters.
 std::string hex(Bytes raw);
+// The digits of lower-case hex, for the few places that format hex by hand (one table for the project).
+inline constexpr char kHexDigits[] = "0123456789abcdef";
+
+// Spaces, tabs and line ends: what text protocols (HTTP, SSDP, SOAP) and configuration lines pad with.
+inline constexpr std::string_view kWhitespace = " \t\r\n";
+// `s` without any of the characters of `blanks` at either end.
+constexpr std::string_view trim(std::string_view s, std::string_view blanks = kWhitespace) {
+  const std::size_t first = s.find_first_not_of(blanks);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(blanks) - first + 1);
+}
 
 // Hash for tables keyed by std::string and looked up by a std::string_view (with std::equal_to<>), without
 // building a string per lookup. (Debian's Abseil has its own string_view: its string hash does not take
