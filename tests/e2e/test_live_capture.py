@@ -59,9 +59,17 @@ def traffic():
     server = subprocess.Popen(["ip", "netns", "exec", NS["b"], "python3", "-m", "http.server", "8080", "--bind", IP["b"]],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.0)
-        sh("python3", "-c", f"import urllib.request; urllib.request.urlopen('http://{IP['b']}:8080/', timeout=5).read()",
-           ns=NS["a"])
+        # The server may take a while to listen on a busy machine: retry for up to 10 s, not a fixed sleep.
+        fetch = ("import time, urllib.request\n"
+                 "for attempt in range(50):\n"
+                 "    try:\n"
+                 f"        urllib.request.urlopen('http://{IP['b']}:8080/', timeout=5).read()\n"
+                 "        break\n"
+                 "    except OSError:\n"
+                 "        time.sleep(0.2)\n"
+                 "else:\n"
+                 "    raise SystemExit('the test HTTP server never answered')\n")
+        sh("python3", "-c", fetch, ns=NS["a"])
     finally:
         server.terminate()
         server.wait(timeout=10)
