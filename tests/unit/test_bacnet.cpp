@@ -129,7 +129,7 @@ TEST_F(BacnetTest, ProbeChecksBvlcLengthAndNpduVersion) {
 
 std::vector<std::string> values_of(const Inventory& inv, std::string_view key) { return test::all_values(inv, key); }
 
-TEST(BacnetCapture, NdpiBacnetIAm) {
+TEST(BacnetCapture, SharedNdpiBacnetIAm) {
   const auto path = test::shared_pcap("ndpi_bacnet.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -142,7 +142,7 @@ TEST(BacnetCapture, NdpiBacnetIAm) {
   EXPECT_EQ(values_of(inv, "bacnet.vendor_id"), std::vector<std::string>{"260"});
 }
 
-TEST(BacnetCapture, NegativeControlSnmpCaptureYieldsNoBacnetFacts) {
+TEST(BacnetCapture, SharedNegativeControlSnmpCaptureYieldsNoBacnetFacts) {
   const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -150,7 +150,7 @@ TEST_F(BannerTest, ProbeRejectsOtherProtocols) {
   EXPECT_FALSE(parser->probe(StreamDir::to_client, iac_data));
 }
 
-TEST(BannerCapture, NegativeControlHttpAndSmbCapturesYieldNoBanners) {
+TEST(BannerCapture, SharedNegativeControlHttpAndSmbCapturesYieldNoBanners) {
   for (const char* name : {"zeek_get.pcap", "zeek_aduser1.pcap"}) {
     const auto path = test::shared_pcap(name);
     WW_REQUIRE_FILE(path);

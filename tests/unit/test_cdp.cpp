@@ -109,7 +109,7 @@ TEST_F(CdpTest, ProbeRejectsOtherSnapProtocols) {
 // tshark -r zeek_cdp-v1.pcap -T fields -e cdp.version -e cdp.deviceid -e cdp.platform -e cdp.portid
 //        -e cdp.capabilities -e cdp.nrgyz.ip_address      (GROUND_TRUTH.md)
 //   1  R1  cisco 1601  Ethernet0  0x00000001  192.168.10.1
-TEST(CdpCapture, ZeekCdpV1Router) {
+TEST(CdpCapture, SharedZeekCdpV1Router) {
   const auto path = test::shared_pcap("zeek_cdp-v1.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -133,7 +133,7 @@ TEST(CdpCapture, ZeekCdpV1Router) {
 
 // GROUND_TRUTH.md: S1 = cisco WS-C3560-24TS on FastEthernet0/13, S2 = cisco WS-C3560G-24PS, caps 0x28
 // (switch, IGMP), native VLAN 1, addresses 0.0.0.0 (not kept).
-TEST(CdpCapture, TcpdumpCatalystPair) {
+TEST(CdpCapture, SharedTcpdumpCatalystPair) {
   const auto path = test::shared_pcap("tcpdump_LLDP_and_CDP.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -156,7 +156,7 @@ TEST(CdpCapture, TcpdumpCatalystPair) {
   EXPECT_EQ(k2["cdp.platform"], "cisco WS-C3560G-24PS");
 }
 
-TEST(CdpCapture, NegativeControlLldpOnlyCaptureYieldsNoCdpFacts) {
+TEST(CdpCapture, SharedNegativeControlLldpOnlyCaptureYieldsNoCdpFacts) {
   const auto path = test::shared_pcap("zeek_lldp.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -71,7 +71,7 @@ TEST_F(DhcpTest, ProbeRejectsTruncatedAndForeignPayloads) {
   EXPECT_FALSE(parser->probe(meta, dns));
 }
 
-TEST(DhcpCapture, WiresharkSampleDoraNamesClientAndServer) {
+TEST(DhcpCapture, SharedWiresharkSampleDoraNamesClientAndServer) {
   const auto path = test::shared_pcap("arkime_wireshark-dhcp.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -84,7 +84,7 @@ TEST(DhcpCapture, WiresharkSampleDoraNamesClientAndServer) {
   EXPECT_TRUE(saw_prl);
 }
 
-TEST(DhcpCapture, NegativeControlHl7CaptureYieldsNoDhcpFacts) {
+TEST(DhcpCapture, SharedNegativeControlHl7CaptureYieldsNoDhcpFacts) {
   const auto path = test::shared_pcap("tapirx_HL7-ADT.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -113,7 +113,7 @@ bool has_value(const Inventory& inv, const std::string& id, std::string_view key
   return false;
 }
 
-TEST(Dhcpv6Capture, ChrisSandersLeaseAcquisition) {
+TEST(Dhcpv6Capture, SharedChrisSandersLeaseAcquisition) {
   const auto path = test::shared_pcap("packets_dhcp6_outlease_acquisition.pcapng");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -128,7 +128,7 @@ TEST(Dhcpv6Capture, ChrisSandersLeaseAcquisition) {
   EXPECT_FALSE(has_value(inv, "mac:00:0c:29:1f:a7:55", "dhcpv6.duid", "000100011def69bd000c295e7744"));
 }
 
-TEST(Dhcpv6Capture, GnutellaWindowsVendorClass) {
+TEST(Dhcpv6Capture, SharedGnutellaWindowsVendorClass) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -137,7 +137,7 @@ TEST(Dhcpv6Capture, GnutellaWindowsVendorClass) {
   EXPECT_TRUE(has_value(inv, "mac:08:00:27:e6:e5:59", "dhcpv6.fqdn", "MSEDGEWIN10"));
 }
 
-TEST(Dhcpv6Capture, NegativeControlDhcpv4CaptureYieldsNoDhcpv6Facts) {
+TEST(Dhcpv6Capture, SharedNegativeControlDhcpv4CaptureYieldsNoDhcpv6Facts) {
   const auto path = test::shared_pcap("arkime_wireshark-dhcp.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -625,7 +625,7 @@ bool any_key_with_prefix(const Inventory& inv, std::string_view prefix) {
   return false;
 }
 
-TEST(DicomCapture, TapirxFindClientProposesQueryAndWorklist) {
+TEST(DicomCapture, SharedTapirxFindClientProposesQueryAndWorklist) {
   const auto path = test::shared_pcap("tapirx_dicom_arq_1_find_testclient.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -646,7 +646,7 @@ TEST(DicomCapture, TapirxFindClientProposesQueryAndWorklist) {
   EXPECT_TRUE(asset_values(lo, "dicom.modality").empty());
 }
 
-TEST(DicomCapture, TapirxGetClientRqSplitOverTwoSegments) {
+TEST(DicomCapture, SharedTapirxGetClientRqSplitOverTwoSegments) {
   const auto path = test::shared_pcap("tapirx_dicom_arq_2_get_testclient.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -660,7 +660,7 @@ TEST(DicomCapture, TapirxGetClientRqSplitOverTwoSegments) {
   EXPECT_TRUE(asset_values(lo, "dicom.modality").empty());  // 120 storage classes name no modality
 }
 
-TEST(DicomCapture, SyntheticCtToPacsAssociation) {
+TEST(DicomCapture, SharedSyntheticCtToPacsAssociation) {
   const auto path = test::shared_pcap("tapirxl_ct_to_pacs_scenario.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -739,7 +739,7 @@ TEST(DicomCapture, HospitalLabModalitiesPacsAndWorkstation) {
   EXPECT_TRUE(asset_values(ws, "dicom.manufacturer").empty());
 }
 
-TEST(DicomCapture, NegativeControlHl7CapturesYieldNoDicomFacts) {
+TEST(DicomCapture, SharedNegativeControlHl7CapturesYieldNoDicomFacts) {
   for (const char* name : {"tapirx_HL7-ADT.pcap", "tapirx_HL7-ORM.pcap"}) {
     const auto path = test::shared_pcap(name);
     WW_REQUIRE_FILE(path);
@@ -748,7 +748,7 @@ TEST(DicomCapture, NegativeControlHl7CapturesYieldNoDicomFacts) {
 }
 
 // PHI: nothing planted in the lab capture (nor the tapirx HL7 patients) reaches any observation.
-TEST(DicomCapture, PlantedPhiNeverReachesObservations) {
+TEST(DicomCapture, SharedPlantedPhiNeverReachesObservations) {
   const auto phi_path = test::repo_file("tests/fixtures/lab/planted_phi.txt");
   WW_REQUIRE_FILE(phi_path);
   std::vector<std::string> phi;

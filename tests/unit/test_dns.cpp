@@ -251,7 +251,7 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-TEST(DnsCapture, ZeekMdnsHostnameOfTheQemuVm) {
+TEST(DnsCapture, SharedZeekMdnsHostnameOfTheQemuVm) {
   const auto path = test::shared_pcap("zeek_mdns.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -259,7 +259,7 @@ TEST(DnsCapture, ZeekMdnsHostnameOfTheQemuVm) {
   EXPECT_TRUE(contains(values_at(inv, "10.0.2.7", "mdns.hostname"), "johanna-QEMU-Virtual-Machine"));
 }
 
-TEST(DnsCapture, WikipediaUnicastDnsAndMdns) {
+TEST(DnsCapture, SharedWikipediaUnicastDnsAndMdns) {
   const auto path = test::shared_pcap("zeek_wikipedia.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -275,7 +275,7 @@ TEST(DnsCapture, WikipediaUnicastDnsAndMdns) {
   EXPECT_TRUE(contains(values_at(inv, "141.142.220.226", "llmnr.query"), "BRWC0CB383D1F42"));
 }
 
-TEST(DnsCapture, IphoneMdnsDeviceInfoModel) {
+TEST(DnsCapture, SharedIphoneMdnsDeviceInfoModel) {
   const auto path = test::shared_pcap("ndpi_iphone.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -285,7 +285,7 @@ TEST(DnsCapture, IphoneMdnsDeviceInfoModel) {
   EXPECT_TRUE(contains(values_at(inv, "169.254.225.216", "mdns.service_type"), "_smb._tcp"));
 }
 
-TEST(DnsCapture, SyntheticCtScenarioLlmnrAnswers) {
+TEST(DnsCapture, SharedSyntheticCtScenarioLlmnrAnswers) {
   const auto path = test::shared_pcap("tapirxl_ct_to_pacs_scenario.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -294,7 +294,7 @@ TEST(DnsCapture, SyntheticCtScenarioLlmnrAnswers) {
   EXPECT_TRUE(contains(values_at(inv, "10.40.2.10", "llmnr.name"), "PACS-CENTRICITY-001"));
 }
 
-TEST(DnsCapture, NegativeControlHl7CaptureYieldsNoDnsFacts) {
+TEST(DnsCapture, SharedNegativeControlHl7CaptureYieldsNoDnsFacts) {
   const auto path = test::shared_pcap("tapirx_HL7-ADT.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -236,7 +236,7 @@ bool asset_has(const AssetView* a, std::string_view key, std::string_view value)
                      [&](const ObservationView& o) { return o.key == key && o.value == value; });
 }
 
-TEST(Hl7Capture, TapirxAdtSenderAndListener) {
+TEST(Hl7Capture, SharedTapirxAdtSenderAndListener) {
   const auto path = test::shared_pcap("tapirx_HL7-ADT.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -258,7 +258,7 @@ TEST(Hl7Capture, TapirxAdtSenderAndListener) {
   EXPECT_TRUE(asset_has(listener, "hl7.message_type", "ACK"));
 }
 
-TEST(Hl7Capture, TapirxOrmSender) {
+TEST(Hl7Capture, SharedTapirxOrmSender) {
   const auto path = test::shared_pcap("tapirx_HL7-ORM.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -299,7 +299,7 @@ TEST(Hl7Capture, HospitalLabEhrAndInterfaceEngine) {
   EXPECT_FALSE(asset_has(engine, "hl7.software_vendor", "Epic Systems Corporation"));
 }
 
-TEST(Hl7Capture, NegativeControlDicomCapturesYieldNoHl7Facts) {
+TEST(Hl7Capture, SharedNegativeControlDicomCapturesYieldNoHl7Facts) {
   std::vector<std::string> paths{test::repo_file("tests/fixtures/lab/hospital-lab.pcap")};
   for (const char* name : {"tapirx_dicom_arq_1_find_testclient.pcap", "tapirx_dicom_arq_2_get_testclient.pcap",
                            "tapirxl_ct_to_pacs_scenario.pcap"}) {

@@ -219,7 +219,7 @@ std::vector<std::string> sorted_values(const Inventory& inv, std::string_view ke
 }
 
 // tshark -r F -Y http -T fields -e http.host -e http.user_agent -e http.server
-TEST(HttpCapture, ZeekGetWgetAgainstApache) {
+TEST(HttpCapture, SharedZeekGetWgetAgainstApache) {
   const auto path = test::shared_pcap("zeek_get.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -228,7 +228,7 @@ TEST(HttpCapture, ZeekGetWgetAgainstApache) {
   EXPECT_EQ(sorted_values(inv, "http.server"), std::vector<std::string>{"Apache/2.4.3 (Fedora)"});
 }
 
-TEST(HttpCapture, PacketsHttpGoogleFirefox) {
+TEST(HttpCapture, SharedPacketsHttpGoogleFirefox) {
   const auto path = test::shared_pcap("packets_http_google.pcapng");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -240,7 +240,7 @@ TEST(HttpCapture, PacketsHttpGoogleFirefox) {
 }
 
 // Also in nDPI's ndpi_results/ndpi_http.pcapng.out: Hostname google.com, UA curl/7.68.0.
-TEST(HttpCapture, NdpiHttpCurl) {
+TEST(HttpCapture, SharedNdpiHttpCurl) {
   const auto path = test::shared_pcap("ndpi_http.pcapng");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -250,7 +250,7 @@ TEST(HttpCapture, NdpiHttpCurl) {
 }
 
 // IPP over HTTP: "Expect: 100-continue", chunked responses; the printer's embedded server is Virata-EmWeb.
-TEST(HttpCapture, NdpiIppPrinterServer) {
+TEST(HttpCapture, SharedNdpiIppPrinterServer) {
   const auto path = test::shared_pcap("ndpi_ipp.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -259,7 +259,7 @@ TEST(HttpCapture, NdpiIppPrinterServer) {
   EXPECT_EQ(sorted_values(inv, "http.host"), std::vector<std::string>{"10.10.10.251"});
 }
 
-TEST(HttpCapture, NegativeControlTlsCaptureYieldsNoHttpFacts) {
+TEST(HttpCapture, SharedNegativeControlTlsCaptureYieldsNoHttpFacts) {
   const auto path = test::shared_pcap("zeek_chrome-34-google.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

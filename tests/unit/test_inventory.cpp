@@ -195,7 +195,7 @@ TEST_F(InventoryTest, MalformedFramesAreCountedByReasonAndSkipped) {
   EXPECT_NE(test::find_asset(inv, "mac:00:00:00:00:00:02"), nullptr);
 }
 
-TEST(InventoryLoopback, WithoutMacsHostsAreKeyedByIp) {
+TEST(InventoryLoopback, SharedWithoutMacsHostsAreKeyedByIp) {
   const auto path = test::shared_pcap("tapirx_dicom_arq_2_get_testclient.pcap");  // DLT_NULL
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -59,7 +59,7 @@ TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadWhenEvictionsFlushedPart
   EXPECT_GT(evicted, 0u);
 }
 
-TEST(InventoryBuilder, DirectInventoryEqualsFlushAndLoadOnPublicCaptures) {
+TEST(InventoryBuilder, SharedDirectInventoryEqualsFlushAndLoadOnPublicCaptures) {
   for (const char* name : {"tapirx_dicom_arq_1_find_testclient.pcap", "tapirx_HL7-ADT.pcap",
                            "tcpdump_LLDP_and_CDP.pcap", "arkime_wireshark-dhcp.pcap"}) {
     const std::string path = test::shared_pcap(name);

@@ -163,7 +163,7 @@ TEST_F(LldpTest, NetworkAddressChassisAndIpv6Management) {
 //   tshark -r zeek_lldp.pcap -T fields -e lldp.chassis.id.mac -e lldp.port.id -e lldp.port.desc
 //          -e lldp.tlv.system.name -e lldp.tlv.system.desc -e lldp.tlv.system_cap -e lldp.mgn.addr.ip4
 //   00:22:2d:81:db:10  1  Port #1  SMCGS8P-Smart  SMCGS8P-Smart - SMCGS8P-Smart v3.20  0x0004  192.168.2.10
-TEST(LldpCapture, ZeekSampleSmcSwitch) {
+TEST(LldpCapture, SharedZeekSampleSmcSwitch) {
   const auto path = test::shared_pcap("zeek_lldp.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -186,7 +186,7 @@ TEST(LldpCapture, ZeekSampleSmcSwitch) {
 
 // tshark: chassis 00:19:2f:a7:b2:8d (4), port "Uplink to S1" (1), sys name S2.cisco.com, caps 0x0014/0x0004;
 // chassis 00:18:ba:98:68:8f, port Fa0/13 (7), S1.cisco.com (GROUND_TRUTH.md, tcpdump_LLDP_and_CDP.pcap).
-TEST(LldpCapture, TcpdumpTwoCatalystSwitches) {
+TEST(LldpCapture, SharedTcpdumpTwoCatalystSwitches) {
   const auto path = test::shared_pcap("tcpdump_LLDP_and_CDP.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -215,7 +215,7 @@ TEST(LldpCapture, TcpdumpTwoCatalystSwitches) {
 
 // tshark: chassis 00:00:00:02:00:02 (4), port leaf0b-eth10 (5), desc "Big Cloud Fabric Switch Port
 // leaf0b-eth10", name leaf0b, sysdesc 5c:16:c7:00:00:01.
-TEST(LldpCapture, TcpdumpAppPriorityFromZeroSourceMac) {
+TEST(LldpCapture, SharedTcpdumpAppPriorityFromZeroSourceMac) {
   const auto path = test::shared_pcap("tcpdump_lldp-app-priority.pcap");
   WW_REQUIRE_FILE(path);
   // The frame's source MAC is all zeros, so the pipeline keeps no record for it: the parser is run directly
@@ -240,7 +240,7 @@ TEST(LldpCapture, TcpdumpAppPriorityFromZeroSourceMac) {
   EXPECT_TRUE(sink.anomalies.empty());
 }
 
-TEST(LldpCapture, NegativeControlCdpOnlyCaptureYieldsNoLldpFacts) {
+TEST(LldpCapture, SharedNegativeControlCdpOnlyCaptureYieldsNoLldpFacts) {
   const auto path = test::shared_pcap("zeek_cdp-v1.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

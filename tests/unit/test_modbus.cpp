@@ -142,7 +142,7 @@ TEST_F(ModbusTest, ProbeRejectsOtherProtocols) {
 // tshark -r zeek_modbus-eit.pcap -O modbus: two Read Device Identification requests (units 0 and 255); the
 // first answer has More Follows 0x4d (spec allows only 0x00/0xFF) and no objects, the second is an exception
 // (Slave device failure). So only the function and unit ids are facts, and the odd answer is counted.
-TEST(ModbusCapture, ZeekModbusEitReadDeviceIdentification) {
+TEST(ModbusCapture, SharedZeekModbusEitReadDeviceIdentification) {
   const auto path = test::shared_pcap("zeek_modbus-eit.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -154,7 +154,7 @@ TEST(ModbusCapture, ZeekModbusEitReadDeviceIdentification) {
 }
 
 // tshark -r ndpi_modbus.pcap -T fields -e mbtcp.unit_id -e modbus.func_code: unit 1, function 3 only.
-TEST(ModbusCapture, NdpiModbusReadHoldingRegisters) {
+TEST(ModbusCapture, SharedNdpiModbusReadHoldingRegisters) {
   const auto path = test::shared_pcap("ndpi_modbus.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -162,7 +162,7 @@ TEST(ModbusCapture, NdpiModbusReadHoldingRegisters) {
   EXPECT_EQ(test::all_values(inv, "modbus.unit_id"), std::vector<std::string>{"1"});
 }
 
-TEST(ModbusCapture, NegativeControlSmbCaptureYieldsNoModbusFacts) {
+TEST(ModbusCapture, SharedNegativeControlSmbCaptureYieldsNoModbusFacts) {
   const auto path = test::shared_pcap("zeek_aduser1.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -117,7 +117,7 @@ TEST_F(NbnsTest, ProbeNeedsPort137AndNetbiosNameEncoding) {
 
 using test::values_at;
 
-TEST(NbnsCapture, NdpiNetbiosNbstatAndAnswers) {
+TEST(NbnsCapture, SharedNdpiNetbiosNbstatAndAnswers) {
   const auto path = test::shared_pcap("ndpi_netbios.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -132,7 +132,7 @@ TEST(NbnsCapture, NdpiNetbiosNbstatAndAnswers) {
   EXPECT_TRUE(values_at(inv, "10.0.4.131", "nbns.name").empty());
 }
 
-TEST(NbnsCapture, GnutellaWindowsRegistrations) {
+TEST(NbnsCapture, SharedGnutellaWindowsRegistrations) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -143,7 +143,7 @@ TEST(NbnsCapture, GnutellaWindowsRegistrations) {
   EXPECT_EQ(values_at(inv, "10.0.2.15", "nbns.workgroup"), std::vector<std::string>{"WORKGROUP"});
 }
 
-TEST(NbnsCapture, NegativeControlMdnsCaptureYieldsNoNbnsFacts) {
+TEST(NbnsCapture, SharedNegativeControlMdnsCaptureYieldsNoNbnsFacts) {
   const auto path = test::shared_pcap("zeek_mdns.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -106,7 +106,7 @@ TEST_F(BrowserTest, ProbeRejectsOtherProtocols) {
 
 using test::values_at;
 
-TEST(BrowserCapture, NdpiNetbiosAnnouncements) {
+TEST(BrowserCapture, SharedNdpiNetbiosAnnouncements) {
   const auto path = test::shared_pcap("ndpi_netbios.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -118,7 +118,7 @@ TEST(BrowserCapture, NdpiNetbiosAnnouncements) {
   EXPECT_EQ(values_at(inv, "10.0.5.93", "browser.server_type"), std::vector<std::string>{"0x00011007"});
 }
 
-TEST(BrowserCapture, GnutellaWindows10) {
+TEST(BrowserCapture, SharedGnutellaWindows10) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -129,7 +129,7 @@ TEST(BrowserCapture, GnutellaWindows10) {
   EXPECT_NE(std::find(types.begin(), types.end(), "0x00001003"), types.end());
 }
 
-TEST(BrowserCapture, NegativeControlMdnsCaptureYieldsNoBrowserFacts) {
+TEST(BrowserCapture, SharedNegativeControlMdnsCaptureYieldsNoBrowserFacts) {
   const auto path = test::shared_pcap("zeek_mdns.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -77,7 +77,7 @@ TEST_F(NtpTest, ProbeIsStrictAboutLengthModeAndPort) {
 
 using test::values_at;
 
-TEST(NtpCapture, AndroidTimeSync) {
+TEST(NtpCapture, SharedAndroidTimeSync) {
   const auto path = test::shared_pcap("ndpi_android.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -88,7 +88,7 @@ TEST(NtpCapture, AndroidTimeSync) {
   EXPECT_EQ(values_at(inv, "216.239.35.8", "ntp.reference_id"), std::vector<std::string>{"GOOG"});
 }
 
-TEST(NtpCapture, NegativeControlSnmpCaptureYieldsNoNtpFacts) {
+TEST(NtpCapture, SharedNegativeControlSnmpCaptureYieldsNoNtpFacts) {
   const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -292,7 +292,7 @@ TEST_F(SmbTest, MutatedMessagesStayInBounds) {
 // tshark -r zeek_aduser1.pcap -Y ntlmssp.messagetype==2 -V: NetBIOS domain ADHACKING, computer
 // WIN-VGO56I95EAK, DNS domain ADHACKING.local, DNS computer WIN-VGO56I95EAK.ADHACKING.local, tree
 // ADHACKING.local; -e ntlmssp.version.major/minor/build_number: 10 0 20348. smb2.dialect 0x0300.
-TEST(SmbCapture, ZeekAdUser1ServerIdentity) {
+TEST(SmbCapture, SharedZeekAdUser1ServerIdentity) {
   const auto path = test::shared_pcap("zeek_aduser1.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -312,7 +312,7 @@ TEST(SmbCapture, ZeekAdUser1ServerIdentity) {
   EXPECT_EQ(dialects, (std::vector<std::string>{"2.0.2,2.1,3.0", "NT LM 0.12,SMB 2.002,SMB 2.???"}));
 }
 
-TEST(SmbCapture, NegativeControlHttpCaptureYieldsNoSmbFacts) {
+TEST(SmbCapture, SharedNegativeControlHttpCaptureYieldsNoSmbFacts) {
   const auto path = test::shared_pcap("zeek_get.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

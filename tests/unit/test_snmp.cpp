@@ -204,7 +204,7 @@ TEST_F(SnmpTest, ProbeRejectsOtherProtocols) {
 using test::values_at;
 std::vector<std::string> one(std::string v) { return {std::move(v)}; }
 
-TEST(SnmpCapture, SnmpwalkOfALinuxHostMatchesTshark) {
+TEST(SnmpCapture, SharedSnmpwalkOfALinuxHostMatchesTshark) {
   const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -232,7 +232,7 @@ TEST(SnmpCapture, SnmpwalkOfALinuxHostMatchesTshark) {
   }
 }
 
-TEST(SnmpCapture, NdpiSnmpV3EngineAndV2cValues) {
+TEST(SnmpCapture, SharedNdpiSnmpV3EngineAndV2cValues) {
   const auto path = test::shared_pcap("ndpi_snmp.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -253,7 +253,7 @@ TEST(SnmpCapture, NdpiSnmpV3EngineAndV2cValues) {
   }
 }
 
-TEST(SnmpCapture, NegativeControlMdnsCaptureYieldsNoSnmpFacts) {
+TEST(SnmpCapture, SharedNegativeControlMdnsCaptureYieldsNoSnmpFacts) {
   const auto path = test::shared_pcap("zeek_mdns.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

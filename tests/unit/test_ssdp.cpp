@@ -103,7 +103,7 @@ TEST_F(SsdpTest, ProbeRejectsPlainHttpAndBinary) {
 
 using test::values_at;
 
-TEST(SsdpCapture, MSearchUserAgentMatchesTshark) {
+TEST(SsdpCapture, SharedMSearchUserAgentMatchesTshark) {
   const auto path = test::shared_pcap("ndpi_ssdp-m-search-ua.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -112,7 +112,7 @@ TEST(SsdpCapture, MSearchUserAgentMatchesTshark) {
             std::vector<std::string>{"Google Chrome/99.0.4844.74 Mac OS X"});
 }
 
-TEST(SsdpCapture, GnutellaWindowsVmSearches) {
+TEST(SsdpCapture, SharedGnutellaWindowsVmSearches) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -122,7 +122,7 @@ TEST(SsdpCapture, GnutellaWindowsVmSearches) {
   EXPECT_NE(std::find(ua.begin(), ua.end(), "gtk-gnutella/1.2.2 (2022-02-25)"), ua.end());
 }
 
-TEST(SsdpCapture, NegativeControlSnmpCaptureYieldsNoSsdpFacts) {
+TEST(SsdpCapture, SharedNegativeControlSnmpCaptureYieldsNoSsdpFacts) {
   const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -76,7 +76,7 @@ TEST_F(SyslogTest, ProbeRejectsNonSyslog) {
 
 using test::values_at;
 
-TEST(SyslogCapture, NdpiSyslogHostnamesAndTags) {
+TEST(SyslogCapture, SharedNdpiSyslogHostnamesAndTags) {
   const auto path = test::shared_pcap("ndpi_syslog.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -91,7 +91,7 @@ TEST(SyslogCapture, NdpiSyslogHostnamesAndTags) {
   }
 }
 
-TEST(SyslogCapture, NegativeControlSnmpCaptureYieldsNoSyslogFacts) {
+TEST(SyslogCapture, SharedNegativeControlSnmpCaptureYieldsNoSyslogFacts) {
   const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

@@ -560,7 +560,7 @@ bool contains(const std::map<std::string, std::set<std::string>>& facts, const s
   return it != facts.end() && it->second.count(value) != 0;
 }
 
-TEST(TcpFingerprintCapture, ZeekGetClientIsMacOsServerIsLinux) {
+TEST(TcpFingerprintCapture, SharedZeekGetClientIsMacOsServerIsLinux) {
   const auto path = test::shared_pcap("zeek_get.pcap");
   WW_REQUIRE_FILE(path);
   if (!std::filesystem::exists(kDebianFp)) GTEST_SKIP() << kDebianFp << " absent";
@@ -578,7 +578,7 @@ TEST(TcpFingerprintCapture, ZeekGetClientIsMacOsServerIsLinux) {
   EXPECT_TRUE(contains(server, "tcp.distance", "17"));
 }
 
-TEST(TcpFingerprintCapture, WikipediaClientAndServersAreLinux26) {
+TEST(TcpFingerprintCapture, SharedWikipediaClientAndServersAreLinux26) {
   const auto path = test::shared_pcap("zeek_wikipedia.pcap");
   WW_REQUIRE_FILE(path);
   if (!std::filesystem::exists(kDebianFp)) GTEST_SKIP() << kDebianFp << " absent";
@@ -616,7 +616,7 @@ TEST(TcpFingerprintCapture, HospitalLabHostsAreLinux) {
   for (const auto& v : synacks) EXPECT_EQ(v, "4:64+0:0:1460:mss*45,10:mss,sok,ts,nop,ws:df:0");
 }
 
-TEST(TcpFingerprintCapture, UdpOnlyCaptureHasNoTcpFacts) {
+TEST(TcpFingerprintCapture, SharedUdpOnlyCaptureHasNoTcpFacts) {
   const auto path = test::shared_pcap("ndpi_snmp.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -909,7 +909,7 @@ std::vector<P0fLine> run_p0f(const std::string& capture) {
   return out;
 }
 
-TEST(TcpFingerprintAgreement, SameSignaturesAndLabelsAsP0fOnEveryCapture) {
+TEST(TcpFingerprintAgreement, SharedSameSignaturesAndLabelsAsP0fOnEveryCapture) {
   if (!std::filesystem::exists(kP0fBinary) || !std::filesystem::exists(kDebianFp)) {
     GTEST_SKIP() << "p0f not installed (apt-get install p0f)";
   }

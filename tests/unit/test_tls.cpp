@@ -391,7 +391,7 @@ std::vector<std::string> values_with_key(const Inventory& inv, std::string_view 
 //        -e tls.handshake.extensions_server_name -e tls.handshake.ja3   ->  google.de  a607f3a5c94c2ee592af1456f36c8367
 // tshark ... -Y tls.handshake.type==11 -e x509sat.printableString: CN *.google.de, O Google Inc,
 //        issuer Google Internet Authority G2 (2014-04-09 12:07:45 .. 2014-07-08 00:00:00 UTC)
-TEST(TlsCapture, ZeekChrome34GoogleTls12WithCertificate) {
+TEST(TlsCapture, SharedZeekChrome34GoogleTls12WithCertificate) {
   const auto path = test::shared_pcap("zeek_chrome-34-google.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -410,7 +410,7 @@ TEST(TlsCapture, ZeekChrome34GoogleTls12WithCertificate) {
 // nDPI's expected output ndpi_results/ndpi_chrome.pcap.out: JA3C aa50c12a5dfa717d9d6ab34e97de79d5 /
 // JA4 t13d1516h2_8daaf6152771_e5627efa2ab1 and JA3C 1b73862eae8f1711440a446b1ef357fd /
 // JA4 t13d1516h2_8daaf6152771_9b887d9acb53; SNI www.iit.cnr.it; TLSv1.3.
-TEST(TlsCapture, NdpiChromeJa3AndJa4MatchNdpi) {
+TEST(TlsCapture, SharedNdpiChromeJa3AndJa4MatchNdpi) {
   const auto path = test::shared_pcap("ndpi_chrome.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -428,7 +428,7 @@ TEST(TlsCapture, NdpiChromeJa3AndJa4MatchNdpi) {
 }
 
 // One mid-stream encrypted server packet (nDPI: "No client to server traffic"): no handshake, no facts.
-TEST(TlsCapture, NdpiMidStreamApplicationDataYieldsNothing) {
+TEST(TlsCapture, SharedNdpiMidStreamApplicationDataYieldsNothing) {
   const auto path = test::shared_pcap("ndpi_443-chrome.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -437,7 +437,7 @@ TEST(TlsCapture, NdpiMidStreamApplicationDataYieldsNothing) {
   }
 }
 
-TEST(TlsCapture, NegativeControlHttpCaptureYieldsNoTlsFacts) {
+TEST(TlsCapture, SharedNegativeControlHttpCaptureYieldsNoTlsFacts) {
   const auto path = test::shared_pcap("zeek_get.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);

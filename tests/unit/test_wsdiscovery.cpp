@@ -118,7 +118,7 @@ TEST_F(WsdTest, ProbeRejectsOtherXmlAndText) {
 
 using test::values_at;
 
-TEST(WsdCapture, GnutellaWindowsHello) {
+TEST(WsdCapture, SharedGnutellaWindowsHello) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -129,7 +129,7 @@ TEST(WsdCapture, GnutellaWindowsHello) {
             xaddrs.end());
 }
 
-TEST(WsdCapture, NdpiUpnpResolveClient) {
+TEST(WsdCapture, SharedNdpiUpnpResolveClient) {
   const auto path = test::shared_pcap("ndpi_upnp.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
@@ -138,7 +138,7 @@ TEST(WsdCapture, NdpiUpnpResolveClient) {
   EXPECT_TRUE(values_at(inv, "192.168.61.66", "wsd.endpoint").empty());
 }
 
-TEST(WsdCapture, NegativeControlSnmpCaptureYieldsNoWsdFacts) {
+TEST(WsdCapture, SharedNegativeControlSnmpCaptureYieldsNoWsdFacts) {
   const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
   WW_REQUIRE_FILE(path);
   const Inventory inv = test::run_capture(path);
