@@ -669,19 +669,53 @@ class DicomSession final : public StreamSession {
   }
 
   // A-ASSOCIATE-RQ (PS3.8 §9.3.2) and A-ASSOCIATE-AC (§9.3.3): fixed part then items (§9.3.2.1-§9.3.3.3).
+  // An A-ASSOCIATE-RQ or -AC as read (PS3.8 §9.3.2, §9.3.3), views into the PDU: parsed first, its facts
+  // emitted after, each step below on its own.
+  struct Associate {
+    bool ac = false;
+    std::uint16_t version = 0;
+    std::string_view called, calling, app_context, impl_uid, impl_version;
+    std::uint32_t max_len = 0;
+    bool has_max_len = false, has_async = false;
+    std::uint16_t async_invoked = 0, async_performed = 0;
+    int identity_type = -1;
+    ViewSet<kMaxContexts> abstract;  // RQ: proposed; AC: accepted
+    ViewSet<kMaxListed> transfer;
+    ViewSet<kMaxListed> rejected;
+    std::array<std::uint8_t, kMaxListed> rejected_reason{};
+    struct Role {
+      std::string_view uid;
+      std::uint8_t scu, scp;
+    };
+    std::array<Role, kMaxContexts> roles{};
+    std::size_t role_count = 0;
+  };
+
   bool on_associate(StreamDir dir, bool ac, Bytes body, ObservationSink& sink) {
+    Associate a;
+    a.ac = ac;
     ByteReader r(body);
-    const std::uint16_t version = r.u16be();
+    a.version = r.u16be();
     r.skip(2);
-    const std::string_view called = unpad(r.text(16));
-    const std::string_view calling = unpad(r.text(16));
+    a.called = unpad(r.text(16));
+    a.calling = unpad(r.text(16));
     r.skip(32);
     if (!r.ok()) {
       sink.anomaly("dicom.truncated_pdu");
       return false;
     }
-    if ((version & 1) == 0) sink.anomaly("dicom.protocol_version");
-    bool good = true;
+    if ((a.version & 1) == 0) sink.anomaly("dicom.protocol_version");
+    note_requestor(dir, ac);
+    const bool good = read_associate_items(r, a, sink);
+    emit_association_parties(dir, a, sink);
+    emit_own_facts(dir, a, sink);
+    emit_syntaxes(a, sink);
+    if (!ac) emit_modality(a, sink);
+    return good;
+  }
+
+  // The RQ names the requestor and starts a fresh context table; an AC without its RQ names it too.
+  void note_requestor(StreamDir dir, bool ac) {
     if (!ac) {
       requestor_ = static_cast<int>(dir);
       if (!contexts_) contexts_ = std::make_unique<std::array<Context, kMaxContexts>>();
@@ -689,20 +723,11 @@ class DicomSession final : public StreamSession {
     } else if (requestor_ < 0) {
       requestor_ = 1 - static_cast<int>(dir);
     }
+  }
 
-    std::string_view app_context, impl_uid, impl_version;
-    std::uint32_t max_len = 0;
-    bool has_max_len = false, has_async = false;
-    std::uint16_t async_invoked = 0, async_performed = 0;
-    int identity_type = -1;
-    ViewSet<kMaxContexts> abstract;        // RQ: proposed; AC: accepted
-    ViewSet<kMaxListed> transfer;
-    ViewSet<kMaxListed> rejected;
-    std::array<std::uint8_t, kMaxListed> rejected_reason{};
-    struct Role { std::string_view uid; std::uint8_t scu, scp; };
-    std::array<Role, kMaxContexts> roles{};
-    std::size_t role_count = 0;
-
+  // The variable items after the fixed fields; false when one runs past its container.
+  bool read_associate_items(ByteReader& r, Associate& a, ObservationSink& sink) {
+    bool good = true;
     while (!r.empty()) {
       const std::uint8_t type = r.u8();
       r.skip(1);
@@ -710,182 +735,201 @@ class DicomSession final : public StreamSession {
       ByteReader item = r.sub(len);
       if (!r.ok()) {
         sink.anomaly("dicom.item_overflow");
-        good = false;
-        break;
+        return false;
       }
+      bool item_ok = true;
       if (type == 0x10) {  // Application Context Item (§9.3.2.1)
-        app_context = unpad(item.text(item.remaining()));
-      } else if (type == 0x20 && !ac) {  // Presentation Context Item, RQ (§9.3.2.2)
-        const std::uint8_t id = item.u8();
-        item.skip(3);
-        std::string_view as;
-        for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
-          if (st == 0x30) as = unpad(sub.text(sl));
-          else if (st == 0x40) transfer.add(sub.text(sl));
-        });
-        if (!item.ok()) {
-          sink.anomaly("dicom.item_overflow");
-          good = false;
-          continue;
-        }
-        Context* c = context(id);
-        if (c == nullptr || c->proposed) {
-          sink.anomaly("dicom.bad_context_id");
-          continue;
-        }
-        c->proposed = true;
-        as = unpad(as);
-        c->uid_len = static_cast<std::uint8_t>(std::min(as.size(), sizeof c->uid));
-        std::copy_n(as.data(), c->uid_len, c->uid);
-        abstract.add(as);
-      } else if (type == 0x21 && ac) {  // Presentation Context Item, AC (§9.3.3.2)
-        const std::uint8_t id = item.u8();
-        item.skip(1);
-        const std::uint8_t result = item.u8();
-        item.skip(1);
-        std::string_view ts;
-        for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
-          if (st == 0x40) ts = sub.text(sl);
-        });
-        if (!item.ok()) {
-          sink.anomaly("dicom.item_overflow");
-          good = false;
-          continue;
-        }
-        Context* c = context(id);
-        if (result == 0) {
-          transfer.add(ts);
-          if (c) {
-            c->accepted = true;
-            c->encoding = encoding_of(ts);
-            if (c->proposed) abstract.add(c->abstract_syntax());
-          }
-        } else if (c && c->proposed && result != 4) {
-          const std::size_t before = rejected.n;
-          rejected.add(c->abstract_syntax());
-          if (rejected.n > before) rejected_reason[before] = result;
-        }
-      } else if (type == 0x50) {  // User Information Item (§9.3.2.3, PS3.7 Annex D.3.3)
-        for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
-          switch (st) {
-            case 0x51:  // Maximum Length (PS3.8 Annex D.1)
-              max_len = sub.u32be();
-              has_max_len = sub.ok();
-              break;
-            case 0x52: impl_uid = unpad(sub.text(sl)); break;      // Implementation Class UID (PS3.7 D.3.3.2)
-            case 0x55: impl_version = unpad(sub.text(sl)); break;  // Implementation Version Name (D.3.3.2)
-            case 0x53:                                            // Asynchronous Operations Window (D.3.3.3)
-              async_invoked = sub.u16be();
-              async_performed = sub.u16be();
-              has_async = sub.ok();
-              break;
-            case 0x54: {  // SCP/SCU Role Selection (D.3.3.4)
-              const std::uint16_t ul = sub.u16be();
-              const std::string_view uid = unpad(sub.text(ul));
-              const std::uint8_t scu = sub.u8(), scp = sub.u8();
-              if (sub.ok() && role_count < roles.size()) roles[role_count++] = {uid, scu, scp};
-              break;
-            }
-            case 0x58:  // User Identity Negotiation RQ (D.3.3.7.1): the type only, never the fields
-              identity_type = sub.u8();
-              if (!sub.ok()) identity_type = -1;
-              break;
-            default: break;  // 0x56/0x57 extended negotiation, 0x59 identity response: not read
-          }
-        });
-        if (!item.ok()) {
-          sink.anomaly("dicom.item_overflow");
-          good = false;
-        }
+        a.app_context = unpad(item.text(item.remaining()));
+      } else if (type == 0x20 && !a.ac) {
+        item_ok = read_proposed_context(item, a, sink);
+      } else if (type == 0x21 && a.ac) {
+        item_ok = read_accepted_context(item, a);
+      } else if (type == 0x50) {
+        item_ok = read_user_information(item, a);
       } else {
         sink.anomaly("dicom.unknown_item");
       }
-    }
-
-    // Who is who: the requestor is the SCU of the association, the acceptor the SCP (PS3.7 §D.3.3.4).
-    const Party requestor = ac ? Party::receiver : Party::sender;
-    const Party acceptor = ac ? Party::sender : Party::receiver;
-    if (!ac || !rq_seen_) {
-      // An AC echoes the AE titles (§9.3.3: "not tested"); only trusted when the RQ was missed.
-      if (!calling.empty() && !called.empty()) {
-        const std::string calling_p = printable(calling), called_p = printable(called);
-        const std::string assoc = calling_p + "->" + called_p;
-        sink.observe(requestor, "dicom.ae_title", calling_p);
-        sink.observe(requestor, "dicom.role", "scu");
-        sink.observe(requestor, "dicom.called_ae", called_p);
-        sink.observe(requestor, "dicom.association", assoc);
-        sink.observe(acceptor, "dicom.ae_title", called_p);
-        sink.observe(acceptor, "dicom.role", "scp");
-        sink.observe(acceptor, "dicom.calling_ae", calling_p);
-        sink.observe(acceptor, "dicom.association", assoc);
-        const std::uint16_t port = ac ? (dir == StreamDir::to_server ? meta_.client_port : meta_.server_port)
-                                      : receiver_port(dir);
-        sink.observe(acceptor, "dicom.scp_port", std::to_string(port));
+      if (!item_ok) {
+        sink.anomaly("dicom.item_overflow");
+        good = false;
       }
-    }
-    if (!ac) rq_seen_ = true;
-    // An accepted association makes this server endpoint a known DICOM SCP: TLS to it later is DICOM.
-    if (ac) sink.tag_server("dicom");
-
-    // Facts each side states about itself (its own implementation and limits).
-    if (!app_context.empty()) sink.observe(Party::sender, "dicom.application_context", printable(app_context));
-    if (!impl_uid.empty()) sink.observe(Party::sender, "dicom.implementation_class_uid", printable(impl_uid));
-    if (!impl_version.empty()) sink.observe(Party::sender, "dicom.implementation_version_name", printable(impl_version));
-    if (has_max_len) {
-      sink.observe(Party::sender, "dicom.max_pdu_length", std::to_string(max_len));
-      // The sender's maximum bounds the PDUs sent towards it (PS3.8 Annex D.1).
-      sides_[1 - static_cast<int>(dir)].max_pdu = max_len;
-    }
-    if (has_async) {
-      sink.observe(Party::sender, "dicom.async_ops_window",
-                   std::to_string(async_invoked) + "/" + std::to_string(async_performed));
-    }
-    if (identity_type >= 0) {
-      sink.observe(Party::sender, "dicom.user_identity_type", identity_type_text(static_cast<std::uint8_t>(identity_type)));
-    }
-    for (std::size_t i = 0; i < role_count && i < kMaxListed; ++i) {
-      const char* name = uids_.name(roles[i].uid);
-      sink.observe(Party::sender, "dicom.role_selection",
-                   (name ? std::string(name) : printable(roles[i].uid)) + ":scu=" + std::to_string(roles[i].scu) +
-                       ",scp=" + std::to_string(roles[i].scp));
-    }
-    for (std::size_t i = 0; i < transfer.n; ++i) sink.observe(Party::sender, "dicom.transfer_syntax", printable(transfer.v[i]));
-
-    // Abstract syntaxes: proposed ones on the requestor (RQ), accepted ones on the acceptor (AC). A long
-    // list (a generic storage SCU proposes every storage class) is reported as a count only.
-    ViewSet<16> services;
-    for (std::size_t i = 0; i < abstract.n; ++i) services.add(uids_.service(abstract.v[i]));
-    for (std::size_t i = 0; i < services.n; ++i) sink.observe(Party::sender, "dicom.service", services.v[i]);
-    if (abstract.n <= kMaxListed) {
-      for (std::size_t i = 0; i < abstract.n; ++i) emit_sop(sink, Party::sender, abstract.v[i]);
-    } else {
-      sink.observe(Party::sender, "dicom.abstract_syntax_count", std::to_string(abstract.n));
-    }
-    for (std::size_t i = 0; i < rejected.n; ++i) {
-      const char* name = uids_.name(rejected.v[i]);
-      sink.observe(Party::sender, "dicom.rejected_sop_class",
-                   (name ? std::string(name) : printable(rejected.v[i])) + " (" +
-                       std::string(context_result_text(rejected_reason[i])) + ")");
-    }
-
-    // A proposal narrow enough to name one modality (storage classes the requestor offers as SCU; a role
-    // selection with SCU-role 0 turns it into a storage SCP, as a C-GET client is).
-    if (!ac) {
-      const char* only = nullptr;
-      bool several = false;
-      for (std::size_t i = 0; i < abstract.n && !several; ++i) {
-        bool scu = true;
-        for (std::size_t k = 0; k < role_count; ++k) {
-          if (roles[k].uid == abstract.v[i] && roles[k].scu == 0) scu = false;
-        }
-        const char* m = scu ? uids_.modality(abstract.v[i]) : nullptr;
-        if (m == nullptr) continue;
-        if (only == nullptr) only = m;
-        else if (std::string_view(only) != m) several = true;
-      }
-      if (only != nullptr && !several) sink.observe(Party::sender, "dicom.modality", only);
     }
     return good;
+  }
+
+  // Presentation Context Item of an RQ (§9.3.2.2): its abstract syntax goes into the context table.
+  bool read_proposed_context(ByteReader& item, Associate& a, ObservationSink& sink) {
+    const std::uint8_t id = item.u8();
+    item.skip(3);
+    std::string_view as;
+    for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
+      if (st == 0x30) as = unpad(sub.text(sl));
+      else if (st == 0x40) a.transfer.add(sub.text(sl));
+    });
+    if (!item.ok()) return false;
+    Context* c = context(id);
+    if (c == nullptr || c->proposed) {
+      sink.anomaly("dicom.bad_context_id");
+      return true;
+    }
+    c->proposed = true;
+    as = unpad(as);
+    c->uid_len = static_cast<std::uint8_t>(std::min(as.size(), sizeof c->uid));
+    std::copy_n(as.data(), c->uid_len, c->uid);
+    a.abstract.add(as);
+    return true;
+  }
+
+  // Presentation Context Item of an AC (§9.3.3.2): accepted with its transfer syntax, or rejected with a
+  // reason (4, transfer syntaxes not supported, is not listed).
+  bool read_accepted_context(ByteReader& item, Associate& a) {
+    const std::uint8_t id = item.u8();
+    item.skip(1);
+    const std::uint8_t result = item.u8();
+    item.skip(1);
+    std::string_view ts;
+    for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
+      if (st == 0x40) ts = sub.text(sl);
+    });
+    if (!item.ok()) return false;
+    Context* c = context(id);
+    if (result == 0) {
+      a.transfer.add(ts);
+      if (c) {
+        c->accepted = true;
+        c->encoding = encoding_of(ts);
+        if (c->proposed) a.abstract.add(c->abstract_syntax());
+      }
+    } else if (c && c->proposed && result != 4) {
+      const std::size_t before = a.rejected.n;
+      a.rejected.add(c->abstract_syntax());
+      if (a.rejected.n > before) a.rejected_reason[before] = result;
+    }
+    return true;
+  }
+
+  // User Information Item (§9.3.2.3, PS3.7 Annex D.3.3).
+  static bool read_user_information(ByteReader& item, Associate& a) {
+    for_each_sub_item(item, [&](std::uint8_t st, ByteReader& sub, std::uint16_t sl) {
+      switch (st) {
+        case 0x51:  // Maximum Length (PS3.8 Annex D.1)
+          a.max_len = sub.u32be();
+          a.has_max_len = sub.ok();
+          break;
+        case 0x52: a.impl_uid = unpad(sub.text(sl)); break;      // Implementation Class UID (PS3.7 D.3.3.2)
+        case 0x55: a.impl_version = unpad(sub.text(sl)); break;  // Implementation Version Name (D.3.3.2)
+        case 0x53:                                              // Asynchronous Operations Window (D.3.3.3)
+          a.async_invoked = sub.u16be();
+          a.async_performed = sub.u16be();
+          a.has_async = sub.ok();
+          break;
+        case 0x54: {  // SCP/SCU Role Selection (D.3.3.4)
+          const std::uint16_t ul = sub.u16be();
+          const std::string_view uid = unpad(sub.text(ul));
+          const std::uint8_t scu = sub.u8(), scp = sub.u8();
+          if (sub.ok() && a.role_count < a.roles.size()) a.roles[a.role_count++] = {uid, scu, scp};
+          break;
+        }
+        case 0x58:  // User Identity Negotiation RQ (D.3.3.7.1): the type only, never the fields
+          a.identity_type = sub.u8();
+          if (!sub.ok()) a.identity_type = -1;
+          break;
+        default: break;  // 0x56/0x57 extended negotiation, 0x59 identity response: not read
+      }
+    });
+    return item.ok();
+  }
+
+  // Who is who: the requestor is the SCU of the association, the acceptor the SCP (PS3.7 §D.3.3.4).
+  void emit_association_parties(StreamDir dir, const Associate& a, ObservationSink& sink) {
+    const Party requestor = a.ac ? Party::receiver : Party::sender;
+    const Party acceptor = a.ac ? Party::sender : Party::receiver;
+    // An AC echoes the AE titles (§9.3.3: "not tested"); only trusted when the RQ was missed.
+    if ((!a.ac || !rq_seen_) && !a.calling.empty() && !a.called.empty()) {
+      const std::string calling_p = printable(a.calling), called_p = printable(a.called);
+      const std::string assoc = calling_p + "->" + called_p;
+      sink.observe(requestor, "dicom.ae_title", calling_p);
+      sink.observe(requestor, "dicom.role", "scu");
+      sink.observe(requestor, "dicom.called_ae", called_p);
+      sink.observe(requestor, "dicom.association", assoc);
+      sink.observe(acceptor, "dicom.ae_title", called_p);
+      sink.observe(acceptor, "dicom.role", "scp");
+      sink.observe(acceptor, "dicom.calling_ae", calling_p);
+      sink.observe(acceptor, "dicom.association", assoc);
+      const std::uint16_t port = a.ac ? (dir == StreamDir::to_server ? meta_.client_port : meta_.server_port)
+                                      : receiver_port(dir);
+      sink.observe(acceptor, "dicom.scp_port", std::to_string(port));
+    }
+    if (!a.ac) rq_seen_ = true;
+    // An accepted association makes this server endpoint a known DICOM SCP: TLS to it later is DICOM.
+    if (a.ac) sink.tag_server("dicom");
+  }
+
+  // Facts each side states about itself (its own implementation and limits).
+  void emit_own_facts(StreamDir dir, const Associate& a, ObservationSink& sink) {
+    if (!a.app_context.empty()) sink.observe(Party::sender, "dicom.application_context", printable(a.app_context));
+    if (!a.impl_uid.empty()) sink.observe(Party::sender, "dicom.implementation_class_uid", printable(a.impl_uid));
+    if (!a.impl_version.empty()) {
+      sink.observe(Party::sender, "dicom.implementation_version_name", printable(a.impl_version));
+    }
+    if (a.has_max_len) {
+      sink.observe(Party::sender, "dicom.max_pdu_length", std::to_string(a.max_len));
+      // The sender's maximum bounds the PDUs sent towards it (PS3.8 Annex D.1).
+      sides_[1 - static_cast<int>(dir)].max_pdu = a.max_len;
+    }
+    if (a.has_async) {
+      sink.observe(Party::sender, "dicom.async_ops_window",
+                   std::to_string(a.async_invoked) + "/" + std::to_string(a.async_performed));
+    }
+    if (a.identity_type >= 0) {
+      sink.observe(Party::sender, "dicom.user_identity_type",
+                   identity_type_text(static_cast<std::uint8_t>(a.identity_type)));
+    }
+    for (std::size_t i = 0; i < a.role_count && i < kMaxListed; ++i) {
+      const char* name = uids_.name(a.roles[i].uid);
+      sink.observe(Party::sender, "dicom.role_selection",
+                   (name ? std::string(name) : printable(a.roles[i].uid)) + ":scu=" + std::to_string(a.roles[i].scu) +
+                       ",scp=" + std::to_string(a.roles[i].scp));
+    }
+  }
+
+  // Transfer and abstract syntaxes: proposed ones on the requestor (RQ), accepted ones on the acceptor (AC).
+  // A long list (a generic storage SCU proposes every storage class) is reported as a count only.
+  void emit_syntaxes(const Associate& a, ObservationSink& sink) {
+    for (std::size_t i = 0; i < a.transfer.n; ++i) {
+      sink.observe(Party::sender, "dicom.transfer_syntax", printable(a.transfer.v[i]));
+    }
+    ViewSet<16> services;
+    for (std::size_t i = 0; i < a.abstract.n; ++i) services.add(uids_.service(a.abstract.v[i]));
+    for (std::size_t i = 0; i < services.n; ++i) sink.observe(Party::sender, "dicom.service", services.v[i]);
+    if (a.abstract.n <= kMaxListed) {
+      for (std::size_t i = 0; i < a.abstract.n; ++i) emit_sop(sink, Party::sender, a.abstract.v[i]);
+    } else {
+      sink.observe(Party::sender, "dicom.abstract_syntax_count", std::to_string(a.abstract.n));
+    }
+    for (std::size_t i = 0; i < a.rejected.n; ++i) {
+      const char* name = uids_.name(a.rejected.v[i]);
+      sink.observe(Party::sender, "dicom.rejected_sop_class",
+                   (name ? std::string(name) : printable(a.rejected.v[i])) + " (" +
+                       std::string(context_result_text(a.rejected_reason[i])) + ")");
+    }
+  }
+
+  // A proposal narrow enough to name one modality (storage classes the requestor offers as SCU; a role
+  // selection with SCU-role 0 turns it into a storage SCP, as a C-GET client is).
+  void emit_modality(const Associate& a, ObservationSink& sink) {
+    const char* only = nullptr;
+    for (std::size_t i = 0; i < a.abstract.n; ++i) {
+      bool scu = true;
+      for (std::size_t k = 0; k < a.role_count; ++k) {
+        if (a.roles[k].uid == a.abstract.v[i] && a.roles[k].scu == 0) scu = false;
+      }
+      const char* m = scu ? uids_.modality(a.abstract.v[i]) : nullptr;
+      if (m == nullptr) continue;
+      if (only == nullptr) only = m;
+      else if (std::string_view(only) != m) return;  // several modalities: none is named
+    }
+    if (only != nullptr) sink.observe(Party::sender, "dicom.modality", only);
   }
 
   // A DIMSE command set: group 0000, always Implicit VR Little Endian (PS3.7 §6.3.1, Annex E).
