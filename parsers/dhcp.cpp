@@ -1,6 +1,7 @@
 // DHCPv4 (RFC 2131, options RFC 2132). Facts are keyed on the client hardware address `chaddr`, never on
 // the Ethernet source: a relay agent forwards other devices' requests (RFC 2131 §4.1).
 #include <array>
+#include <optional>
 #include <string>
 
 #include "wardwatch/parser.hpp"
@@ -51,6 +52,147 @@ std::string ipv4_list(Bytes b) {
   return out;
 }
 
+// A BOOTP/DHCP message as read (RFC 2131 §2): the fixed fields used here, and the option area (RFC 2132)
+// after the magic cookie, which is walked again when facts are emitted (no copy, no allocation).
+struct DhcpMessage {
+  std::uint8_t op = 0, htype = 0, hlen = 0;
+  Bytes yiaddr, giaddr, chaddr;
+  Bytes options;
+  int message_type = 0;  // option 53, 0 if absent
+  bool overrun = false;  // an option's length ran past the packet: the options after it are not read
+};
+
+// Calls on_option(code, value) for each option before the end option; false if one runs past the area.
+template <typename OnOption>
+bool for_each_option(Bytes area, OnOption&& on_option) {
+  ByteReader r(area);
+  while (!r.empty()) {
+    const std::uint8_t code = r.u8();
+    if (code == 0) continue;  // pad
+    if (code == 255) break;   // end
+    const std::uint8_t len = r.u8();
+    const Bytes value = r.bytes(len);
+    if (!r.ok()) return false;
+    on_option(code, value);
+  }
+  return true;
+}
+
+// The message, or nothing when the magic cookie is missing (not DHCP).
+std::optional<DhcpMessage> read_message(Bytes payload) {
+  DhcpMessage m;
+  ByteReader r(payload);
+  m.op = r.u8();
+  m.htype = r.u8();
+  m.hlen = r.u8();
+  r.skip(1 + 4 + 2 + 2);  // hops, xid, secs, flags
+  r.skip(4);              // ciaddr
+  m.yiaddr = r.bytes(4);
+  r.skip(4);  // siaddr
+  m.giaddr = r.bytes(4);
+  m.chaddr = r.bytes(16);
+  r.skip(64 + 128);  // sname, file
+  if (r.u32be() != kMagicCookie || !r.ok()) return std::nullopt;
+  m.options = r.bytes(r.remaining());
+  m.overrun = !for_each_option(m.options, [&m](std::uint8_t code, Bytes v) {
+    if (code == 53 && v.size() == 1) m.message_type = v[0];
+  });
+  return m;
+}
+
+std::uint32_t u32_of(Bytes v) {
+  return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) | v[3];
+}
+
+// Where each fact of one message goes: client facts to the client hardware address (chaddr), never to the
+// Ethernet source (a relay forwards other devices' requests); server facts to the sender of a reply.
+class DhcpFacts {
+ public:
+  DhcpFacts(ObservationSink& sink, const PacketMeta& meta, const DhcpMessage& m)
+      : sink_(sink), client_(MacAddr::from_bytes(m.chaddr.data())), from_server_(m.op == 2),
+        // A relayed reply on its last hop (relay agent -> client port 68, RFC 2131 §4.1) is sent by the
+        // relay, not by the server: its server facts must not make the relay look like a DHCP server.
+        relayed_last_hop_(from_server_ && !IpAddr::v4_from_bytes(m.giaddr.data()).is_unspecified() &&
+                          meta.dst_port == 68) {}
+
+  [[nodiscard]] bool from_server() const { return from_server_; }
+  [[nodiscard]] const MacAddr& client() const { return client_; }
+  void client_fact(std::string_view key, std::string_view value) const { sink_.observe_mac(client_, key, value); }
+  void server_fact(std::string_view key, std::string_view value) const {
+    if (!relayed_last_hop_) {
+      sink_.observe(Party::sender, key, value);
+    } else if (key == "dhcp.server_id") {
+      sink_.observe(Party::sender, "dhcp.relayed_server_id", value);
+    }
+  }
+  // Facts a message carries about whoever sent it: the server's for replies, the client's for requests.
+  void sender_fact(std::string_view key, std::string_view value) const {
+    if (from_server_) server_fact(key, value);
+    else client_fact(key, value);
+  }
+
+ private:
+  ObservationSink& sink_;
+  MacAddr client_;
+  bool from_server_;
+  bool relayed_last_hop_;
+};
+
+// The fact one option states (RFC 2132 unless said), if it is one wardwatch keeps.
+void emit_option(std::uint8_t code, Bytes v, const DhcpFacts& f) {
+  const std::string_view text = as_text(v);
+  const bool server = f.from_server();
+  switch (code) {
+    case 12: f.client_fact("dhcp.hostname", printable(text)); break;
+    case 50:
+      if (v.size() == 4) f.client_fact("dhcp.requested_ip", ipv4_list(v));
+      break;
+    case 55: {
+      std::string list;
+      for (std::uint8_t o : v) {
+        if (!list.empty()) list += ',';
+        list += std::to_string(o);  // (not "," + to_string(o): GCC 12 -O3 warns -Wrestrict on it, wrongly)
+      }
+      f.client_fact("dhcp.parameter_request_list", list);
+      break;
+    }
+    case 57:
+      if (v.size() == 2) f.client_fact("dhcp.max_message_size", std::to_string((v[0] << 8) | v[1]));
+      break;
+    case 60: f.sender_fact("dhcp.vendor_class", printable(text)); break;
+    case 61: f.client_fact("dhcp.client_id", hex(v)); break;
+    case 77: f.client_fact("dhcp.user_class", printable(text)); break;
+    case 81:
+      // RFC 4702 §2: flags, rcode1, rcode2, then the name (wire or ASCII form; shown printable).
+      if (v.size() > 3) f.client_fact("dhcp.client_fqdn", printable(as_text(v.subspan(3))));
+      break;
+    case 124:
+    case 125:
+      // RFC 3925: enterprise number first; the enterprise identifies the vendor.
+      if (v.size() >= 4) {
+        f.sender_fact(code == 124 ? "dhcp.vendor_identifying_class" : "dhcp.vendor_specific_enterprise",
+                      std::to_string(u32_of(v)));
+      }
+      break;
+    case 54:
+      if (server && v.size() == 4) f.server_fact("dhcp.server_id", ipv4_list(v));
+      break;
+    case 3:
+      if (server) f.server_fact("dhcp.router", ipv4_list(v));
+      break;
+    case 6:
+      if (server) f.server_fact("dhcp.dns_server", ipv4_list(v));
+      break;
+    case 15:
+      if (server) f.server_fact("dhcp.domain", printable(text));
+      break;
+    case 51:
+      if (server && v.size() == 4) f.server_fact("dhcp.lease_time", std::to_string(u32_of(v)));
+      break;
+    default: break;
+  }
+}
+
 class DhcpParser final : public DatagramParser {
  public:
   const ParserSpec& spec() const override { return spec_; }
@@ -65,121 +207,17 @@ class DhcpParser final : public DatagramParser {
   }
 
   ParseStatus parse(const PacketMeta& meta, Bytes payload, ObservationSink& sink) const override {
-    ByteReader r(payload);
-    const std::uint8_t op = r.u8();
-    const std::uint8_t htype = r.u8();
-    const std::uint8_t hlen = r.u8();
-    r.skip(1 + 4 + 2 + 2);  // hops, xid, secs, flags
-    r.skip(4);              // ciaddr
-    Bytes yiaddr = r.bytes(4);
-    r.skip(4);  // siaddr
-    Bytes giaddr = r.bytes(4);
-    Bytes chaddr = r.bytes(16);
-    r.skip(64 + 128);  // sname, file
-    if (r.u32be() != kMagicCookie || !r.ok()) return ParseStatus::not_mine;
+    const std::optional<DhcpMessage> m = read_message(payload);
+    if (!m) return ParseStatus::not_mine;
     // Only Ethernet client addresses name a device we can key (htype 1, hlen 6; RFC 1700).
-    if (htype != 1 || hlen != 6) {
+    if (m->htype != 1 || m->hlen != 6) {
       sink.anomaly("dhcp.non_ethernet_chaddr");
       return ParseStatus::ok;
     }
-    const MacAddr client = MacAddr::from_bytes(chaddr.data());
-    const bool from_server = op == 2;
-    // A relayed reply on its last hop (relay agent → client port 68, RFC 2131 §4.1) is sent by the relay,
-    // not by the server: its server facts must not make the relay look like a DHCP server.
-    const bool relayed_last_hop = from_server && !IpAddr::v4_from_bytes(giaddr.data()).is_unspecified() &&
-                                  meta.dst_port == 68;
-    auto client_fact = [&](std::string_view field, std::string_view value) {
-      sink.observe_mac(client, field, value);
-    };
-    auto server_fact = [&](std::string_view field, std::string_view value) {
-      if (!relayed_last_hop) {
-        sink.observe(Party::sender, field, value);
-      } else if (field == "dhcp.server_id") {
-        sink.observe(Party::sender, "dhcp.relayed_server_id", value);
-      }
-    };
-    // Facts a message carries about whoever sent it: the server's for replies, the client's for requests.
-    auto sender_fact = [&](std::string_view field, std::string_view value) {
-      if (from_server) server_fact(field, value);
-      else client_fact(field, value);
-    };
-    int message_type = 0;
-    bool malformed = false;
-    while (!r.empty()) {
-      const std::uint8_t code = r.u8();
-      if (code == 0) continue;    // pad
-      if (code == 255) break;     // end
-      const std::uint8_t len = r.u8();
-      Bytes v = r.bytes(len);
-      if (!r.ok()) {
-        malformed = true;
-        break;
-      }
-      const std::string_view text = as_text(v);
-      switch (code) {
-        case 53:
-          if (len == 1) message_type = v[0];
-          break;
-        case 12: client_fact("dhcp.hostname", printable(text)); break;
-        case 50:
-          if (len == 4) client_fact("dhcp.requested_ip", ipv4_list(v));
-          break;
-        case 55: {
-          std::string list;
-          for (std::uint8_t o : v) {
-            if (!list.empty()) list += ',';
-            list += std::to_string(o);  // (not "," + to_string(o): GCC 12 -O3 warns -Wrestrict on it, wrongly)
-          }
-          client_fact("dhcp.parameter_request_list", list);
-          break;
-        }
-        case 57:
-          if (len == 2) client_fact("dhcp.max_message_size", std::to_string((v[0] << 8) | v[1]));
-          break;
-        case 60:
-          sender_fact("dhcp.vendor_class", printable(text));
-          break;
-        case 61: client_fact("dhcp.client_id", hex(v)); break;
-        case 77: client_fact("dhcp.user_class", printable(text)); break;
-        case 81:
-          // RFC 4702 §2: flags, rcode1, rcode2, then the name (wire or ASCII form; shown printable).
-          if (len > 3) client_fact("dhcp.client_fqdn", printable(as_text(v.subspan(3))));
-          break;
-        case 124: case 125:
-          // RFC 3925: enterprise number first; the enterprise identifies the vendor.
-          if (len >= 4) {
-            const std::uint32_t enterprise = (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) |
-                                             (std::uint32_t{v[2]} << 8) | v[3];
-            sender_fact(
-                code == 124 ? "dhcp.vendor_identifying_class" : "dhcp.vendor_specific_enterprise",
-                std::to_string(enterprise));
-          }
-          break;
-        case 54: if (from_server && len == 4) server_fact("dhcp.server_id", ipv4_list(v)); break;
-        case 3: if (from_server) server_fact("dhcp.router", ipv4_list(v)); break;
-        case 6: if (from_server) server_fact("dhcp.dns_server", ipv4_list(v)); break;
-        case 15: if (from_server) server_fact("dhcp.domain", printable(text)); break;
-        case 51:
-          if (from_server && len == 4) {
-            server_fact("dhcp.lease_time", std::to_string((std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) |
-                                                          (std::uint32_t{v[2]} << 8) | v[3]));
-          }
-          break;
-        default: break;
-      }
-    }
-    if (message_type > 0 && message_type < static_cast<int>(kMessageTypes.size())) {
-      sender_fact("dhcp.message_type", kMessageTypes[static_cast<std::size_t>(message_type)]);
-    }
-    const IpAddr offered = IpAddr::v4_from_bytes(yiaddr.data());
-    if (from_server && !offered.is_unspecified()) {
-      // An ACK binds the address to the client (RFC 2131 §3.1 step 5); an OFFER only proposes it.
-      if (message_type == 5) sink.bind_ip(client, offered);
-      client_fact("dhcp.offered_ip", offered.to_string());
-    }
-    const IpAddr relay = IpAddr::v4_from_bytes(giaddr.data());
-    if (!relay.is_unspecified()) client_fact("dhcp.relay_agent_ip", relay.to_string());
-    if (malformed) {
+    const DhcpFacts facts(sink, meta, *m);
+    for_each_option(m->options, [&facts](std::uint8_t code, Bytes v) { emit_option(code, v, facts); });
+    emit_addresses(*m, facts, sink);
+    if (m->overrun) {
       sink.anomaly("dhcp.option_overrun");
       return ParseStatus::malformed;
     }
@@ -187,6 +225,21 @@ class DhcpParser final : public DatagramParser {
   }
 
  private:
+  // The message type, and the addresses of the fixed fields: an ACK binds yiaddr to the client (RFC 2131 §3.1
+  // step 5), an OFFER only proposes it; giaddr names the relay agent.
+  static void emit_addresses(const DhcpMessage& m, const DhcpFacts& facts, ObservationSink& sink) {
+    if (m.message_type > 0 && m.message_type < static_cast<int>(kMessageTypes.size())) {
+      facts.sender_fact("dhcp.message_type", kMessageTypes[static_cast<std::size_t>(m.message_type)]);
+    }
+    const IpAddr offered = IpAddr::v4_from_bytes(m.yiaddr.data());
+    if (facts.from_server() && !offered.is_unspecified()) {
+      if (m.message_type == 5) sink.bind_ip(facts.client(), offered);
+      facts.client_fact("dhcp.offered_ip", offered.to_string());
+    }
+    const IpAddr relay = IpAddr::v4_from_bytes(m.giaddr.data());
+    if (!relay.is_unspecified()) facts.client_fact("dhcp.relay_agent_ip", relay.to_string());
+  }
+
   ParserSpec spec_{"dhcp", Transport::udp, kPorts, kFacts, kAnomalies};
 };
 
