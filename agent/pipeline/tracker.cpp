@@ -11,12 +11,21 @@ constexpr std::uint8_t kTcp = 6, kUdp = 17;  // FlowKey::proto
 
 bool usable_unicast(const IpAddr& ip) { return !ip.is_unspecified() && !ip.is_multicast_or_broadcast(); }
 
+// The eviction policy of every table: what a full table is brought down to, its limit less an eighth.
+std::size_t eviction_target(std::size_t limit) { return limit - std::min(limit, std::max<std::size_t>(1, limit / 8)); }
+
+// The last sighting at or before which the `excess` least recently seen of `ages` fall (reorders `ages`).
+std::int64_t oldest_threshold(std::vector<std::int64_t>& ages, std::size_t excess) {
+  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(excess - 1), ages.end());
+  return ages[excess - 1];
+}
+
 // Evicts from `table` every entry idle since before `cutoff_us`; if that frees less than an eighth of
 // `limit`, evicts the least recently seen entries until it does. Returns how many were evicted.
 template <typename Table, typename LastSeen, typename OnErase>
 std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us, LastSeen last_seen,
                          OnErase on_erase) {
-  const std::size_t target = limit - std::min(limit, std::max<std::size_t>(1, limit / 8));
+  const std::size_t target = eviction_target(limit);
   std::size_t evicted = 0;
   // (Abseil's erase returns nothing: step past an entry before erasing it.)
   for (auto it = table.begin(); it != table.end();) {
@@ -31,9 +40,7 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
   std::vector<std::int64_t> ages;
   ages.reserve(table.size());
   for (auto& [k, v] : table) ages.push_back(last_seen(v));
-  const std::size_t excess = table.size() - target;
-  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(excess - 1), ages.end());
-  const std::int64_t threshold = ages[excess - 1];
+  const std::int64_t threshold = oldest_threshold(ages, table.size() - target);
   for (auto it = table.begin(); it != table.end() && table.size() > target;) {
     auto victim = it++;
     if (last_seen(victim->second) <= threshold) {
@@ -45,11 +52,11 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
   return evicted;
 }
 
-// Marks (`evicting`) the records of `table` idle since before `cutoff_us`; if that leaves more than
-// `limit` less an eighth, also the least recently seen until it does not. Returns how many were marked.
+// The same choice as evict_oldest for device records, which are only marked (`evicting`): the flush before
+// the eviction hands over their changes first. Returns how many were marked.
 template <typename Table>
 std::size_t mark_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us) {
-  const std::size_t target = limit - std::min(limit, std::max<std::size_t>(1, limit / 8));
+  const std::size_t target = eviction_target(limit);
   std::size_t marked = 0;
   for (auto& [key, rec] : table) {
     rec.evicting = rec.seen.last_us < cutoff_us;
@@ -61,9 +68,7 @@ std::size_t mark_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us)
   for (auto& [key, rec] : table) {
     if (!rec.evicting) ages.push_back(rec.seen.last_us);
   }
-  const std::size_t excess = table.size() - marked - target;
-  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(excess - 1), ages.end());
-  const std::int64_t threshold = ages[excess - 1];
+  const std::int64_t threshold = oldest_threshold(ages, table.size() - marked - target);
   for (auto& [key, rec] : table) {
     if (table.size() - marked <= target) break;
     if (!rec.evicting && rec.seen.last_us <= threshold) {
