@@ -15,6 +15,9 @@ namespace ww::test {
 
 inline std::string shared_pcap(const std::string& name) { return std::string(WARDWATCH_SHARED_DIR) + "/pcaps/" + name; }
 inline std::string repo_file(const std::string& rel) { return std::string(WARDWATCH_SOURCE_DIR) + "/" + rel; }
+// The project's own captures, made by real software in network namespaces (tests/fixtures/*/README.md).
+inline std::string identity_lab_pcap() { return repo_file("tests/fixtures/identity/identity-lab.pcap"); }
+inline std::string hospital_lab_pcap() { return repo_file("tests/fixtures/lab/hospital-lab.pcap"); }
 
 // Skips the calling test (GTEST_SKIP) with a clear message when ../shared is not beside the checkout.
 #define WW_REQUIRE_FILE(path)                                                                        \
@@ -24,8 +27,9 @@ inline std::string repo_file(const std::string& rel) { return std::string(WARDWA
   } while (0)
 
 // Feeds every packet of the capture at `path` to `pipeline`; returns what the store records of the source.
-inline SourceInfo feed_capture(Pipeline& pipeline, const std::string& path) {
-  PcapSource src = PcapSource::open_file(path);
+// `bpf_filter` (optional) selects packets as `wardwatch read --filter` does.
+inline SourceInfo feed_capture(Pipeline& pipeline, const std::string& path, const std::string& bpf_filter = {}) {
+  PcapSource src = PcapSource::open_file(path, bpf_filter);
   CapturedPacket pkt;
   SourceInfo info{path, src.format(), src.linktype(), src.linktype_name()};
   while (src.next(pkt) == PcapSource::Next::packet) {
@@ -35,12 +39,13 @@ inline SourceInfo feed_capture(Pipeline& pipeline, const std::string& path) {
   return info;
 }
 
-inline Inventory run_capture(const std::string& path, const Limits& limits = Limits{}) {
+inline Inventory run_capture(const std::string& path, const Limits& limits = Limits{},
+                             const std::string& bpf_filter = {}) {
   SqliteStore store(":memory:");
   store.begin_run("test");
   const ParserRegistry registry = make_default_registry();
   Pipeline pipeline(limits, registry, &store);
-  store.record_source(feed_capture(pipeline, path));
+  store.record_source(feed_capture(pipeline, path, bpf_filter));
   pipeline.flush();
   return store.load(limits);
 }

@@ -142,15 +142,6 @@ TEST(BacnetCapture, SharedNdpiBacnetIAm) {
   EXPECT_EQ(values_of(inv, "bacnet.vendor_id"), std::vector<std::string>{"260"});
 }
 
-TEST(BacnetCapture, SharedNegativeControlSnmpCaptureYieldsNoBacnetFacts) {
-  const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  EXPECT_TRUE(values_of(inv, "bacnet.device_instance").empty());
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("bacnet.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww

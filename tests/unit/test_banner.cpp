@@ -150,18 +150,6 @@ TEST_F(BannerTest, ProbeRejectsOtherProtocols) {
   EXPECT_FALSE(parser->probe(StreamDir::to_client, iac_data));
 }
 
-TEST(BannerCapture, SharedNegativeControlHttpAndSmbCapturesYieldNoBanners) {
-  for (const char* name : {"zeek_get.pcap", "zeek_aduser1.pcap"}) {
-    const auto path = test::shared_pcap(name);
-    WW_REQUIRE_FILE(path);
-    const Inventory inv = test::run_capture(path);
-    for (const auto& a : inv.assets) {
-      for (const auto& o : a.observations) {
-        for (const char* prefix : {"ssh.", "ftp.", "smtp.", "telnet."}) EXPECT_NE(o.key.rfind(prefix, 0), 0u) << o.key;
-      }
-    }
-  }
-}
 
 }  // namespace
 }  // namespace ww

@@ -137,14 +137,6 @@ TEST(Dhcpv6Capture, SharedGnutellaWindowsVendorClass) {
   EXPECT_TRUE(has_value(inv, "mac:08:00:27:e6:e5:59", "dhcpv6.fqdn", "MSEDGEWIN10"));
 }
 
-TEST(Dhcpv6Capture, SharedNegativeControlDhcpv4CaptureYieldsNoDhcpv6Facts) {
-  const auto path = test::shared_pcap("arkime_wireshark-dhcp.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("dhcpv6.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww

@@ -294,18 +294,6 @@ TEST(DnsCapture, SharedSyntheticCtScenarioLlmnrAnswers) {
   EXPECT_TRUE(contains(values_at(inv, "10.40.2.10", "llmnr.name"), "PACS-CENTRICITY-001"));
 }
 
-TEST(DnsCapture, SharedNegativeControlHl7CaptureYieldsNoDnsFacts) {
-  const auto path = test::shared_pcap("tapirx_HL7-ADT.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) {
-      EXPECT_NE(o.key.rfind("dns.", 0), 0u) << o.key;
-      EXPECT_NE(o.key.rfind("mdns.", 0), 0u) << o.key;
-      EXPECT_NE(o.key.rfind("llmnr.", 0), 0u) << o.key;
-    }
-  }
-}
 
 }  // namespace
 }  // namespace ww

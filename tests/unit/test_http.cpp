@@ -259,17 +259,6 @@ TEST(HttpCapture, SharedNdpiIppPrinterServer) {
   EXPECT_EQ(sorted_values(inv, "http.host"), std::vector<std::string>{"10.10.10.251"});
 }
 
-TEST(HttpCapture, SharedNegativeControlTlsCaptureYieldsNoHttpFacts) {
-  const auto path = test::shared_pcap("zeek_chrome-34-google.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) {
-      EXPECT_NE(o.key.rfind("http.", 0), 0u) << o.key;
-      EXPECT_NE(o.key.rfind("upnp.", 0), 0u) << o.key;
-    }
-  }
-}
 
 }  // namespace
 }  // namespace ww

@@ -240,14 +240,6 @@ TEST(LldpCapture, SharedTcpdumpAppPriorityFromZeroSourceMac) {
   EXPECT_TRUE(sink.anomalies.empty());
 }
 
-TEST(LldpCapture, SharedNegativeControlCdpOnlyCaptureYieldsNoLldpFacts) {
-  const auto path = test::shared_pcap("zeek_cdp-v1.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("lldp.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww

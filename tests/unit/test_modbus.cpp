@@ -162,14 +162,6 @@ TEST(ModbusCapture, SharedNdpiModbusReadHoldingRegisters) {
   EXPECT_EQ(test::all_values(inv, "modbus.unit_id"), std::vector<std::string>{"1"});
 }
 
-TEST(ModbusCapture, SharedNegativeControlSmbCaptureYieldsNoModbusFacts) {
-  const auto path = test::shared_pcap("zeek_aduser1.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("modbus.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww

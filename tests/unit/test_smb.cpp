@@ -312,14 +312,6 @@ TEST(SmbCapture, SharedZeekAdUser1ServerIdentity) {
   EXPECT_EQ(dialects, (std::vector<std::string>{"2.0.2,2.1,3.0", "NT LM 0.12,SMB 2.002,SMB 2.???"}));
 }
 
-TEST(SmbCapture, SharedNegativeControlHttpCaptureYieldsNoSmbFacts) {
-  const auto path = test::shared_pcap("zeek_get.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("smb.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww

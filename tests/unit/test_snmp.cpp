@@ -253,14 +253,6 @@ TEST(SnmpCapture, SharedNdpiSnmpV3EngineAndV2cValues) {
   }
 }
 
-TEST(SnmpCapture, SharedNegativeControlMdnsCaptureYieldsNoSnmpFacts) {
-  const auto path = test::shared_pcap("zeek_mdns.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("snmp.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww

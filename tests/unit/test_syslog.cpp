@@ -91,14 +91,6 @@ TEST(SyslogCapture, SharedNdpiSyslogHostnamesAndTags) {
   }
 }
 
-TEST(SyslogCapture, SharedNegativeControlSnmpCaptureYieldsNoSyslogFacts) {
-  const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("syslog.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww

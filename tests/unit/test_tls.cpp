@@ -437,14 +437,6 @@ TEST(TlsCapture, SharedNdpiMidStreamApplicationDataYieldsNothing) {
   }
 }
 
-TEST(TlsCapture, SharedNegativeControlHttpCaptureYieldsNoTlsFacts) {
-  const auto path = test::shared_pcap("zeek_get.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("tls.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww

@@ -138,14 +138,6 @@ TEST(WsdCapture, SharedNdpiUpnpResolveClient) {
   EXPECT_TRUE(values_at(inv, "192.168.61.66", "wsd.endpoint").empty());
 }
 
-TEST(WsdCapture, SharedNegativeControlSnmpCaptureYieldsNoWsdFacts) {
-  const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("wsd.", 0), 0u) << o.key;
-  }
-}
 
 }  // namespace
 }  // namespace ww
