@@ -15,7 +15,7 @@ test_pkgs=(
   googletest libgtest-dev lintian systemd tshark python3-jsonschema python3-yaml clang libclang-rt-14-dev
   dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
   python3-zeroconf procps time iputils-ping ethtool
-  curl openssl openssh-server rsyslog wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig
+  curl openssl openssh-server rsyslog wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig graphviz
 )
 
 pkgs=("${build_pkgs[@]}")
