@@ -131,12 +131,13 @@ int cmd_read(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "this help")(
       "capture,r", po::value(&o.captures)->multitoken()->composing(), "capture files ('-' for standard input)")(
       "filter", po::value(&o.filter), "BPF filter applied to the packets read")(
+      "force", "with --db: read a capture even if the database already holds it (same SHA-256)")(
       "no-progress", "never draw a progress bar");
   desc.add(output_options(o)).add(limit_options(o.limits));
   po::positional_options_description pos;
   pos.add("capture", -1);
   po::variables_map vm;
-  const char* usage = "usage: wardwatch read [-r] CAPTURE...|- [--filter BPF] [--db PATH] [--json PATH|-]";
+  const char* usage = "usage: wardwatch read [-r] CAPTURE...|- [--filter BPF] [--db PATH [--force]] [--json PATH|-]";
   if (auto rc = parse(args, desc, &pos, vm, usage)) return *rc;
   if (o.captures.empty()) {
     std::cerr << "wardwatch: usage error: no capture file given\n" << usage << "\n";
@@ -148,6 +149,7 @@ int cmd_read(const std::vector<std::string>& args) {
   }
   take_outputs(vm, o);
   o.progress = vm.count("no-progress") == 0;
+  o.force = vm.count("force") > 0;
   return ww::run_read(o);
 }
 

@@ -12,7 +12,9 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <set>
 
+#include "agent/capture/file_digest.hpp"
 #include "agent/capture/pcap_source.hpp"
 #include "agent/capture/prefetch_reader.hpp"
 #include "agent/cli/run_common.hpp"
@@ -106,7 +108,7 @@ ReferenceData load_reference_data(const std::optional<std::string>& rules_dir, c
 // Starts loading the reference data on a helper thread when the run will classify an inventory (a summary
 // or a JSON export is wanted); otherwise it is never loaded.
 std::future<ReferenceData> start_loading_reference_data(const CommonOptions& opts) {
-  const bool wanted = !opts.quiet || opts.json_path;
+  const bool wanted = !opts.quiet || opts.json_path || opts.db_path;
   return std::async(wanted ? std::launch::async : std::launch::deferred, load_reference_data, opts.rules_dir,
                     opts.ieee_data_dir);
 }
@@ -216,11 +218,11 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
   const bool want_inventory = !opts.quiet || opts.json_path;
   pipeline->end_of_input();
   if (opts.db_path) {
+    // Always resolved with a database: its classification tables are rewritten from it (finish_run).
     pipeline->flush();
     store.complete_run();
     stats = pipeline->stats();
     pipeline.reset();
-    if (!want_inventory) return std::nullopt;
     return store.load(opts.limits);
   }
   stats = pipeline->stats();
@@ -235,12 +237,14 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
   return inv;
 }
 
-// Classifies the inventory, prints the summary and writes the JSON. Returns the exit code.
+// Classifies the inventory, stores the classification in the database (with --db), prints the summary and
+// writes the JSON. Returns the exit code.
 int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std::future<ReferenceData>& reference,
-               const Stats& stats, double seconds) {
+               const Stats& stats, double seconds, SqliteStore& store) {
   if (!resolved) return kExitOk;
   const auto inv = enrich_inventory(std::move(*resolved), reference.get());
   if (!inv) return kExitRuntime;
+  if (opts.db_path) store.save_classifications(*inv);
   print_summary(opts, *inv, stats, seconds);
   return write_inventory(opts, *inv) ? kExitOk : kExitRuntime;
 }
@@ -276,11 +280,13 @@ PcapSource::Next ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& in
 // capture libpcap cannot read on (a pcapng whose interfaces have different link types) is an error: returned,
 // never a silently empty inventory.
 std::optional<std::string> ingest_captures(std::vector<PcapSource>& sources, const std::vector<std::string>& paths,
-                                           Pipeline& pipeline, SqliteStore& store, Progress& progress) {
+                                           Pipeline& pipeline, SqliteStore& store, Progress& progress,
+                                           const std::vector<std::string>& digests = {}) {
   std::uint64_t done_before = 0;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     PcapSource& src = sources[i];
     SourceInfo info{paths[i], src.format(), src.linktype(), src.linktype_name()};
+    if (i < digests.size()) info.sha256 = digests[i];
     std::string error;
     const PcapSource::Next end = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset) {
       progress.update(done_before + offset);
@@ -307,6 +313,40 @@ std::optional<std::string> ingest_captures(std::vector<PcapSource>& sources, con
 
 std::string store_path(const CommonOptions& opts) { return opts.db_path.value_or(":memory:"); }
 
+// The captures to read into a database, with their content hashes: a capture a run already read into it (or
+// one named twice) is dropped with a warning, unless `force`. Without a database nothing is hashed.
+struct CapturesToRead {
+  std::vector<PcapSource> sources;
+  std::vector<std::string> paths, digests;
+};
+
+CapturesToRead drop_captures_already_read(std::vector<PcapSource> sources, const std::vector<std::string>& paths,
+                                          const SqliteStore& store, bool force) {
+  CapturesToRead keep;
+  std::set<std::string> this_run;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    std::string error;
+    std::string digest = file_sha256(paths[i], error);
+    if (!error.empty()) warning_line(paths[i] + ": cannot hash it (" + error + "); read without a content hash");
+    if (!force && !digest.empty()) {
+      if (const auto earlier = store.find_source(digest)) {
+        warning_line(paths[i] + ": already read into this database (same SHA-256 as " + earlier->path + ", run " +
+                     std::to_string(earlier->run_id) + " of " + earlier->run_started_at +
+                     "): skipped; --force reads it again");
+        continue;
+      }
+      if (!this_run.insert(digest).second) {
+        warning_line(paths[i] + ": the same content as a capture named before it: skipped; --force reads it again");
+        continue;
+      }
+    }
+    keep.sources.push_back(std::move(sources[i]));
+    keep.paths.push_back(paths[i]);
+    keep.digests.push_back(std::move(digest));
+  }
+  return keep;
+}
+
 }  // namespace
 
 int run_read(const ReadOptions& opts) {
@@ -320,6 +360,13 @@ int run_read(const ReadOptions& opts) {
   }
   try {
     SqliteStore store(store_path(opts));
+    CapturesToRead input;
+    if (opts.db_path) {
+      input = drop_captures_already_read(std::move(sources), opts.captures, store, opts.force);
+    } else {
+      input.sources = std::move(sources);
+      input.paths = opts.captures;
+    }
     store.begin_run(version(), "read");
     const ParserRegistry registry = make_default_registry();
     MemorySpill spill(opts.limits);  // without a database file, evicted records go here
@@ -327,11 +374,11 @@ int run_read(const ReadOptions& opts) {
                                                opts.db_path ? static_cast<FlushTarget*>(&store) : &spill);
     pipeline->set_periodic_flush(opts.db_path.has_value());
     std::uint64_t total_size = 0;
-    for (const auto& s : sources) total_size += s.file_size();
+    for (const auto& s : input.sources) total_size += s.file_size();
     Progress progress(opts.progress && !opts.quiet && isatty(STDERR_FILENO) && total_size > (64u << 20), total_size);
     const auto started = std::chrono::steady_clock::now();
     std::future<ReferenceData> reference = start_loading_reference_data(opts);
-    if (const auto failed = ingest_captures(sources, opts.captures, *pipeline, store, progress)) {
+    if (const auto failed = ingest_captures(input.sources, input.paths, *pipeline, store, progress, input.digests)) {
       error_line(*failed);
       pipeline.reset();
       store.complete_run(/*failed=*/true);
@@ -341,7 +388,7 @@ int run_read(const ReadOptions& opts) {
     std::optional<Inventory> inv = end_run(opts, store, spill, pipeline, stats);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A truncated capture still yields its inventory: exit 0 with the warning above.
-    return finish_run(opts, std::move(inv), reference, stats, secs);
+    return finish_run(opts, std::move(inv), reference, stats, secs, store);
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;

@@ -25,6 +25,7 @@ struct ReadOptions : CommonOptions {
   std::vector<std::string> captures;  // "-": standard input
   std::string filter;                 // BPF, as tcpdump -r FILE FILTER
   bool progress = true;  // shown only when stderr is a terminal and the input is large
+  bool force = false;    // read a capture even if this database already holds it (same SHA-256)
 };
 
 struct CaptureOptions : CommonOptions {

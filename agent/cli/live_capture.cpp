@@ -138,6 +138,7 @@ class LiveReporter {
     if (!status_due && !json_due) return;
     const auto inv = enrich_inventory(store.load(opts_.limits), reference_.get(), /*report=*/false);
     if (!inv) return;  // a broken rule file: reported when the run ends
+    if (opts_.db_path) store.save_classifications(*inv);
     if (json_due) {
       last_json_ = now;
       write_inventory(opts_, *inv);
@@ -355,9 +356,10 @@ int run_capture(const CaptureOptions& opts) {
               << " dropped by kernel, " << stats[Counter::pcap_if_dropped] << " dropped by interface\n";
     if (loop.error) error_line(*loop.error + "; the last flush is written");
     const int code = loop.error ? kExitRuntime : kExitOk;
-    if (opts.quiet && !opts.json_path) return code;
+    if (opts.quiet && !opts.json_path && !opts.db_path) return code;
     auto inv = enrich_inventory(store.load(opts.limits), reference.get());
     if (!inv) return kExitRuntime;
+    if (opts.db_path) store.save_classifications(*inv);
     print_summary(opts, *inv, stats, seconds_between(started, Clock::now()));
     return write_inventory(opts, *inv) ? code : kExitRuntime;
   } catch (const CaptureError& e) {

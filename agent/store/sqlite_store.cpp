@@ -78,6 +78,26 @@ const std::vector<const char*>& schema_migrations() {
         packets INTEGER NOT NULL, peak_per_s INTEGER NOT NULL, vlan INTEGER, sample TEXT NOT NULL,
         PRIMARY KEY(run_id, seq)) WITHOUT ROWID;
       )sql",
+      // v3 -> v4: a capture's content hash (a file read twice into one database is skipped, not counted twice),
+      // and the fingerprint engine's conclusions, so that SQL can list the medical devices (docs/output.md).
+      // The classification tables hold the last classification of every device (replaced whole each time a
+      // run classifies), with the rule set's version and the rules behind each claim.
+      R"sql(
+      ALTER TABLE sources ADD COLUMN sha256 TEXT;
+      CREATE INDEX sources_sha256 ON sources(sha256) WHERE sha256 IS NOT NULL;
+      CREATE TABLE classifications(asset_id TEXT PRIMARY KEY, mac TEXT, ips TEXT NOT NULL,
+        category TEXT NOT NULL, device_type TEXT, vendor TEXT, model TEXT, firmware TEXT, os TEXT, modality TEXT,
+        role TEXT, software TEXT, oui_vendor TEXT, crown_jewel TEXT, confidence REAL NOT NULL,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, rules_version TEXT NOT NULL,
+        classified_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX classifications_category ON classifications(category);
+      CREATE INDEX classifications_vendor_model ON classifications(vendor, model);
+      CREATE INDEX classifications_crown_jewel ON classifications(crown_jewel) WHERE crown_jewel IS NOT NULL;
+      CREATE TABLE classification_rules(asset_id TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL,
+        rule_id TEXT NOT NULL, weight REAL NOT NULL, facts TEXT NOT NULL,
+        PRIMARY KEY(asset_id, attribute, rule_id)) WITHOUT ROWID;
+      CREATE INDEX classification_rules_rule ON classification_rules(rule_id);
+      )sql",
   };
   return migrations;
 }
@@ -209,12 +229,91 @@ void SqliteStore::write_sources(const std::vector<SourceInfo>& sources) {
   if (sources.empty()) return;
   Stmt ins(db_,
            "INSERT INTO sources(run_id, path, format, linktype, linktype_name, packets, bytes, first_us, last_us, "
-           "truncated) VALUES(?,?,?,?,?,?,?,?,?,?)");
+           "truncated, sha256) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   for (const SourceInfo& s : sources) {
     ins.bind(1, run_id_).bind(2, s.path).bind(3, s.format).bind(4, s.linktype).bind(5, s.linktype_name);
     ins.bind(6, s.packets).bind(7, s.bytes).bind(8, s.first_us).bind(9, s.last_us);
-    ins.bind(10, s.truncated ? 1 : 0).run();
+    ins.bind(10, s.truncated ? 1 : 0);
+    if (s.sha256.empty()) ins.bind_null(11);
+    else ins.bind(11, s.sha256);
+    ins.run();
   }
+}
+
+std::optional<EarlierSource> SqliteStore::find_source(const std::string& sha256) const {
+  if (sha256.empty()) return std::nullopt;
+  Stmt q(db_,
+         "SELECT s.path, s.run_id, r.started_at FROM sources s JOIN runs r ON r.id = s.run_id "
+         "WHERE s.sha256 = ? ORDER BY s.id LIMIT 1");
+  q.bind(1, sha256);
+  if (!q.step()) return std::nullopt;
+  return EarlierSource{std::string(q.text(0)), q.i64(1), std::string(q.text(2))};
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& items, char sep) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : std::string(1, sep)) + item;
+  return out;
+}
+
+std::string iso_time(std::int64_t us) {
+  const std::time_t t = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+void SqliteStore::save_classifications(const Inventory& inv) {
+  const std::string now = now_utc_text();
+  transaction([&] {
+    exec("DELETE FROM classifications; DELETE FROM classification_rules;");
+    Stmt ins(db_,
+             "INSERT INTO classifications(asset_id, mac, ips, category, device_type, vendor, model, firmware, os, "
+             "modality, role, software, oui_vendor, crown_jewel, confidence, first_seen, last_seen, rules_version, "
+             "classified_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    Stmt rule(db_,
+              "INSERT OR IGNORE INTO classification_rules(asset_id, attribute, value, rule_id, weight, facts) "
+              "VALUES(?,?,?,?,?,?)");
+    for (const AssetView& a : inv.assets) {
+      const auto& c = a.classification;
+      const auto attribute = [&](int column, const char* name) {
+        if (const auto it = c.attributes.find(name); it != c.attributes.end()) ins.bind(column, it->second);
+        else ins.bind_null(column);
+      };
+      std::vector<std::string> ips;
+      for (const auto& addr : a.addresses) ips.push_back(addr.ip);
+      ins.bind(1, a.id);
+      if (a.mac) ins.bind(2, *a.mac);
+      else ins.bind_null(2);
+      ins.bind(3, joined(ips, ' ')).bind(4, c.category);
+      attribute(5, "device_type");
+      attribute(6, "vendor");
+      attribute(7, "model");
+      attribute(8, "firmware");
+      attribute(9, "os");
+      attribute(10, "modality");
+      attribute(11, "role");
+      attribute(12, "software");
+      if (a.vendor) ins.bind(13, *a.vendor);
+      else ins.bind_null(13);
+      if (a.crown_jewel) ins.bind(14, a.crown_jewel->kind);
+      else ins.bind_null(14);
+      ins.bind(15, c.confidence).bind(16, iso_time(a.first_us)).bind(17, iso_time(a.last_us));
+      ins.bind(18, inv.rules.version).bind(19, now).run();
+      for (const ClaimEvidence& claim : c.evidence) {
+        for (const RuleEvidence& r : claim.rules) {
+          rule.bind(1, a.id).bind(2, claim.attribute).bind(3, claim.value).bind(4, r.rule_id).bind(5, r.weight);
+          rule.bind(6, joined(r.facts, '\n')).run();
+        }
+      }
+    }
+  });
 }
 
 void SqliteStore::mark_flushed() {

@@ -34,6 +34,14 @@ struct SourceInfo {
   std::uint64_t bytes = 0;
   std::int64_t first_us = 0, last_us = 0;
   bool truncated = false;
+  std::string sha256{};  // of the file's bytes, hex; empty for standard input and live interfaces
+};
+
+// A capture already read into the database (the same content hash): which file, by which run, when.
+struct EarlierSource {
+  std::string path;
+  std::int64_t run_id = 0;
+  std::string run_started_at;
 };
 
 // What `wardwatch status` shows: the newest run of a database and its figures.
@@ -62,7 +70,7 @@ class WriterLock {
 
 class SqliteStore final : public FlushTarget {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens (creating if needed) and migrates the database; ":memory:" for a private in-memory one.
   // Throws StoreError with a one-line message on failure (unwritable path, newer schema, not a DB).
@@ -97,6 +105,12 @@ class SqliteStore final : public FlushTarget {
 
   // The newest run (id 0 when the database holds none).
   [[nodiscard]] RunStatus last_run() const;
+
+  // The first source with this content hash, if any run read it (its rows then are in the database).
+  [[nodiscard]] std::optional<EarlierSource> find_source(const std::string& sha256) const;
+  // Replaces the stored classification (tables classifications and classification_rules) with the
+  // inventory's: one row per device, and one per rule behind each winning claim.
+  void save_classifications(const Inventory& inv);
 
   // Writes the run's statistics (a flush does this too).
   void write_run_stats(const Stats& stats);

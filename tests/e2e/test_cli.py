@@ -157,8 +157,8 @@ class Outputs(unittest.TestCase):
 
     def test_db_accumulates_and_exports_match(self):
         db = os.path.join(self.dir, "inv.db")
-        for _ in range(2):
-            p = run("read", LAB_PCAP, "--db", db, "--quiet")
+        for extra in ([], ["--force"]):   # --force: the same capture again, counted again
+            p = run("read", LAB_PCAP, "--db", db, "--quiet", *extra)
             self.assertEqual(p.returncode, 0, p.stderr)
         p = run("export", "--db", db, "--format", "json")
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -173,11 +173,77 @@ class Outputs(unittest.TestCase):
             self.assertEqual((a["first_seen"], a["last_seen"]), (b["first_seen"], b["last_seen"]))
             self.assertEqual(a["ips"], b["ips"])
         con = sqlite3.connect(db)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 3)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 4)
         self.assertEqual([r[0] for r in con.execute("SELECT state FROM runs")], ["complete", "complete"])
         self.assertEqual(con.execute("SELECT count(*) FROM sources").fetchone()[0], 2)
         self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")
         self.assertEqual(con.execute("SELECT count(*) FROM runs").fetchone()[0], 2)
+
+    def test_same_capture_twice_is_skipped(self):
+        db = os.path.join(self.dir, "inv.db")
+        self.assertEqual(run("read", LAB_PCAP, "--db", db, "--quiet").returncode, 0)
+        con = sqlite3.connect(db)
+        before = con.execute("SELECT sum(packets_sent), count(*) FROM macs").fetchone()
+        con.close()
+        # The same file, then a copy under another name: the content hash says "already read".
+        copy = os.path.join(self.dir, "renamed.pcap")
+        shutil.copyfile(LAB_PCAP, copy)
+        for path in (LAB_PCAP, copy):
+            p = run("read", path, "--db", db, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("already read into this database", p.stderr)
+            self.assertIn("--force", p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        # Named twice in one run: read once.
+        other = os.path.join(self.dir, "other.db")
+        p = run("read", LAB_PCAP, copy, "--db", other, "--quiet")
+        self.assertIn("same content as a capture named before it", p.stderr)
+        con = sqlite3.connect(db)
+        self.assertEqual(con.execute("SELECT sum(packets_sent), count(*) FROM macs").fetchone(), before)
+        self.assertEqual(con.execute("SELECT count(*) FROM sources").fetchone()[0], 1)
+        self.assertEqual(len(con.execute("SELECT sha256 FROM sources").fetchone()[0]), 64)
+        self.assertEqual(con.execute("SELECT state FROM runs ORDER BY id DESC").fetchone()[0], "complete")
+        con.close()
+        self.assertEqual(sqlite3.connect(other).execute("SELECT count(*) FROM sources").fetchone()[0], 1)
+        # --force reads it again, and counts it again.
+        self.assertEqual(run("read", copy, "--db", db, "--quiet", "--force").returncode, 0)
+        con = sqlite3.connect(db)
+        self.assertEqual(con.execute("SELECT sum(packets_sent) FROM macs").fetchone()[0], 2 * before[0])
+        con.close()
+
+    def test_classification_is_in_the_database(self):
+        db = os.path.join(self.dir, "inv.db")
+        self.assertEqual(run("read", LAB_PCAP, "--db", db, "--quiet").returncode, 0)
+        doc = read_json(LAB_PCAP)
+        con = sqlite3.connect(db)
+        # The query docs/output.md shows: the infusion pumps, with vendor and model.
+        rows = con.execute("SELECT mac, vendor, model FROM classifications WHERE category='infusion'").fetchall()
+        want = sorted((a["mac"], a["classification"]["vendor"], a["classification"]["model"]) for a in doc["assets"]
+                      if a["classification"]["category"] == "infusion")
+        self.assertTrue(want)
+        self.assertEqual(sorted(rows), want)
+        by_id = {a["id"]: a for a in doc["assets"]}
+        stored = con.execute("SELECT asset_id, category, os, crown_jewel, confidence, rules_version FROM classifications")
+        n = 0
+        for asset_id, category, os_name, jewel, confidence, rules_version in stored:
+            a = by_id[asset_id]
+            self.assertEqual(category, a["classification"]["category"])
+            self.assertEqual(os_name, a["classification"]["os"])
+            self.assertEqual(jewel, (a.get("crown_jewel") or {}).get("kind"))
+            self.assertAlmostEqual(confidence, a["classification"]["confidence"], places=6)
+            self.assertEqual(rules_version, doc["generator"]["rules"]["version"])
+            n += 1
+        self.assertEqual(n, len(doc["assets"]))
+        # Each winning claim's rules, as in the JSON's evidence.
+        rules = {(r[0], r[1], r[2]) for r in con.execute("SELECT asset_id, attribute, rule_id FROM classification_rules")}
+        for a in doc["assets"]:
+            for e in a["classification"]["evidence"]:
+                for r in e["rules"]:
+                    self.assertIn((a["id"], e["attribute"], r["id"]), rules)
+        plan = " ".join(r[3] for r in con.execute(
+            "EXPLAIN QUERY PLAN SELECT mac FROM classifications WHERE category='infusion'"))
+        self.assertIn("classifications_category", plan)
+        con.close()
 
     def test_csv_export(self):
         db = os.path.join(self.dir, "inv.db")

@@ -141,3 +141,73 @@ TEST(Store, ASecondConnectionSeesEachFlushWhole) {
 
 }  // namespace
 }  // namespace ww
+
+namespace ww {
+namespace {
+
+TEST(StoreSources, ASourceIsFoundByItsContentHashOnlyOnceCommitted) {
+  TempDir dir;
+  SqliteStore store(dir.file("h.db"));
+  store.begin_run("test", "read");
+  const std::string digest(64, 'a');
+  EXPECT_FALSE(store.find_source(digest));
+  SourceInfo info{"/captures/a.pcap", "pcap", 1, "EN10MB"};
+  info.sha256 = digest;
+  store.record_source(info);
+  EXPECT_FALSE(store.find_source(digest)) << "recorded, not yet written with its rows";
+  store.commit_pending();
+  const auto earlier = store.find_source(digest);
+  ASSERT_TRUE(earlier);
+  EXPECT_EQ(earlier->path, "/captures/a.pcap");
+  EXPECT_GT(earlier->run_id, 0);
+  EXPECT_FALSE(earlier->run_started_at.empty());
+  EXPECT_FALSE(store.find_source(std::string(64, 'b')));
+  EXPECT_FALSE(store.find_source("")) << "standard input has no hash and matches nothing";
+}
+
+TEST(StoreClassifications, SavedRowsReplaceTheLastClassificationWhole) {
+  TempDir dir;
+  SqliteStore store(dir.file("c.db"));
+  Inventory inv;
+  inv.rules.version = "sha256:test";
+  AssetView pump;
+  pump.id = "mac:00:00:00:00:00:07";
+  pump.mac = "00:00:00:00:00:07";
+  pump.addresses.push_back({"10.0.0.7", 0, 0, {}});
+  pump.classification.category = "infusion";
+  pump.classification.attributes = {{"vendor", "Baxter"}, {"model", "Spectrum"}};
+  pump.classification.confidence = 0.9;
+  pump.classification.evidence.push_back(
+      {"category", "infusion", 0.9, {{"dhcp.vendor-class.baxter", 0.9, true, "src", {"dhcp.vendor_class=Baxter"}}}});
+  AssetView pacs;
+  pacs.id = "ip:10.0.0.10";
+  pacs.crown_jewel = CrownJewel{"pacs", {"DICOM SCP"}, {"dicom.scp"}};
+  inv.assets = {pump, pacs};
+  store.save_classifications(inv);
+  sqlite3* db = store.handle();
+  const auto scalar = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sql;
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return out;
+  };
+  EXPECT_EQ(scalar("SELECT vendor || '/' || model || '/' || ips FROM classifications WHERE category='infusion'"),
+            "Baxter/Spectrum/10.0.0.7");
+  EXPECT_EQ(scalar("SELECT asset_id FROM classifications WHERE crown_jewel='pacs'"), "ip:10.0.0.10");
+  EXPECT_EQ(scalar("SELECT count(*) FROM classifications WHERE mac IS NULL"), "1");
+  EXPECT_EQ(scalar("SELECT rules_version FROM classifications LIMIT 1"), "sha256:test");
+  EXPECT_EQ(scalar("SELECT attribute || ' ' || rule_id || ' ' || facts FROM classification_rules"),
+            "category dhcp.vendor-class.baxter dhcp.vendor_class=Baxter");
+  // A second classification replaces the first: no row of a device that is gone survives.
+  inv.assets = {pacs};
+  store.save_classifications(inv);
+  EXPECT_EQ(scalar("SELECT count(*) FROM classifications"), "1");
+  EXPECT_EQ(scalar("SELECT count(*) FROM classification_rules"), "0");
+}
+
+}  // namespace
+}  // namespace ww
