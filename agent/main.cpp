@@ -131,7 +131,7 @@ int cmd_read(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "this help")(
       "capture,r", po::value(&o.captures)->multitoken()->composing(), "capture files ('-' for standard input)")(
       "filter", po::value(&o.filter), "BPF filter applied to the packets read")(
-      "force", "with --db: read a capture even if the database already holds it (same SHA-256)")(
+      "force", "with --db: read a capture even if the database already holds it (same content hash)")(
       "no-progress", "never draw a progress bar");
   desc.add(output_options(o)).add(limit_options(o.limits));
   po::positional_options_description pos;

@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(
   build-essential cmake pkg-config ca-certificates
   libpcap-dev libtins-dev libboost-program-options-dev libsqlite3-dev
-  nlohmann-json3-dev libdcmtk-dev libssl-dev libabsl-dev libre2-dev ieee-data p0f libwireshark-data
+  nlohmann-json3-dev libdcmtk-dev libssl-dev libabsl-dev libre2-dev libxxhash-dev ieee-data p0f libwireshark-data
   python3 python3-scapy dcmtk tcpdump iproute2 python3-hl7 sqlite3
   libcap-ng-dev libsystemd-dev scdoc dpkg-dev fakeroot
 )

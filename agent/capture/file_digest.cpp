@@ -1,50 +1,62 @@
 #include "agent/capture/file_digest.hpp"
 
-#include "wardwatch/text.hpp"
-
-#include <openssl/evp.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <memory>
-#include <vector>
+
+#include "wardwatch/text.hpp"
 
 namespace ww {
+namespace {
 
-std::string file_sha256(const std::string& path, std::string& error) {
+// Closes a descriptor and unmaps a mapping on every return path.
+struct MappedFile {
+  int fd = -1;
+  void* data = MAP_FAILED;
+  std::size_t size = 0;
+  ~MappedFile() {
+    if (data != MAP_FAILED) ::munmap(data, size);
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string hex128(const XXH128_hash_t& h) {
+  XXH128_canonical_t canonical;
+  XXH128_canonicalFromHash(&canonical, h);  // big-endian bytes: the hex reads as the number
+  std::string out = "xxh3-128:";
+  for (const unsigned char byte : canonical.digest) {
+    out += kHexDigits[byte >> 4];
+    out += kHexDigits[byte & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string file_content_hash(const std::string& path, std::string& error) {
+  if (path == "-") return {};
+  MappedFile file;
+  file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st{};
-  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) {
+  if (file.fd < 0 || ::fstat(file.fd, &st) != 0) {
     error = std::strerror(errno);
     return {};
   }
-  const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    error = "SHA-256 unavailable";
-    return {};
-  }
-  std::vector<unsigned char> block(1u << 20);
-  std::size_t n = 0;
-  while ((n = std::fread(block.data(), 1, block.size(), file.get())) > 0) {
-    EVP_DigestUpdate(ctx.get(), block.data(), n);
-  }
-  if (std::ferror(file.get())) {
+  if (!S_ISREG(st.st_mode)) return {};
+  if (st.st_size == 0) return hex128(XXH3_128bits(nullptr, 0));
+  file.size = static_cast<std::size_t>(st.st_size);
+  file.data = ::mmap(nullptr, file.size, PROT_READ, MAP_PRIVATE, file.fd, 0);
+  if (file.data == MAP_FAILED) {
     error = std::strerror(errno);
     return {};
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  std::string hex;
-  hex.reserve(2 * len);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHexDigits[digest[i] >> 4];
-    hex += kHexDigits[digest[i] & 0xf];
-  }
-  return hex;
+  ::madvise(file.data, file.size, MADV_SEQUENTIAL);
+  return hex128(XXH3_128bits(file.data, file.size));
 }
 
 }  // namespace ww

@@ -286,7 +286,7 @@ std::optional<std::string> ingest_captures(std::vector<PcapSource>& sources, con
   for (std::size_t i = 0; i < sources.size(); ++i) {
     PcapSource& src = sources[i];
     SourceInfo info{paths[i], src.format(), src.linktype(), src.linktype_name()};
-    if (i < digests.size()) info.sha256 = digests[i];
+    if (i < digests.size()) info.content_hash = digests[i];
     std::string error;
     const PcapSource::Next end = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset) {
       progress.update(done_before + offset);
@@ -326,11 +326,11 @@ CapturesToRead drop_captures_already_read(std::vector<PcapSource> sources, const
   std::set<std::string> this_run;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     std::string error;
-    std::string digest = file_sha256(paths[i], error);
+    std::string digest = file_content_hash(paths[i], error);
     if (!error.empty()) warning_line(paths[i] + ": cannot hash it (" + error + "); read without a content hash");
     if (!force && !digest.empty()) {
       if (const auto earlier = store.find_source(digest)) {
-        warning_line(paths[i] + ": already read into this database (same SHA-256 as " + earlier->path + ", run " +
+        warning_line(paths[i] + ": already read into this database (same content hash as " + earlier->path + ", run " +
                      std::to_string(earlier->run_id) + " of " + earlier->run_started_at +
                      "): skipped; --force reads it again");
         continue;

@@ -83,8 +83,8 @@ const std::vector<const char*>& schema_migrations() {
       // The classification tables hold the last classification of every device (replaced whole each time a
       // run classifies), with the rule set's version and the rules behind each claim.
       R"sql(
-      ALTER TABLE sources ADD COLUMN sha256 TEXT;
-      CREATE INDEX sources_sha256 ON sources(sha256) WHERE sha256 IS NOT NULL;
+      ALTER TABLE sources ADD COLUMN content_hash TEXT;
+      CREATE INDEX sources_content_hash ON sources(content_hash) WHERE content_hash IS NOT NULL;
       CREATE TABLE classifications(asset_id TEXT PRIMARY KEY, mac TEXT, ips TEXT NOT NULL,
         category TEXT NOT NULL, device_type TEXT, vendor TEXT, model TEXT, firmware TEXT, os TEXT, modality TEXT,
         role TEXT, software TEXT, oui_vendor TEXT, crown_jewel TEXT, confidence REAL NOT NULL,
@@ -229,23 +229,23 @@ void SqliteStore::write_sources(const std::vector<SourceInfo>& sources) {
   if (sources.empty()) return;
   Stmt ins(db_,
            "INSERT INTO sources(run_id, path, format, linktype, linktype_name, packets, bytes, first_us, last_us, "
-           "truncated, sha256) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+           "truncated, content_hash) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   for (const SourceInfo& s : sources) {
     ins.bind(1, run_id_).bind(2, s.path).bind(3, s.format).bind(4, s.linktype).bind(5, s.linktype_name);
     ins.bind(6, s.packets).bind(7, s.bytes).bind(8, s.first_us).bind(9, s.last_us);
     ins.bind(10, s.truncated ? 1 : 0);
-    if (s.sha256.empty()) ins.bind_null(11);
-    else ins.bind(11, s.sha256);
+    if (s.content_hash.empty()) ins.bind_null(11);
+    else ins.bind(11, s.content_hash);
     ins.run();
   }
 }
 
-std::optional<EarlierSource> SqliteStore::find_source(const std::string& sha256) const {
-  if (sha256.empty()) return std::nullopt;
+std::optional<EarlierSource> SqliteStore::find_source(const std::string& content_hash) const {
+  if (content_hash.empty()) return std::nullopt;
   Stmt q(db_,
          "SELECT s.path, s.run_id, r.started_at FROM sources s JOIN runs r ON r.id = s.run_id "
-         "WHERE s.sha256 = ? ORDER BY s.id LIMIT 1");
-  q.bind(1, sha256);
+         "WHERE s.content_hash = ? ORDER BY s.id LIMIT 1");
+  q.bind(1, content_hash);
   if (!q.step()) return std::nullopt;
   return EarlierSource{std::string(q.text(0)), q.i64(1), std::string(q.text(2))};
 }

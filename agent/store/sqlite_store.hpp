@@ -34,7 +34,7 @@ struct SourceInfo {
   std::uint64_t bytes = 0;
   std::int64_t first_us = 0, last_us = 0;
   bool truncated = false;
-  std::string sha256{};  // of the file's bytes, hex; empty for standard input and live interfaces
+  std::string content_hash{};  // of the file's bytes (agent/capture/file_digest.hpp); empty for stdin and interfaces
 };
 
 // A capture already read into the database (the same content hash): which file, by which run, when.
@@ -107,7 +107,7 @@ class SqliteStore final : public FlushTarget {
   [[nodiscard]] RunStatus last_run() const;
 
   // The first source with this content hash, if any run read it (its rows then are in the database).
-  [[nodiscard]] std::optional<EarlierSource> find_source(const std::string& sha256) const;
+  [[nodiscard]] std::optional<EarlierSource> find_source(const std::string& content_hash) const;
   // Replaces the stored classification (tables classifications and classification_rules) with the
   // inventory's: one row per device, and one per rule behind each winning claim.
   void save_classifications(const Inventory& inv);

@@ -201,7 +201,7 @@ class Outputs(unittest.TestCase):
         con = sqlite3.connect(db)
         self.assertEqual(con.execute("SELECT sum(packets_sent), count(*) FROM macs").fetchone(), before)
         self.assertEqual(con.execute("SELECT count(*) FROM sources").fetchone()[0], 1)
-        self.assertEqual(len(con.execute("SELECT sha256 FROM sources").fetchone()[0]), 64)
+        self.assertRegex(con.execute("SELECT content_hash FROM sources").fetchone()[0], r"^xxh3-128:[0-9a-f]{32}$")
         self.assertEqual(con.execute("SELECT state FROM runs ORDER BY id DESC").fetchone()[0], "complete")
         con.close()
         self.assertEqual(sqlite3.connect(other).execute("SELECT count(*) FROM sources").fetchone()[0], 1)

@@ -130,7 +130,7 @@ def two_writers(out):
     runs = con.execute("SELECT count(*) FROM runs WHERE state='complete'").fetchone()[0]
     sources = con.execute("SELECT count(*) FROM sources").fetchone()[0]
     con.close()
-    # The second to get the writer lock finds the capture already read (same SHA-256) and skips it, saying so.
+    # The second to get the writer lock finds the capture already read (same content hash) and skips it, saying so.
     skipped = sum("already read into this database" in r[1] for r in results)
     check(runs == 2 and sources == 1 and skipped == 1 and integrity(db) == "ok",
           f"both runs completed, the capture recorded once ({runs} runs, {sources} sources, {skipped} skipped)")

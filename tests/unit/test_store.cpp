@@ -152,7 +152,7 @@ TEST(StoreSources, ASourceIsFoundByItsContentHashOnlyOnceCommitted) {
   const std::string digest(64, 'a');
   EXPECT_FALSE(store.find_source(digest));
   SourceInfo info{"/captures/a.pcap", "pcap", 1, "EN10MB"};
-  info.sha256 = digest;
+  info.content_hash = digest;
   store.record_source(info);
   EXPECT_FALSE(store.find_source(digest)) << "recorded, not yet written with its rows";
   store.commit_pending();
