@@ -7,7 +7,7 @@ JSON by the ww_vocabulary tool of the build tree), and checks the protocol pages
 
 --check fails when docs/observations.md differs from what the declarations give, when a protocol page
 (docs/protocols/<file>.md) lists a key its parser does not declare or misses one it declares, and when an
-observation key of the golden outputs is not declared."""
+observation key of the golden outputs or of the case baselines (tests/cases/*/*.txt) is not declared."""
 import glob
 import json
 import os
@@ -118,9 +118,13 @@ def main():
     for f in glob.glob(os.path.join(REPO, "tests", "golden", "expected", "*.json")):
         for a in json.load(open(f))["assets"]:
             seen.update(o["key"] for o in a["observations"])
+    for f in glob.glob(os.path.join(REPO, "tests", "cases", "*", "*.txt")):  # case baselines: "ASSET key=value"
+        with open(f) as lines:
+            seen.update(line.split(" ", 1)[1].split("=", 1)[0] for line in lines if " " in line)
     undeclared = sorted(k for k in seen if k not in declared)
     if undeclared:
-        problems.append("observation keys in golden outputs that no parser declares: " + ", ".join(undeclared))
+        problems.append("observation keys in golden outputs or case baselines that no parser declares: "
+                        + ", ".join(undeclared))
     for p in problems:
         print("FAIL " + p)
     print(f"docs-observations: {'1 passed, 0 failed' if not problems else f'0 passed, {len(problems)} problems'}")

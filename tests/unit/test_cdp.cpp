@@ -131,31 +131,6 @@ TEST(CdpCapture, SharedZeekCdpV1Router) {
             0u);
 }
 
-// GROUND_TRUTH.md: S1 = cisco WS-C3560-24TS on FastEthernet0/13, S2 = cisco WS-C3560G-24PS, caps 0x28
-// (switch, IGMP), native VLAN 1, addresses 0.0.0.0 (not kept).
-TEST(CdpCapture, SharedTcpdumpCatalystPair) {
-  const auto path = test::shared_pcap("tcpdump_LLDP_and_CDP.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  const AssetView* s1 = test::find_asset(inv, "mac:00:18:ba:98:68:8f");
-  const AssetView* s2 = test::find_asset(inv, "mac:00:19:2f:a7:b2:8d");
-  ASSERT_NE(s1, nullptr);
-  ASSERT_NE(s2, nullptr);
-  std::map<std::string, std::string> k1, k2;
-  for (const auto& o : s1->observations) k1[o.key] = o.value;
-  for (const auto& o : s2->observations) k2[o.key] = o.value;
-  EXPECT_EQ(k1["cdp.device_id"], "S1");
-  EXPECT_EQ(k1["cdp.platform"], "cisco WS-C3560-24TS");
-  EXPECT_EQ(k1["cdp.port_id"], "FastEthernet0/13");
-  EXPECT_EQ(k1["cdp.capabilities"], "switch,igmp");
-  EXPECT_EQ(k1["cdp.native_vlan"], "1");
-  EXPECT_EQ(k1["cdp.software_version"],
-            "Cisco IOS Software, C3560 Software (C3560-ADVIPSERVICESK9-M), Version 12.2(44)SE, RELEASE SOFTWARE (fc1)");
-  EXPECT_EQ(k1.count("cdp.address"), 0u);
-  EXPECT_EQ(k2["cdp.device_id"], "S2");
-  EXPECT_EQ(k2["cdp.platform"], "cisco WS-C3560G-24PS");
-}
-
 
 }  // namespace
 }  // namespace ww

@@ -113,21 +113,6 @@ bool has_value(const Inventory& inv, const std::string& id, std::string_view key
   return false;
 }
 
-TEST(Dhcpv6Capture, SharedChrisSandersLeaseAcquisition) {
-  const auto path = test::shared_pcap("packets_dhcp6_outlease_acquisition.pcapng");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // `tshark -Y dhcpv6 -T fields -e eth.src -e dhcpv6.msgtype -e dhcpv6.duid.bytes`: client 00:0c:29:5e:77:44
-  // SOLICIT/REQUEST with DUID-LLT 000100011def69bd000c295e7744; server 00:0c:29:1f:a7:55 ADVERTISE/REPLY with
-  // server DUID 000100011de4b858000c291fa755; ORO 23,24,39,31.
-  EXPECT_TRUE(has_value(inv, "mac:00:0c:29:5e:77:44", "dhcpv6.duid", "000100011def69bd000c295e7744"));
-  EXPECT_TRUE(has_value(inv, "mac:00:0c:29:5e:77:44", "dhcpv6.message_type", "SOLICIT"));
-  EXPECT_TRUE(has_value(inv, "mac:00:0c:29:5e:77:44", "dhcpv6.option_request", "23,24,39,31"));
-  EXPECT_TRUE(has_value(inv, "mac:00:0c:29:1f:a7:55", "dhcpv6.server_duid", "000100011de4b858000c291fa755"));
-  EXPECT_TRUE(has_value(inv, "mac:00:0c:29:1f:a7:55", "dhcpv6.message_type", "REPLY"));
-  EXPECT_FALSE(has_value(inv, "mac:00:0c:29:1f:a7:55", "dhcpv6.duid", "000100011def69bd000c295e7744"));
-}
-
 TEST(Dhcpv6Capture, SharedGnutellaWindowsVendorClass) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
   WW_REQUIRE_FILE(path);

@@ -638,20 +638,6 @@ TEST(DicomCapture, SharedTapirxFindClientProposesQueryAndWorklist) {
   EXPECT_TRUE(asset_values(lo, "dicom.modality").empty());
 }
 
-TEST(DicomCapture, SharedTapirxGetClientRqSplitOverTwoSegments) {
-  const auto path = test::shared_pcap("tapirx_dicom_arq_2_get_testclient.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  const AssetView* lo = test::find_asset(inv, "ip:127.0.0.1");
-  ASSERT_NE(lo, nullptr);
-  EXPECT_TRUE(asset_has(lo, "dicom.ae_title", "testclient"));
-  EXPECT_TRUE(asset_has(lo, "dicom.implementation_version_name", "GODICOM_1_1"));
-  EXPECT_TRUE(asset_has(lo, "dicom.abstract_syntax_count", "123"));
-  EXPECT_TRUE(asset_has(lo, "dicom.service", "query-retrieve-get"));
-  EXPECT_TRUE(asset_has(lo, "dicom.service", "storage"));
-  EXPECT_TRUE(asset_values(lo, "dicom.modality").empty());  // 120 storage classes name no modality
-}
-
 TEST(DicomCapture, SharedSyntheticCtToPacsAssociation) {
   const auto path = test::shared_pcap("tapirxl_ct_to_pacs_scenario.pcap");
   WW_REQUIRE_FILE(path);

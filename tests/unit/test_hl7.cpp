@@ -236,42 +236,6 @@ bool asset_has(const AssetView* a, std::string_view key, std::string_view value)
                      [&](const ObservationView& o) { return o.key == key && o.value == value; });
 }
 
-TEST(Hl7Capture, SharedTapirxAdtSenderAndListener) {
-  const auto path = test::shared_pcap("tapirx_HL7-ADT.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  const AssetView* sender = test::find_asset(inv, "mac:00:0c:29:b5:b6:48");
-  const AssetView* listener = test::find_asset(inv, "mac:08:00:27:1d:a6:c2");
-  ASSERT_NE(sender, nullptr);
-  ASSERT_NE(listener, nullptr);
-  EXPECT_TRUE(asset_has(sender, "hl7.sending_application", "SENDING_APPLICATION"));
-  EXPECT_TRUE(asset_has(sender, "hl7.sending_facility", "SENDING_FACILITY"));
-  EXPECT_TRUE(asset_has(sender, "hl7.receiving_application", "RECEIVING_APPLICATION"));
-  EXPECT_TRUE(asset_has(sender, "hl7.receiving_facility", "RECEIVING_FACILITY"));
-  EXPECT_TRUE(asset_has(sender, "hl7.message_type", "ADT^A01"));
-  EXPECT_TRUE(asset_has(sender, "hl7.processing_id", "P"));
-  EXPECT_TRUE(asset_has(sender, "hl7.version", "2.3"));
-  EXPECT_TRUE(asset_has(sender, "hl7.link",
-                        "SENDING_APPLICATION@SENDING_FACILITY -> RECEIVING_APPLICATION@RECEIVING_FACILITY ADT^A01 port 6661"));
-  EXPECT_TRUE(asset_has(listener, "hl7.ack_code", "AA"));
-  EXPECT_TRUE(asset_has(listener, "hl7.application", "RECEIVING_APPLICATION"));
-  EXPECT_TRUE(asset_has(listener, "hl7.message_type", "ACK"));
-}
-
-TEST(Hl7Capture, SharedTapirxOrmSender) {
-  const auto path = test::shared_pcap("tapirx_HL7-ORM.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  const AssetView* sender = test::find_asset(inv, "mac:00:0c:29:b5:b6:48");
-  const AssetView* listener = test::find_asset(inv, "mac:08:00:27:1d:a6:c2");
-  EXPECT_TRUE(asset_has(sender, "hl7.sending_application", "SendingApp"));
-  EXPECT_TRUE(asset_has(sender, "hl7.sending_facility", "SendingFac"));
-  EXPECT_TRUE(asset_has(sender, "hl7.message_type", "ORM^O01"));
-  EXPECT_TRUE(asset_has(sender, "hl7.link", "SendingApp@SendingFac -> ReceivingApp@ReceivingFac ORM^O01 port 6661"));
-  EXPECT_TRUE(asset_has(listener, "hl7.application", "ReceivingApp"));
-  EXPECT_TRUE(asset_has(listener, "hl7.ack_code", "AA"));
-}
-
 TEST(Hl7Capture, HospitalLabEhrAndInterfaceEngine) {
   const auto path = test::repo_file("tests/fixtures/lab/hospital-lab.pcap");
   WW_REQUIRE_FILE(path);

@@ -184,35 +184,6 @@ TEST(LldpCapture, SharedZeekSampleSmcSwitch) {
   EXPECT_TRUE(has("lldp.management_address", "192.168.2.10"));
 }
 
-// tshark: chassis 00:19:2f:a7:b2:8d (4), port "Uplink to S1" (1), sys name S2.cisco.com, caps 0x0014/0x0004;
-// chassis 00:18:ba:98:68:8f, port Fa0/13 (7), S1.cisco.com (GROUND_TRUTH.md, tcpdump_LLDP_and_CDP.pcap).
-TEST(LldpCapture, SharedTcpdumpTwoCatalystSwitches) {
-  const auto path = test::shared_pcap("tcpdump_LLDP_and_CDP.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  const AssetView* s2 = test::find_asset(inv, "mac:00:19:2f:a7:b2:8d");
-  const AssetView* s1 = test::find_asset(inv, "mac:00:18:ba:98:68:8f");
-  ASSERT_NE(s1, nullptr);
-  ASSERT_NE(s2, nullptr);
-  auto value = [](const AssetView* a, std::string_view k) {
-    for (const auto& o : a->observations) {
-      if (o.key == k) return o.value;
-    }
-    return std::string();
-  };
-  EXPECT_EQ(value(s2, "lldp.system_name"), "S2.cisco.com");
-  EXPECT_EQ(value(s2, "lldp.port_id"), "interface_alias:Uplink to S1");
-  EXPECT_EQ(value(s2, "lldp.port_description"), "GigabitEthernet0/13");
-  EXPECT_EQ(value(s2, "lldp.capabilities"), "bridge,router");
-  EXPECT_EQ(value(s2, "lldp.capabilities_enabled"), "bridge");
-  EXPECT_EQ(value(s1, "lldp.system_name"), "S1.cisco.com");
-  EXPECT_EQ(value(s1, "lldp.port_id"), "local:Fa0/13");
-  EXPECT_EQ(value(s1, "lldp.system_description").rfind("Cisco IOS Software, C3560 Software (C3560-ADVIPSERVICESK9-M), "
-                                                       "Version 12.2(44)SE, RELEASE SOFTWARE (fc1); Copyright",
-                                                       0),
-            0u);
-}
-
 // tshark: chassis 00:00:00:02:00:02 (4), port leaf0b-eth10 (5), desc "Big Cloud Fabric Switch Port
 // leaf0b-eth10", name leaf0b, sysdesc 5c:16:c7:00:00:01.
 TEST(LldpCapture, SharedTcpdumpAppPriorityFromZeroSourceMac) {

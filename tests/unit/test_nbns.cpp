@@ -117,21 +117,6 @@ TEST_F(NbnsTest, ProbeNeedsPort137AndNetbiosNameEncoding) {
 
 using test::values_at;
 
-TEST(NbnsCapture, SharedNdpiNetbiosNbstatAndAnswers) {
-  const auto path = test::shared_pcap("ndpi_netbios.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // tshark -V of the NBSTAT response from 10.0.4.24 (see kNbstat above).
-  const auto names = values_at(inv, "10.0.4.24", "nbns.name");
-  EXPECT_NE(std::find(names.begin(), names.end(), "GUNNAR<00>"), names.end());
-  EXPECT_NE(std::find(names.begin(), names.end(), "GUNNAR<20>"), names.end());
-  EXPECT_EQ(values_at(inv, "10.0.4.24", "nbns.workgroup"), std::vector<std::string>{"VIGILANT_GROUP"});
-  EXPECT_EQ(values_at(inv, "10.0.4.24", "nbns.unit_id"), std::vector<std::string>{"00:1c:c4:10:79:0f"});
-  EXPECT_EQ(values_at(inv, "10.0.5.1", "nbns.name"), std::vector<std::string>{"GURU<00>"});
-  // 181 broadcast queries for XSTREAM_HY<00> from 10.0.4.131 name nobody.
-  EXPECT_TRUE(values_at(inv, "10.0.4.131", "nbns.name").empty());
-}
-
 TEST(NbnsCapture, SharedGnutellaWindowsRegistrations) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
   WW_REQUIRE_FILE(path);

@@ -106,18 +106,6 @@ TEST_F(BrowserTest, ProbeRejectsOtherProtocols) {
 
 using test::values_at;
 
-TEST(BrowserCapture, SharedNdpiNetbiosAnnouncements) {
-  const auto path = test::shared_pcap("ndpi_netbios.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // `tshark -Y browser -T fields -e ip.src -e browser.server -e browser.os_major -e browser.os_minor
-  //  -e browser.server_type`: 10.0.5.9 NVR9 6 1 0x00011007; 10.0.5.93 BOWIE 6 1 0x00011007.
-  EXPECT_EQ(values_at(inv, "10.0.5.9", "browser.hostname"), std::vector<std::string>{"NVR9"});
-  EXPECT_EQ(values_at(inv, "10.0.5.93", "browser.hostname"), std::vector<std::string>{"BOWIE"});
-  EXPECT_EQ(values_at(inv, "10.0.5.93", "browser.os_version"), std::vector<std::string>{"6.1"});
-  EXPECT_EQ(values_at(inv, "10.0.5.93", "browser.server_type"), std::vector<std::string>{"0x00011007"});
-}
-
 TEST(BrowserCapture, SharedGnutellaWindows10) {
   const auto path = test::shared_pcap("ndpi_gnutella.pcap");
   WW_REQUIRE_FILE(path);

@@ -204,34 +204,6 @@ TEST_F(SnmpTest, ProbeRejectsOtherProtocols) {
 using test::values_at;
 std::vector<std::string> one(std::string v) { return {std::move(v)}; }
 
-TEST(SnmpCapture, SharedSnmpwalkOfALinuxHostMatchesTshark) {
-  const auto path = test::shared_pcap("zeek_snmpwalk-short.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // `tshark -r zeek_snmpwalk-short.pcap -T fields -e ip.src -e snmp.name -e snmp.value.octets
-  //  -e snmp.value.oid` (octets hex-decoded), frames 2-12 from the agent 138.68.10.203:
-  const std::string agent = "138.68.10.203";
-  EXPECT_EQ(values_at(inv, agent, "snmp.sys_descr"),
-            one("Linux ubuntu-512mb-sfo2-01 4.4.0-31-generic #50~14.04.1-Ubuntu SMP Wed Jul 13 01:07:32 UTC 2016 "
-                "x86_64"));
-  EXPECT_EQ(values_at(inv, agent, "snmp.sys_object_id"), one("1.3.6.1.4.1.8072.3.2.10"));
-  EXPECT_EQ(values_at(inv, agent, "snmp.enterprise"), one("8072"));
-  EXPECT_EQ(values_at(inv, agent, "snmp.sys_contact"), one("Me <me@example.org>"));
-  EXPECT_EQ(values_at(inv, agent, "snmp.sys_name"), one("ubuntu-512mb-sfo2-01"));
-  EXPECT_EQ(values_at(inv, agent, "snmp.sys_location"), one("Sitting on the Dock of the Bay"));
-  EXPECT_EQ(values_at(inv, agent, "snmp.default_community"), one("public"));
-  if (have_enterprises()) {
-    EXPECT_EQ(values_at(inv, agent, "snmp.enterprise_vendor"), one("net-snmp"));
-  }
-  // The manager (138.68.14.240) only sent requests.
-  for (const auto& a : inv.assets) {
-    for (const auto& addr : a.addresses) {
-      if (addr.ip != "138.68.14.240") continue;
-      for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("snmp.", 0), 0u) << o.key;
-    }
-  }
-}
-
 TEST(SnmpCapture, SharedNdpiSnmpV3EngineAndV2cValues) {
   const auto path = test::shared_pcap("ndpi_snmp.pcap");
   WW_REQUIRE_FILE(path);
