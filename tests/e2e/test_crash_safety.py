@@ -8,8 +8,9 @@
 - two `read --db` started at once on a new file: both succeed (the second waits for the first's lock);
 - a disk that fills (a 300 KiB tmpfs, root only): a clear one-line error, exit 1, an intact database.
 
-The input is the benchmark generator's hospital mix at scale 0.6 (~0.8 M packets) (needs ../shared/bench; skipped with a
-message otherwise) so that a run lasts long enough to be killed in the middle."""
+The input is the project's own generator (bench/gen_flood.py): 100,000 real-looking devices (300,000 packets)
+merged with the hospital-lab capture, so that a run lasts long enough to be killed in the middle and writes
+many rows at each flush."""
 import os
 import signal
 import sqlite3
@@ -21,7 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import BINARY, LAB, REPO  # noqa: E402
 
-GEN = os.path.join(os.path.dirname(REPO), "shared", "bench", "gen_hospital.py")
+GEN = os.path.join(REPO, "bench", "gen_flood.py")
 LAB_PCAP = os.path.join(LAB, "hospital-lab.pcap")
 RESULTS = {"passed": 0, "failed": []}
 
@@ -157,12 +158,10 @@ def disk_full(out, capture):
 
 
 def main():
-    if not os.path.exists(GEN):
-        print(f"SKIP: needs ../shared/bench/gen_hospital.py (the benchmark generator) beside the repository: {GEN}")
-        return 77
     out = tempfile.mkdtemp(prefix="ww-crash-")
     capture = os.path.join(out, "mix.pcap")
-    subprocess.run(["/usr/bin/python3", GEN, capture, "--scale", "0.6"], check=True, capture_output=True, timeout=300)
+    subprocess.run(["/usr/bin/python3", GEN, capture, "--kind", "churn", "--count", "300000", "--mix", LAB_PCAP],
+                   check=True, capture_output=True, timeout=300)
     clean_db = os.path.join(out, "clean.db")
     started = time.monotonic()
     p = read_db(clean_db, capture, "--flush-interval", "1")
