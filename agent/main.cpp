@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/cli/commands.hpp"
+#include "reports/report_format.hpp"
 #include "wardwatch/text.hpp"
 
 namespace po = boost::program_options;
@@ -24,6 +25,7 @@ constexpr const char* kUsage =
     "  capture -i IFACE       listen passively on interfaces (SPAN/mirror ports)\n"
     "  status --db PATH       the last run's figures (a live agent's too)\n"
     "  export --db PATH       export a stored inventory as JSON or CSV\n"
+    "  report --db PATH --format FORMAT   a report for auditors, procurement, network teams\n"
     "  fingerprint --explain MAC   explain what a device is, claim by claim\n"
     "\n"
     "options:\n"
@@ -300,6 +302,31 @@ int cmd_export(const std::vector<std::string>& args) {
   return ww::run_export(o);
 }
 
+int cmd_report(const std::vector<std::string>& args) {
+  ww::ReportOptions o;
+  // The formats' help comes from their table (reports/formats/), as do the check and the dispatch.
+  std::string formats_help = "report format:";
+  for (const ww::ReportFormat& f : ww::report_formats()) {
+    formats_help += "\n  " + std::string(f.name) + ": " + std::string(f.description);
+  }
+  po::options_description desc("report options");
+  desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(), "SQLite database to report on")(
+      "format", po::value(&o.format)->required(), formats_help.c_str())(
+      "output,o", po::value(&o.output)->default_value("-"), "output file ('-' for stdout)")(
+      "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")(
+      "rules", po::value<std::string>(), "fingerprint rules directory");
+  po::variables_map vm;
+  const std::string usage = "usage: wardwatch report --db PATH --format " + ww::report_format_names() + " [-o FILE]";
+  if (auto rc = parse(args, desc, nullptr, vm, usage.c_str())) return *rc;
+  if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  if (!ww::find_report_format(o.format)) {
+    std::cerr << "wardwatch: usage error: unknown report format '" << o.format << "' (" << ww::report_format_names()
+              << ")\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  return ww::run_report(o);
+}
+
 int cmd_fingerprint(const std::vector<std::string>& args) {
   ww::FingerprintOptions o;
   po::options_description desc("fingerprint options");
@@ -351,6 +378,7 @@ int main(int argc, char** argv) {
     if (command == "read") return cmd_read(args);
     if (command == "capture") return cmd_capture(args);
     if (command == "export") return cmd_export(args);
+    if (command == "report") return cmd_report(args);
     if (command == "status") return cmd_status(args);
     if (command == "fingerprint") return cmd_fingerprint(args);
   } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/flood.hpp"
@@ -97,6 +98,12 @@ struct RulesInfo {
   std::string version;  // "sha256:..." of the rule files
   std::size_t count = 0;
 };
+
+// Categories of medical devices (docs/fingerprints.md): the devices a hospital's medical-device inventory lists.
+inline bool is_medical_category(std::string_view category) {
+  return category == "medical-imaging" || category == "patient-monitoring" || category == "infusion" ||
+         category == "laboratory";
+}
 
 struct Inventory {
   std::vector<SourceView> sources;

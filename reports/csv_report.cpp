@@ -1,22 +1,10 @@
 #include <sstream>
 
+#include "reports/csv.hpp"
 #include "reports/report.hpp"
 
 namespace ww {
 namespace {
-
-// RFC 4180: quote fields holding a comma, quote, CR or LF; double embedded quotes. A leading = + - @ is
-// prefixed with ' so that spreadsheet programs do not evaluate wire-supplied text as a formula.
-std::string csv_field(std::string v) {
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v.insert(0, "'");
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
-}
 
 template <typename Range, typename Fn>
 std::string join(const Range& r, Fn fn) {

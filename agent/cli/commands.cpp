@@ -23,6 +23,7 @@
 #include "agent/store/sqlite_store.hpp"
 #include "fingerprints/engine/classifier.hpp"
 #include "reports/report.hpp"
+#include "reports/report_format.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -132,38 +133,48 @@ std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limit
   return enrich_inventory(store.load(limits), load_reference_data(rules_dir, ieee_dir));
 }
 
-bool write_inventory(const CommonOptions& opts, const Inventory& inv) {
-  if (!opts.json_path) return true;
-  if (*opts.json_path == "-") {
-    write_json(inv, version(), std::cout);
+namespace {
+
+// Writes an output file whole or not at all: to PATH.tmp.PID, created 0640 (an inventory is sensitive; the
+// umask may only take more away), then renamed over PATH. "-" is standard output. On failure one error line
+// names `what` and the path, and no partial file is left.
+template <typename Write>
+bool write_output(const std::string& path, const std::string& what, Write write) {
+  if (path == "-") {
+    write(std::cout);
     return static_cast<bool>(std::cout.flush());
   }
-  const std::string& path = *opts.json_path;
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
   {
-    // Created 0640 (a device inventory is sensitive): the process umask may only take more away.
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {
-      error_line("cannot write JSON to '" + path + "': " + std::strerror(errno));
+      error_line("cannot write " + what + " to '" + path + "': " + std::strerror(errno));
       return false;
     }
     ::close(fd);
     std::ofstream out(temp, std::ios::trunc);
-    write_json(inv, version(), out);
+    write(out);
     if (!out.flush()) {
       out.close();
       ::unlink(temp.c_str());
-      error_line("cannot write JSON to '" + path + "': write failed (disk full?)");
+      error_line("cannot write " + what + " to '" + path + "': write failed (disk full?)");
       return false;
     }
   }
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(temp.c_str());
-    error_line("cannot write JSON to '" + path + "': " + why);
+    error_line("cannot write " + what + " to '" + path + "': " + why);
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool write_inventory(const CommonOptions& opts, const Inventory& inv) {
+  if (!opts.json_path) return true;
+  return write_output(*opts.json_path, "JSON", [&](std::ostream& out) { write_json(inv, version(), out); });
 }
 
 InventoryCounts count_inventory(const Inventory& inv) {
@@ -173,8 +184,7 @@ InventoryCounts count_inventory(const Inventory& inv) {
     c.with_mac += a.mac ? 1 : 0;
     c.remote += a.beyond_router ? 1 : 0;
     c.routers += a.router ? 1 : 0;
-    const std::string& cat = a.classification.category;
-    c.medical += (cat == "medical-imaging" || cat == "patient-monitoring" || cat == "infusion" || cat == "laboratory") ? 1 : 0;
+    c.medical += is_medical_category(a.classification.category) ? 1 : 0;
     c.jewels += a.crown_jewel ? 1 : 0;
   }
   return c;
@@ -421,6 +431,32 @@ int run_export(const ExportOptions& opts) {
     else write_json(inv, version(), *out);
     out->flush();
     return *out ? kExitOk : kExitRuntime;
+  } catch (const StoreError& e) {
+    error_line(e.what());
+    return kExitRuntime;
+  }
+}
+
+int run_report(const ReportOptions& opts) {
+  const ReportFormat* format = find_report_format(opts.format);
+  if (format == nullptr) {
+    error_line("unknown report format '" + opts.format + "'");
+    return kExitUsage;
+  }
+  try {
+    if (::access(opts.db_path.c_str(), R_OK) != 0) {
+      error_line("cannot read database '" + opts.db_path + "'");
+      return kExitRuntime;
+    }
+    SqliteStore store(opts.db_path, /*read_only=*/true);
+    const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    if (!inv) return kExitRuntime;
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    const ReportContext context{*inv, version(), now.count()};
+    const bool ok = write_output(opts.output, std::string(format->name) + " report",
+                                 [&](std::ostream& out) { format->write(context, out); });
+    return ok ? kExitOk : kExitRuntime;
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;

@@ -56,6 +56,15 @@ struct ExportOptions {
   Limits limits;
 };
 
+struct ReportOptions {
+  std::string db_path;
+  std::string format;  // a name in report_formats() (reports/report_format.hpp)
+  std::string output = "-";
+  std::string ieee_data_dir = "/usr/share/ieee-data";
+  std::optional<std::string> rules_dir;
+  Limits limits;
+};
+
 struct FingerprintOptions {
   std::optional<std::string> db_path;
   std::vector<std::string> captures;
@@ -69,6 +78,7 @@ struct FingerprintOptions {
 int run_read(const ReadOptions& opts);
 int run_capture(const CaptureOptions& opts);
 int run_export(const ExportOptions& opts);
+int run_report(const ReportOptions& opts);
 int run_status(const StatusOptions& opts);
 int run_fingerprint(const FingerprintOptions& opts);
 
