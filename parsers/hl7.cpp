@@ -123,18 +123,37 @@ std::string value_of(std::string_view f, const Separators& sep) {
   return printable(out);
 }
 
-struct Side {
-  bool in_message = false;
+// Where the walker of one direction stands. Between messages it looks for the next message start (an MLLP
+// start block, HL7 v2.5.1 Appendix C.2, or a line-start "MSH"); in a message it is either at the start of
+// a segment (or of a terminator) or passing over a segment it does not read. Draining a message after its
+// segment limit is not a state of its own: the walker still goes from segment starts (where an MSH, a
+// block byte or a bad segment ID is still noticed) to skipped segments, so it is a flag of the Message.
+enum class StreamState : std::uint8_t {
+  idle,              // between messages
+  resyncing,         // between messages, skipping bytes that are not whitespace (hl7.resync once per run)
+  segment_start,     // in a message, at the start of a segment
+  skipping_segment,  // in a message, inside a segment that is not read: passed over up to its terminator
+};
+
+// The message being walked; reset as a whole when the next one starts, and not looked at between messages.
+struct Message {
   bool mllp = false;
-  bool have_msh = false;    // separators of the current message are known
-  bool skipping = false;    // inside a segment we do not read
-  bool draining = false;    // segment limit hit: pass over the rest of the message
-  bool resyncing = false;   // skipping garbage (counted once)
-  bool seen_message = false;
-  int prev = -1;            // the last byte consumed in this direction (-1: none yet)
+  bool have_msh = false;  // an MSH has given this message's separators (sep)
+  bool draining = false;  // segment limit hit: the rest of the message is passed over unread
   std::size_t segments = 0;
-  std::size_t message_bytes = 0;
+  std::size_t bytes = 0;  // scanned so far
   Separators sep;
+};
+
+struct Side {
+  StreamState state = StreamState::idle;
+  Message message;
+  bool seen_message = false;  // a message has started in this direction: skipped bytes are then a resync
+  int prev = -1;              // the last byte consumed in this direction (-1: none yet)
+
+  [[nodiscard]] bool in_message() const {
+    return state == StreamState::segment_start || state == StreamState::skipping_segment;
+  }
 };
 
 class Hl7Session final : public StreamSession {
@@ -148,7 +167,7 @@ class Hl7Session final : public StreamSession {
     bool parsed = false;
     while (pos < text.size()) {
       const std::string_view rest = text.substr(pos);
-      if (!s.in_message) {
+      if (!s.in_message()) {
         const int before = pos > 0 ? static_cast<std::uint8_t>(text[pos - 1]) : s.prev;
         const std::size_t at = find_message_start(rest, before);
         if (at == std::string_view::npos) {
@@ -158,73 +177,74 @@ class Hl7Session final : public StreamSession {
           break;
         }
         if (has_garbage(rest.substr(0, at))) note_resync(s, sink);
-        s.resyncing = false;
         const bool mllp = static_cast<std::uint8_t>(rest[at]) == kStartBlock;
         pos += at + (mllp ? 1 : 0);
         start_message(s, mllp);
         continue;
       }
-      if (s.message_bytes > kMaxMessageBytes) {
+      Message& m = s.message;
+      if (m.bytes > kMaxMessageBytes) {
         sink.anomaly("hl7.message_too_large");
-        s.in_message = false;
+        s.state = StreamState::idle;
         continue;
       }
-      if (s.skipping) {
+      if (s.state == StreamState::skipping_segment) {
         // Pass over an unread segment up to its terminator without looking at its content.
         std::size_t end = 0;
         while (end < rest.size() && !is_segment_end(static_cast<std::uint8_t>(rest[end]))) ++end;
         pos += end;
-        s.message_bytes += end;
-        if (end < rest.size()) s.skipping = false;
+        m.bytes += end;
+        if (end < rest.size()) s.state = StreamState::segment_start;
         continue;
       }
       const auto c = static_cast<std::uint8_t>(rest[0]);
       if (c == kCr || c == kLf) {
         ++pos;
-        ++s.message_bytes;
+        ++m.bytes;
         continue;
       }
       if (c == kEndBlock) {  // end of an MLLP block; the 0x0D after it is skipped as whitespace
         ++pos;
-        s.in_message = false;
-        if (!s.mllp) sink.anomaly("hl7.unexpected_end_block");
+        s.state = StreamState::idle;
+        if (!m.mllp) sink.anomaly("hl7.unexpected_end_block");
         continue;
       }
       if (c == kStartBlock) {
         sink.anomaly("hl7.unterminated_message");
-        s.in_message = false;
+        s.state = StreamState::idle;
         continue;
       }
       if (rest.size() < 4) break;
       const std::string_view id = rest.substr(0, 3);
       const bool msh = id == "MSH" && is_delimiter(static_cast<std::uint8_t>(rest[3]));
-      if (msh && s.have_msh) start_message(s, s.mllp);  // a raw stream (or a batch) moves to its next message
-      if (++s.segments > kMaxSegments && !s.draining) {
+      if (msh && m.have_msh) start_message(s, m.mllp);  // a raw stream (or a batch) moves to its next message
+      if (++m.segments > kMaxSegments && !m.draining) {
         sink.anomaly("hl7.too_many_segments");
-        s.draining = true;
+        m.draining = true;
       }
-      const bool wanted = !s.draining && (msh || (s.have_msh && (id == "MSA" || id == "SFT" || id == "PRT" ||
-                                                               id == "OBX" || id == "EQU")));
+      const bool wanted =
+          !m.draining &&
+          (msh || (m.have_msh && (id == "MSA" || id == "SFT" || id == "PRT" || id == "OBX" || id == "EQU")));
       if (!wanted) {
         if (!msh && !(is_id_char(static_cast<std::uint8_t>(id[0])) && is_id_char(static_cast<std::uint8_t>(id[1])) &&
                       is_id_char(static_cast<std::uint8_t>(id[2])))) {
           sink.anomaly("hl7.bad_segment_id");
         }
-        s.skipping = true;
+        s.state = StreamState::skipping_segment;
         continue;
       }
       std::size_t end = 3;
       while (end < rest.size() && end <= kMaxSegmentBytes && !is_segment_end(static_cast<std::uint8_t>(rest[end]))) ++end;
       if (end > kMaxSegmentBytes) {
         sink.anomaly("hl7.segment_too_long");
-        s.skipping = true;
+        s.state = StreamState::skipping_segment;
         continue;
       }
       if (end == rest.size()) break;  // wait for the terminator
-      on_segment(s, rest.substr(0, end), msh, sink);
+      on_segment(m, rest.substr(0, end), msh, sink);
       parsed = true;
       pos += end;
-      s.message_bytes += end;
+      m.bytes += end;
     }
     consumed = pos;
     if (pos > 0) s.prev = static_cast<std::uint8_t>(text[pos - 1]);
@@ -233,19 +253,16 @@ class Hl7Session final : public StreamSession {
 
  private:
   static void start_message(Side& s, bool mllp) {
-    s.in_message = true;
-    s.mllp = mllp;
-    s.have_msh = false;
-    s.skipping = false;
-    s.draining = false;
-    s.segments = 0;
-    s.message_bytes = 0;
+    s.state = StreamState::segment_start;
+    s.message = Message{};
+    s.message.mllp = mllp;
     s.seen_message = true;
   }
 
+  // Between messages: bytes other than whitespace are being skipped.
   static void note_resync(Side& s, ObservationSink& sink) {
-    if (s.seen_message && !s.resyncing) sink.anomaly("hl7.resync");
-    s.resyncing = true;
+    if (s.seen_message && s.state != StreamState::resyncing) sink.anomaly("hl7.resync");
+    s.state = StreamState::resyncing;
   }
 
   // How many trailing bytes of `b` could begin "MSH" + delimiter.
@@ -293,12 +310,12 @@ class Hl7Session final : public StreamSession {
     }
   }
 
-  void on_segment(Side& s, std::string_view seg, bool msh, ObservationSink& sink) {
+  void on_segment(Message& m, std::string_view seg, bool msh, ObservationSink& sink) {
     if (msh) {
-      on_msh(s, seg, sink);
+      on_msh(m, seg, sink);
       return;
     }
-    const Separators& sep = s.sep;
+    const Separators& sep = m.sep;
     const char fs = sep.field;
     if (seg.size() > 3 && seg[3] != fs) return;  // "OBXY...": not the segment we think
     const std::string_view id = seg.substr(0, 3);
@@ -322,7 +339,7 @@ class Hl7Session final : public StreamSession {
 
   // MSH (HL7 v2.5.1 §2.14.9): MSH-1 field separator, MSH-2 encoding characters (component, repetition,
   // escape, subcomponent), then the header fields.
-  void on_msh(Side& s, std::string_view seg, ObservationSink& sink) {
+  void on_msh(Message& m, std::string_view seg, ObservationSink& sink) {
     Separators sep;
     sep.field = seg[3];
     const std::string_view enc = field(seg, 2, sep.field, true);
@@ -330,22 +347,22 @@ class Hl7Session final : public StreamSession {
           return is_delimiter(static_cast<std::uint8_t>(c)) && c != sep.field;
         })) {
       sink.anomaly("hl7.bad_encoding_characters");
-      s.have_msh = false;
+      m.have_msh = false;
       return;
     }
     sep.component = enc[0];
     sep.repetition = enc[1];
     sep.escape = enc.size() > 2 ? enc[2] : '\0';
     sep.subcomponent = enc.size() > 3 ? enc[3] : '\0';
-    s.sep = sep;
-    s.have_msh = true;
+    m.sep = sep;
+    m.have_msh = true;
     const char fs = sep.field;
     const std::string sending_app = value_of(field(seg, 3, fs, true), sep);
     const std::string sending_fac = value_of(field(seg, 4, fs, true), sep);
     const std::string receiving_app = value_of(field(seg, 5, fs, true), sep);
     const std::string receiving_fac = value_of(field(seg, 6, fs, true), sep);
     const std::string type = value_of(components(field(seg, 9, fs, true), 2, sep.component), sep);
-    emit(sink, Party::sender, "hl7.framing", s.mllp ? "mllp" : "raw");
+    emit(sink, Party::sender, "hl7.framing", m.mllp ? "mllp" : "raw");
     emit(sink, Party::sender, "hl7.sending_application", sending_app);
     emit(sink, Party::sender, "hl7.sending_facility", sending_fac);
     emit(sink, Party::sender, "hl7.receiving_application", receiving_app);

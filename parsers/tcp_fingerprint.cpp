@@ -342,27 +342,35 @@ class Cursor {
   std::size_t pos_ = 0;
 };
 
-// One `sig = ...` value of a [tcp:*] section (p0f's tcp_register_sig).
-TcpSig parse_tcp_sig(std::string_view value) {
-  TcpSig s;
-  Cursor c(value);
+// The fields of a `sig = ...` value, ver:ittl:olen:mss:wsize,scale:olayout:quirks:pclass, are described in
+// p0f's README section 5 ("TCP signatures"); the range checks and the wording of each error are p0f's
+// tcp_register_sig (fp_tcp.c). Each field's parser reads the field and the ':' (',' after wsize) ending it,
+// and throws LineError at the first problem, where p0f stops.
+
+// ver (README §5, "ver"): '4', '6', or '*' for both.
+int parse_ip_version(Cursor& c) {
+  int ip_ver = 0;
   switch (c.peek()) {
     case '4':
-      s.ip_ver = 4;
+      ip_ver = 4;
       break;
     case '6':
-      s.ip_ver = 6;
+      ip_ver = 6;
       break;
     case '*':
-      s.ip_ver = -1;
+      ip_ver = -1;
       break;
     default:
       throw LineError("unrecognized IP version");
   }
   c.advance();
   c.expect(':', "malformed signature");
+  return ip_ver;
+}
 
-  // ittl: N, N+dist or N- (random TTL).
+// ittl (README §5, "ittl"): the initial TTL, written N, observed+distance (N+D, summed here) or N- for a
+// tool that randomises its TTLs (N then being the highest it uses).
+void parse_ttl(Cursor& c, TcpSig& s) {
   long ittl = c.bounded(1, 255, "malformed signature (initial TTL)", "bogus initial TTL");
   if (c.take("-")) {
     s.bad_ttl = true;
@@ -374,108 +382,146 @@ TcpSig parse_tcp_sig(std::string_view value) {
   }
   s.ttl = static_cast<int>(ittl);
   c.expect(':', "malformed signature (initial TTL)");
+}
 
-  s.ip_opt_len = c.bounded(0, 255, "malformed signature (IP option length)", "bogus IP option length");
+// olen (README §5, "olen"): the length of the IPv4 options or IPv6 extension headers.
+int parse_ip_option_length(Cursor& c) {
+  const int olen = c.bounded(0, 255, "malformed signature (IP option length)", "bogus IP option length");
   c.expect(':', "malformed signature (IP option length)");
+  return olen;
+}
 
-  if (c.take("*")) {
-    s.mss = -1;
-  } else {
-    s.mss = c.bounded(0, 65535, "malformed signature (MSS)", "bogus MSS");
-  }
+// mss (README §5, "mss"): the MSS option's value, or '*' (-1) where it depends on the sender's link.
+int parse_mss(Cursor& c) {
+  const int mss = c.take("*") ? -1 : c.bounded(0, 65535, "malformed signature (MSS)", "bogus MSS");
   c.expect(':', "malformed signature (MSS)");
+  return mss;
+}
 
+// wsize (README §5, "wsize"): a fixed window, '*', '%N' (any multiple of N), or 'mss*N' / 'mtu*N'.
+void parse_window(Cursor& c, TcpSig& s) {
   if (c.peek() == '*' && c.peek(1) == ',') {
     s.win_type = WinType::any;
     c.advance();
   } else if (c.take("%")) {
     s.win_type = WinType::mod;
     s.win = c.bounded(2, 65535, "malformed signature (window)", "bogus '%' value");
-  } else if (c.peek() == 'm' && (c.take("mss*") || c.take("mtu*"))) {
-    s.win_type = value[c.consumed() - 3] == 's' ? WinType::mss : WinType::mtu;
+  } else if (const bool of_mss = c.take("mss*"); of_mss || c.take("mtu*")) {
+    s.win_type = of_mss ? WinType::mss : WinType::mtu;
     s.win = c.bounded(1, 1000, "malformed signature (window)", "bogus MSS/MTU multiplier");
   } else {
     s.win = c.bounded(0, 65535, "malformed signature (window)", "bogus window size");
   }
   c.expect(',', "malformed signature (window)");
+}
 
-  if (c.take("*")) {
-    s.wscale = -1;
-  } else {
-    s.wscale = c.bounded(0, 255, "malformed signature (window scale)", "bogus window scale");
-  }
+// scale (README §5, "scale"): the window scale option's value, or '*' (-1).
+int parse_window_scale(Cursor& c) {
+  const int scale = c.take("*") ? -1 : c.bounded(0, 255, "malformed signature (window scale)", "bogus window scale");
   c.expect(':', "malformed signature (window scale)");
+  return scale;
+}
 
-  // Option layout: comma separated, up to ':'.
+struct OptionName {
+  std::string_view name;
+  std::uint8_t kind;
+};
+// The olayout names other than eol+n and ?n, tried in this order (README §5, "olayout").
+constexpr OptionName kOptionNames[] = {{"nop", kOptNop},    {"mss", kOptMss},   {"ws", kOptWs},
+                                       {"sok", kOptSackOk}, {"sack", kOptSack}, {"ts", kOptTs}};
+
+// "eol+n", after "eol": n bytes of padding follow the end of options, so it must be the last option.
+std::uint8_t parse_eol_option(Cursor& c, TcpSig& s) {
+  if (!c.take("+")) throw LineError("malformed EOL option");
+  if (!is_digit(c.peek())) throw LineError("malformed EOL option");
+  const long pad = c.number();
+  if (c.at_end()) throw LineError("truncated options");
+  if (c.peek() != ':') throw LineError("EOL must be the last option");
+  if (pad > 255) throw LineError("bogus EOL padding");
+  s.eol_pad = static_cast<int>(pad);
+  return kOptEol;
+}
+
+// "?n", after '?': an option kind p0f has no name for.
+std::uint8_t parse_unknown_option(Cursor& c) {
+  if (!is_digit(c.peek())) throw LineError("malformed '?' option");
+  const long kind = c.number();
+  if (c.peek() != ':' && c.peek() != ',') throw LineError("malformed '?' option");
+  if (kind > 255) throw LineError("bogus '?' option");
+  return static_cast<std::uint8_t>(kind);
+}
+
+// One olayout entry: its option kind.
+std::uint8_t parse_option(Cursor& c, TcpSig& s) {
+  if (c.take("eol")) return parse_eol_option(c, s);
+  for (const auto& option : kOptionNames) {
+    if (c.take(option.name)) return option.kind;
+  }
+  if (c.take("?")) return parse_unknown_option(c);
+  throw LineError("unrecognized TCP option");
+}
+
+// olayout (README §5, "olayout"): the TCP options in wire order, comma separated; possibly none.
+void parse_option_layout(Cursor& c, TcpSig& s) {
   while (c.peek() != ':') {
     if (c.at_end()) throw LineError("truncated options");
     if (s.opt_cnt >= kMaxTcpOptions) throw LineError("too many TCP options");
-    std::uint8_t kind = 0;
-    if (c.take("eol")) {
-      if (!c.take("+")) throw LineError("malformed EOL option");
-      if (!is_digit(c.peek())) throw LineError("malformed EOL option");
-      const long pad = c.number();
-      if (c.at_end()) throw LineError("truncated options");
-      if (c.peek() != ':') throw LineError("EOL must be the last option");
-      if (pad > 255) throw LineError("bogus EOL padding");
-      s.eol_pad = static_cast<int>(pad);
-      kind = kOptEol;
-    } else if (c.take("nop")) {
-      kind = kOptNop;
-    } else if (c.take("mss")) {
-      kind = kOptMss;
-    } else if (c.take("ws")) {
-      kind = kOptWs;
-    } else if (c.take("sok")) {
-      kind = kOptSackOk;
-    } else if (c.take("sack")) {
-      kind = kOptSack;
-    } else if (c.take("ts")) {
-      kind = kOptTs;
-    } else if (c.take("?")) {
-      if (!is_digit(c.peek())) throw LineError("malformed '?' option");
-      const long k = c.number();
-      if (c.peek() != ':' && c.peek() != ',') throw LineError("malformed '?' option");
-      if (k > 255) throw LineError("bogus '?' option");
-      kind = static_cast<std::uint8_t>(k);
-    } else {
-      throw LineError("unrecognized TCP option");
-    }
-    s.olayout[s.opt_cnt++] = kind;
+    s.olayout[s.opt_cnt] = parse_option(c, s);
+    ++s.opt_cnt;
     if (c.peek() == ':') break;
     c.expect(',', "malformed TCP options");
   }
   c.expect(':', "truncated options");
+}
 
-  // Quirks: comma separated, up to ':'.
+// One quirk name, which must make sense for the signature's IP version: df, id+, id- and 0+ are IPv4
+// header fields, flow an IPv6 one (README §5, "quirks"; p0f refuses the mismatch in a 4 or 6 signature).
+std::uint32_t parse_quirk(Cursor& c, int ip_ver) {
+  for (const auto& qn : kQuirkNames) {
+    if (!c.take(qn.name)) continue;
+    const bool v4_only =
+        qn.bit == quirk::df || qn.bit == quirk::nz_id || qn.bit == quirk::zero_id || qn.bit == quirk::nz_mbz;
+    if (v4_only && ip_ver == 6) throw LineError("'" + std::string(qn.name) + "' is not valid for IPv6");
+    if (qn.bit == quirk::flow && ip_ver == 4) throw LineError("'flow' is not valid for IPv4");
+    return qn.bit;
+  }
+  throw LineError("unrecognized quirk");
+}
+
+// quirks (README §5, "quirks"): comma separated; possibly none.
+std::uint32_t parse_quirks(Cursor& c, int ip_ver) {
+  std::uint32_t quirks = 0;
   while (c.peek() != ':') {
     if (c.at_end()) throw LineError("truncated quirks");
-    bool known = false;
-    for (const auto& qn : kQuirkNames) {
-      if (!c.take(qn.name)) continue;
-      const bool v4_only =
-          qn.bit == quirk::df || qn.bit == quirk::nz_id || qn.bit == quirk::zero_id || qn.bit == quirk::nz_mbz;
-      if (v4_only && s.ip_ver == 6) throw LineError("'" + std::string(qn.name) + "' is not valid for IPv6");
-      if (qn.bit == quirk::flow && s.ip_ver == 4) throw LineError("'flow' is not valid for IPv4");
-      s.quirks |= qn.bit;
-      known = true;
-      break;
-    }
-    if (!known) throw LineError("unrecognized quirk");
+    quirks |= parse_quirk(c, ip_ver);
     if (c.peek() == ':') break;
     c.expect(',', "malformed quirks");
   }
   c.expect(':', "truncated quirks");
+  return quirks;
+}
 
-  const std::string_view pclass = c.rest();
-  if (pclass == "*")
-    s.pay_class = -1;
-  else if (pclass == "0")
-    s.pay_class = 0;
-  else if (pclass == "+")
-    s.pay_class = 1;
-  else
-    throw LineError("malformed payload class");
+// pclass (README §5, "pclass"): '0' no payload, '+' some, '*' either (-1); the rest of the value.
+int parse_payload_class(std::string_view pclass) {
+  if (pclass == "*") return -1;
+  if (pclass == "0") return 0;
+  if (pclass == "+") return 1;
+  throw LineError("malformed payload class");
+}
+
+// One `sig = ...` value of a [tcp:*] section (p0f's tcp_register_sig).
+TcpSig parse_tcp_sig(std::string_view value) {
+  TcpSig s;
+  Cursor c(value);
+  s.ip_ver = parse_ip_version(c);
+  parse_ttl(c, s);
+  s.ip_opt_len = parse_ip_option_length(c);
+  s.mss = parse_mss(c);
+  parse_window(c, s);
+  s.wscale = parse_window_scale(c);
+  parse_option_layout(c, s);
+  s.quirks = parse_quirks(c, s.ip_ver);
+  s.pay_class = parse_payload_class(c.rest());
   return s;
 }
 

@@ -713,101 +713,170 @@ std::string expand_template(const std::string& tmpl, const RuleMatch& m) {
   return out;
 }
 
-void RuleSet::load_text(const std::string& name, const std::string& text, const Vocabulary* vocabulary) {
+namespace {
+
+// The steps of reading one rule file (format: docs/fingerprints.md). Each throws RuleError naming the file
+// (and the rule) at the first problem it finds.
+
+// The file: a JSON object {"rules": [...], "description": "..."}.
+json read_rule_file(const std::string& name, const std::string& text) {
   json doc;
   try {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     throw RuleError(name + ": not valid JSON: " + e.what());
   }
-  Loader file_loader(name, "");
+  const Loader file_loader(name, "");
   if (!doc.is_object() || !doc.contains("rules") || !doc["rules"].is_array()) {
     file_loader.fail("a rule file is an object {\"rules\": [...]}");
   }
   file_loader.only_keys(doc, {"rules", "description"}, "the file");
+  return doc;
+}
+
+// The id that errors about the rule `j` name: "?" until it has a string id.
+std::string id_for_errors(const json& j) {
+  return j.is_object() && j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : "?";
+}
+
+// The rule's keys, its id (unique among `ids`, the rules loaded so far, to which it is added) and its
+// description.
+Rule read_identity(const Loader& l, const json& j, const std::string& file, std::set<std::string>& ids) {
+  if (!j.is_object()) l.fail("a rule must be an object");
+  l.only_keys(j, {"id", "description", "when", "claims", "crown_jewel", "weight", "specificity", "source", "examples"},
+              "the rule");
+  Rule rule;
+  rule.file = file;
+  rule.id = l.text(j, "id");
+  static const RE2 id_re("[a-z0-9][a-z0-9_.-]*");
+  if (!RE2::FullMatch(rule.id, id_re)) l.fail("id must be lower-case letters, digits, '.', '-', '_'");
+  if (!ids.insert(rule.id).second) l.fail("duplicate id");
+  rule.description = l.text(j, "description", false);
+  return rule;
+}
+
+// "when": the condition. The facts it names are checked against the vocabulary as it is read.
+Condition read_when(const Loader& l, const json& j) {
+  if (!j.contains("when")) l.fail("missing 'when'");
+  return l.condition(j["when"]);
+}
+
+// "claims": attribute -> value template, the attributes (and the categories) from the lists in rules.hpp.
+std::vector<std::pair<std::string, std::string>> read_claims(const Loader& l, const json& j) {
+  std::vector<std::pair<std::string, std::string>> claims;
+  if (!j.contains("claims")) return claims;
+  if (!j["claims"].is_object() || j["claims"].empty()) l.fail("'claims' must be a non-empty object");
+  for (const auto& [attr, v] : j["claims"].items()) {
+    if (std::find(claim_attributes().begin(), claim_attributes().end(), attr) == claim_attributes().end()) {
+      l.fail("unknown claim attribute '" + attr + "'");
+    }
+    if (!v.is_string() || v.get<std::string>().empty()) l.fail("claim '" + attr + "' must be a non-empty string");
+    if (attr == "category" &&
+        std::find(categories().begin(), categories().end(), v.get<std::string>()) == categories().end()) {
+      l.fail("unknown category '" + v.get<std::string>() + "'");
+    }
+    claims.emplace_back(attr, v.get<std::string>());
+  }
+  return claims;
+}
+
+// "crown_jewel": {kind, reason template}, the kind from the list in rules.hpp.
+std::optional<std::pair<std::string, std::string>> read_crown_jewel(const Loader& l, const json& j) {
+  if (!j.contains("crown_jewel")) return std::nullopt;
+  const json& cj = j["crown_jewel"];
+  if (!cj.is_object()) l.fail("'crown_jewel' must be an object {kind, reason}");
+  l.only_keys(cj, {"kind", "reason"}, "crown_jewel");
+  const std::string kind = l.text(cj, "kind");
+  if (std::find(crown_jewel_kinds().begin(), crown_jewel_kinds().end(), kind) == crown_jewel_kinds().end()) {
+    l.fail("unknown crown_jewel kind '" + kind + "'");
+  }
+  return std::pair{kind, l.text(cj, "reason")};
+}
+
+// What the rule says about a device that matches: claims, a crown jewel, or both.
+void read_outcome(const Loader& l, const json& j, Rule& rule) {
+  rule.claims = read_claims(l, j);
+  rule.crown_jewel = read_crown_jewel(l, j);
+  if (rule.claims.empty() && !rule.crown_jewel) l.fail("a rule needs 'claims' or 'crown_jewel'");
+}
+
+// How much a match counts: "weight" in (0, 1], "specificity", and the "source" that says why.
+void read_weighting(const Loader& l, const json& j, Rule& rule) {
+  if (!j.contains("weight") || !j["weight"].is_number()) l.fail("missing numeric 'weight'");
+  rule.weight = j["weight"].get<double>();
+  if (!(rule.weight > 0 && rule.weight <= 1)) l.fail("'weight' must be in (0, 1]");
+  const std::string spec = l.text(j, "specificity");
+  if (spec != "specific" && spec != "generic") l.fail("'specificity' must be 'specific' or 'generic'");
+  rule.specific = spec == "specific";
+  rule.source = l.text(j, "source");
+  if (rule.source.size() < 3) l.fail("'source' must say where the fact comes from");
+}
+
+// One list of "examples": devices' facts, which check_examples runs the rule on once every file is loaded.
+std::vector<FactSet> read_example_list(const Loader& l, const json& examples, const char* which) {
+  if (!examples.contains(which) || !examples[which].is_array() || examples[which].empty()) {
+    l.fail(std::string("examples need a non-empty '") + which + "' list");
+  }
+  std::vector<FactSet> list;
+  for (const auto& ex : examples[which]) list.push_back(l.facts(ex));
+  return list;
+}
+
+// "examples": {match: [...], no_match: [...]}, both non-empty.
+void read_examples(const Loader& l, const json& j, Rule& rule) {
+  if (!j.contains("examples") || !j["examples"].is_object()) l.fail("missing 'examples' {match, no_match}");
+  l.only_keys(j["examples"], {"match", "no_match"}, "examples");
+  rule.match_examples = read_example_list(l, j["examples"], "match");
+  rule.no_match_examples = read_example_list(l, j["examples"], "no_match");
+}
+
+// Two rules with the same conditions must not claim different values for the same attribute; `first` is
+// the rule loaded first with the conditions of `rule`.
+void check_claims_agree(const Loader& l, const Rule& rule, const Rule& first) {
+  for (const auto& [attr, value] : rule.claims) {
+    for (const auto& [first_attr, first_value] : first.claims) {
+      if (attr == first_attr && value != first_value) {
+        l.fail("same conditions as rule '" + first.id + "' but claims " + attr + " '" + value + "' instead of '" +
+               first_value + "'");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void RuleSet::load_text(const std::string& name, const std::string& text, const Vocabulary* vocabulary) {
+  const json doc = read_rule_file(name, text);
   std::set<std::string> ids;
   for (const auto& r : rules_) ids.insert(r.id);
-  for (const auto& j : doc["rules"]) {
-    const std::string id = j.is_object() && j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : "?";
-    Loader l(name, id, vocabulary);
-    if (!j.is_object()) l.fail("a rule must be an object");
-    l.only_keys(j, {"id", "description", "when", "claims", "crown_jewel", "weight", "specificity", "source", "examples"},
-                "the rule");
-    Rule rule;
-    rule.file = name;
-    rule.id = l.text(j, "id");
-    static const RE2 id_re("[a-z0-9][a-z0-9_.-]*");
-    if (!RE2::FullMatch(rule.id, id_re)) l.fail("id must be lower-case letters, digits, '.', '-', '_'");
-    if (!ids.insert(rule.id).second) l.fail("duplicate id");
-    rule.description = l.text(j, "description", false);
-    if (!j.contains("when")) l.fail("missing 'when'");
-    rule.when = l.condition(j["when"]);
-    number_facts(rule.when);
-    if (j.contains("claims")) {
-      if (!j["claims"].is_object() || j["claims"].empty()) l.fail("'claims' must be a non-empty object");
-      for (const auto& [attr, v] : j["claims"].items()) {
-        if (std::find(claim_attributes().begin(), claim_attributes().end(), attr) == claim_attributes().end()) {
-          l.fail("unknown claim attribute '" + attr + "'");
-        }
-        if (!v.is_string() || v.get<std::string>().empty()) l.fail("claim '" + attr + "' must be a non-empty string");
-        if (attr == "category" &&
-            std::find(categories().begin(), categories().end(), v.get<std::string>()) == categories().end()) {
-          l.fail("unknown category '" + v.get<std::string>() + "'");
-        }
-        rule.claims.emplace_back(attr, v.get<std::string>());
-      }
-    }
-    if (j.contains("crown_jewel")) {
-      const json& cj = j["crown_jewel"];
-      if (!cj.is_object()) l.fail("'crown_jewel' must be an object {kind, reason}");
-      l.only_keys(cj, {"kind", "reason"}, "crown_jewel");
-      const std::string kind = l.text(cj, "kind");
-      if (std::find(crown_jewel_kinds().begin(), crown_jewel_kinds().end(), kind) == crown_jewel_kinds().end()) {
-        l.fail("unknown crown_jewel kind '" + kind + "'");
-      }
-      rule.crown_jewel.emplace(kind, l.text(cj, "reason"));
-    }
-    if (rule.claims.empty() && !rule.crown_jewel) l.fail("a rule needs 'claims' or 'crown_jewel'");
-    if (!j.contains("weight") || !j["weight"].is_number()) l.fail("missing numeric 'weight'");
-    rule.weight = j["weight"].get<double>();
-    if (!(rule.weight > 0 && rule.weight <= 1)) l.fail("'weight' must be in (0, 1]");
-    const std::string spec = l.text(j, "specificity");
-    if (spec != "specific" && spec != "generic") l.fail("'specificity' must be 'specific' or 'generic'");
-    rule.specific = spec == "specific";
-    rule.source = l.text(j, "source");
-    if (rule.source.size() < 3) l.fail("'source' must say where the fact comes from");
-    if (!j.contains("examples") || !j["examples"].is_object()) l.fail("missing 'examples' {match, no_match}");
-    l.only_keys(j["examples"], {"match", "no_match"}, "examples");
-    for (const char* which : {"match", "no_match"}) {
-      if (!j["examples"].contains(which) || !j["examples"][which].is_array() || j["examples"][which].empty()) {
-        l.fail(std::string("examples need a non-empty '") + which + "' list");
-      }
-      for (const auto& ex : j["examples"][which]) {
-        (std::string(which) == "match" ? rule.match_examples : rule.no_match_examples).push_back(l.facts(ex));
-      }
-    }
-    // Two rules with the same conditions must not claim different values for the same attribute.
-    const std::string canonical = j["when"].dump();
-    if (auto prev = conditions_.find(canonical); prev != conditions_.end()) {
-      const Rule& other = *std::find_if(rules_.begin(), rules_.end(), [&](const Rule& r) { return r.id == prev->second; });
-      for (const auto& [attr, value] : rule.claims) {
-        for (const auto& [oattr, ovalue] : other.claims) {
-          if (attr == oattr && value != ovalue) {
-            l.fail("same conditions as rule '" + other.id + "' but claims " + attr + " '" + value + "' instead of '" +
-                   ovalue + "'");
-          }
-        }
-      }
-    } else {
-      conditions_.emplace(canonical, rule.id);
-    }
-    const auto index = static_cast<std::uint32_t>(rules_.size());
-    const std::uint32_t needs = required_fact(rule.when);
-    (needs == kNoFact ? rules_requiring_nothing_ : rules_requiring_[needs]).push_back(index);
-    rules_.push_back(std::move(rule));
+  for (const json& j : doc["rules"]) {
+    const Loader l(name, id_for_errors(j), vocabulary);
+    Rule rule = read_identity(l, j, name, ids);
+    rule.when = read_when(l, j);
+    number_facts(rule.when);  // before the checks below, as always: a rejected rule's facts stay numbered
+    read_outcome(l, j, rule);
+    read_weighting(l, j, rule);
+    read_examples(l, j, rule);
+    std::string canonical_when = j["when"].dump();
+    if (const Rule* first = rule_with_conditions(canonical_when)) check_claims_agree(l, rule, *first);
+    add(std::move(rule), std::move(canonical_when));
   }
   digest_input_ += name + '\n' + text + '\n';
   version_ = "sha256:" + sha256_hex(digest_input_);
+}
+
+const Rule* RuleSet::rule_with_conditions(const std::string& canonical_when) const {
+  const auto it = conditions_.find(canonical_when);
+  if (it == conditions_.end()) return nullptr;
+  return &*std::find_if(rules_.begin(), rules_.end(), [&](const Rule& r) { return r.id == it->second; });
+}
+
+void RuleSet::add(Rule rule, std::string canonical_when) {
+  conditions_.try_emplace(std::move(canonical_when), rule.id);  // the first rule with these conditions
+  const auto index = static_cast<std::uint32_t>(rules_.size());
+  const std::uint32_t needs = required_fact(rule.when);
+  (needs == kNoFact ? rules_requiring_nothing_ : rules_requiring_[needs]).push_back(index);
+  rules_.push_back(std::move(rule));
 }
 
 std::uint32_t RuleSet::fact_id(std::string_view name) const {

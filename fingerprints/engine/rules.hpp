@@ -101,6 +101,10 @@ class RuleSet {
  private:
   void number_facts(Condition& c);
   [[nodiscard]] std::uint32_t required_fact(const Condition& c) const;
+  // The rule loaded first with these conditions (`when` as canonical JSON), or nullptr.
+  [[nodiscard]] const Rule* rule_with_conditions(const std::string& canonical_when) const;
+  // Appends a checked rule and indexes it by its conditions and by the fact it requires.
+  void add(Rule rule, std::string canonical_when);
 
   std::vector<Rule> rules_;
   std::vector<std::string> fact_names_;
