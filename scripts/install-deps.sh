@@ -41,3 +41,27 @@ if ((${#missing[@]})); then
   fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The official CycloneDX JSON schemas (1.6, with the SPDX and JSF schemas it references), which the tests
+# validate `wardwatch report --format cyclonedx` against. Debian does not package them; the CycloneDX
+# project ships them in its npm library (res/schema/). Pinned version, checked against the registry's
+# sha512 integrity before it is unpacked.
+if [[ "${1:-}" == "--test" ]]; then
+  cdx_version=10.3.0
+  cdx_integrity=sha512-RIT28sp1U0PCHaaeF3yNRwk6Jig/XJ8UsYAVOMYaHQ+0VVOvsjcp0PTWQFLUqJFF8XMud+Kdq6G+wtDAh+QJFA==
+  cdx_dir=${WARDWATCH_TEST_DATA:-/var/cache/wardwatch-test}/cyclonedx-library-$cdx_version
+  if [[ ! -f $cdx_dir/package/res/schema/bom-1.6.SNAPSHOT.schema.json ]]; then
+    tmp=$(mktemp -d)
+    curl -fsS --retry 3 -m 120 -o "$tmp/lib.tgz" \
+      "https://registry.npmjs.org/@cyclonedx/cyclonedx-library/-/cyclonedx-library-$cdx_version.tgz"
+    got="sha512-$(openssl dgst -sha512 -binary "$tmp/lib.tgz" | base64 -w0)"
+    if [[ $got != "$cdx_integrity" ]]; then
+      echo "install-deps: cyclonedx-library-$cdx_version.tgz: integrity $got, expected $cdx_integrity" >&2
+      rm -rf "$tmp"
+      exit 1
+    fi
+    mkdir -p "$cdx_dir"
+    tar -xzf "$tmp/lib.tgz" -C "$cdx_dir" package/res/schema package/LICENSE package/package.json
+    rm -rf "$tmp"
+  fi
+fi

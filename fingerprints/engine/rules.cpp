@@ -851,15 +851,21 @@ void RuleSet::load_text(const std::string& name, const std::string& text, const 
   for (const auto& r : rules_) ids.insert(r.id);
   for (const json& j : doc["rules"]) {
     const Loader l(name, id_for_errors(j), vocabulary);
-    Rule rule = read_identity(l, j, name, ids);
-    rule.when = read_when(l, j);
-    number_facts(rule.when);  // before the checks below, as always: a rejected rule's facts stay numbered
-    read_outcome(l, j, rule);
-    read_weighting(l, j, rule);
-    read_examples(l, j, rule);
-    std::string canonical_when = j["when"].dump();
-    if (const Rule* first = rule_with_conditions(canonical_when)) check_claims_agree(l, rule, *first);
-    add(std::move(rule), std::move(canonical_when));
+    try {
+      Rule rule = read_identity(l, j, name, ids);
+      rule.when = read_when(l, j);
+      number_facts(rule.when);  // before the checks below, as always: a rejected rule's facts stay numbered
+      read_outcome(l, j, rule);
+      read_weighting(l, j, rule);
+      read_examples(l, j, rule);
+      std::string canonical_when = j["when"].dump();
+      if (const Rule* first = rule_with_conditions(canonical_when)) check_claims_agree(l, rule, *first);
+      add(std::move(rule), std::move(canonical_when));
+    } catch (const json::exception& e) {
+      // A value of the wrong JSON type that a step read without checking ("ci": "yes"): still the
+      // loader's one-line error naming the file and the rule, never an nlohmann exception.
+      l.fail(std::string("a value of the wrong type: ") + e.what());
+    }
   }
   digest_input_ += name + '\n' + text + '\n';
   version_ = "sha256:" + sha256_hex(digest_input_);

@@ -43,6 +43,13 @@ TEST(FingerprintLoader, AcceptsAWellFormedRuleAndVersionsTheText) {
   EXPECT_NE(load(rule("a.b", kWhenM, R"({"vendor": "W"})")).version(), set.version());
 }
 
+TEST(FingerprintLoader, AValueOfTheWrongJsonTypeIsARuleErrorNamingTheRule) {
+  const std::string err = load_error(rule("a.b", R"({"fact": "x.y", "op": "equals", "value": "m", "ci": "yes"})",
+                                          R"({"vendor": "V"})"));
+  EXPECT_EQ(err.rfind("test.json: rule 'a.b': ", 0), 0u) << err;
+  EXPECT_NE(err.find("wrong type"), std::string::npos) << err;
+}
+
 TEST(FingerprintLoader, ErrorsNameFileRuleAndProblem) {
   EXPECT_EQ(load_error(rule("a.b", kWhenM, R"({"vendor": "V"})", 0.8, "specific", R"(, "colour": "red")")),
             "test.json: rule 'a.b': unknown key 'colour' in the rule");

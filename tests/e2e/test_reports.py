@@ -1,0 +1,201 @@
+#!/usr/bin/python3
+"""`wardwatch report` end to end, on databases made from the project's own captures:
+
+- the format table: --help lists every format, an unknown one is a usage error naming them;
+- json: the contract for scripts ({"assets": [{"mac", "management"}], "stale"}), devices as the inventory
+  classifies them, the summary's counts, the supply-chain roll-up;
+- csv: one row per device, cells from the wire guarded against formula injection;
+- cyclonedx: valid against the official CycloneDX 1.6 JSON schema (the CycloneDX npm library's res/schema,
+  fetched by scripts/install-deps.sh --test), devices as components with nested firmware/OS;
+- bad input: a missing database, an unwritable output (nothing written half).
+"""
+import csv
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import LAB, REPO, read_json, run, write_pcap  # noqa: E402
+
+LAB_PCAP = os.path.join(LAB, "hospital-lab.pcap")
+IDENTITY_PCAP = os.path.join(REPO, "tests", "fixtures", "identity", "identity-lab.pcap")
+CDX_SCHEMAS = os.path.join(os.environ.get("WARDWATCH_TEST_DATA", "/var/cache/wardwatch-test"),
+                           "cyclonedx-library-10.3.0", "package", "res", "schema")
+
+
+def hostile_dhcp_pcap(path, hostname):
+    """One DHCPDISCOVER (RFC 2131) whose option 12 host name is `hostname`, from 02:99:00:00:00:01."""
+    from scapy.all import BOOTP, DHCP, IP, UDP, Ether, raw  # Debian: python3-scapy
+    frame = (Ether(src="02:99:00:00:00:01", dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
+             UDP(sport=68, dport=67) / BOOTP(chaddr=bytes.fromhex("029900000001"), xid=7) /
+             DHCP(options=[("message-type", "discover"), ("hostname", hostname.encode()), "end"]))
+    write_pcap(path, 1, [(1_700_000_000, raw(frame))])
+
+
+class Reports(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="ww-report-")
+        cls.db = os.path.join(cls.dir, "inv.db")
+        p = run("read", LAB_PCAP, IDENTITY_PCAP, "--db", cls.db, "--quiet")
+        assert p.returncode == 0, p.stderr
+        cls.inventory = read_json(LAB_PCAP, IDENTITY_PCAP)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def report(self, fmt, *extra):
+        p = run("report", "--db", self.db, "--format", fmt, *extra)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
+    def test_help_lists_every_format_and_an_unknown_one_is_a_usage_error(self):
+        p = run("report", "--help")
+        self.assertEqual(p.returncode, 0)
+        for name in ("json", "csv", "cyclonedx"):
+            self.assertIn(f"  {name}: ", p.stdout)
+        p = run("report", "--db", self.db, "--format", "xml")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("unknown report format 'xml' (csv|cyclonedx|json)", p.stderr)
+
+    def test_json_contract_and_devices(self):
+        doc = json.loads(self.report("json"))
+        self.assertEqual(doc["report_version"], 1)
+        self.assertEqual(doc["stale"], [])
+        by_id = {a["id"]: a for a in self.inventory["assets"]}
+        self.assertEqual([a["id"] for a in doc["assets"]], [a["id"] for a in self.inventory["assets"]])
+        for a in doc["assets"]:
+            self.assertIn("mac", a)
+            self.assertIsNone(a["management"])  # no CMDB given
+            c = by_id[a["id"]]["classification"]
+            self.assertEqual((a["category"], a["vendor"], a["model"], a["firmware"], a["os"]),
+                             (c["category"], c["vendor"], c["model"], c["firmware"], c["os"]))
+        pump = next(a for a in doc["assets"] if a["mac"] == "02:88:00:00:00:07")
+        self.assertEqual((pump["category"], pump["vendor"], pump["medical"], pump["name"]),
+                         ("infusion", "Baxter", True, "infusion-pump-07"))
+        switch = next(a for a in doc["assets"] if a["mac"] == "02:88:00:00:00:03")
+        self.assertEqual(switch["serial_number"], "SN-WW-0003")  # LLDP-MED inventory TLV
+        s = doc["summary"]
+        self.assertEqual(s["assets"], len(self.inventory["assets"]))
+        self.assertEqual(sum(s["by_category"].values()), s["assets"])
+        self.assertEqual(s["medical_devices"], sum(a["medical"] for a in doc["assets"]))
+        self.assertEqual(s["crown_jewels"], sum(1 for a in self.inventory["assets"] if a.get("crown_jewel")))
+        self.assertEqual(s["with"]["vendor"], sum(1 for a in doc["assets"] if a["vendor"]))
+
+    def test_json_supply_chain_rolls_up_vendor_model_firmware(self):
+        doc = json.loads(self.report("json"))
+        chain = doc["supply_chain"]
+        self.assertEqual(sum(v["devices"] for v in chain), sum(1 for a in doc["assets"] if a["vendor"]))
+        baxter = next(v for v in chain if v["vendor"] == "Baxter")
+        self.assertEqual(baxter["devices"], 2)   # the two lab pumps
+        self.assertEqual(baxter["medical_devices"], 2)
+        spectrum = next(m for m in baxter["models"] if m["model"] == "Spectrum")
+        listed = sorted(x for f in spectrum["firmware"] for x in f["assets"])
+        self.assertEqual(listed, sorted(a["id"] for a in doc["assets"]
+                                        if a["vendor"] == "Baxter" and a["model"] == "Spectrum"))
+        genhosp = next(v for v in chain if v["vendor"] == "GenHosp Networks")
+        self.assertEqual(genhosp["models"][0]["firmware"][0]["firmware"], "FW-4.0.3")
+        counts = [v["devices"] for v in chain]
+        self.assertEqual(counts, sorted(counts, reverse=True))
+
+    def test_csv_one_row_per_device(self):
+        rows = list(csv.DictReader(io.StringIO(self.report("csv"))))
+        self.assertEqual([r["id"] for r in rows], [a["id"] for a in self.inventory["assets"]])
+        pump = next(r for r in rows if r["mac"] == "02:88:00:00:00:07")
+        self.assertEqual((pump["category"], pump["vendor"], pump["medical"]), ("infusion", "Baxter", "true"))
+
+    def test_cyclonedx_is_valid_against_the_official_1_6_schema(self):
+        schema_path = os.path.join(CDX_SCHEMAS, "bom-1.6.SNAPSHOT.schema.json")
+        if not os.path.exists(schema_path):
+            if os.environ.get("CI") == "true":
+                self.fail(f"CycloneDX schemas missing in CI: {CDX_SCHEMAS} (scripts/install-deps.sh --test)")
+            self.skipTest(f"CycloneDX schemas not installed: {CDX_SCHEMAS} (scripts/install-deps.sh --test)")
+        import jsonschema  # Debian: python3-jsonschema (4.10: references resolved through a RefResolver store)
+        out = os.path.join(self.dir, "bom.cdx.json")
+        self.report("cyclonedx", "-o", out)
+        self.assertEqual(os.stat(out).st_mode & 0o777, 0o640)
+        with open(out) as f:
+            bom = json.load(f)
+        # The 1.6 schema refers to its neighbours by relative name ("spdx.SNAPSHOT.schema.json"): serve each
+        # under that name beside the schema's $id and under its own $id, so nothing is fetched.
+        with open(schema_path) as f:
+            schema = json.load(f)
+        base = schema["$id"].rsplit("/", 1)[0] + "/"
+        store = {}
+        for name in ("bom-1.6.SNAPSHOT.schema.json", "spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json"):
+            with open(os.path.join(CDX_SCHEMAS, name)) as f:
+                contents = json.load(f)
+            store[base + name] = contents
+            if "$id" in contents:
+                store[contents["$id"]] = contents
+        resolver = jsonschema.RefResolver.from_schema(schema, store=store)
+        validator = jsonschema.Draft7Validator(schema, resolver=resolver, format_checker=jsonschema.FormatChecker())
+        errors = [f"/{'/'.join(map(str, e.path))}: {e.message[:160]}" for e in validator.iter_errors(bom)]
+        self.assertEqual(errors, [])
+        self.assertEqual((bom["bomFormat"], bom["specVersion"]), ("CycloneDX", "1.6"))
+        self.assertRegex(bom["serialNumber"], r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        devices = {c["bom-ref"]: c for c in bom["components"]}
+        self.assertEqual(len(devices), len(self.inventory["assets"]))
+        self.assertTrue(all(c["type"] == "device" for c in devices.values()))
+        switch = devices["mac:02:88:00:00:00:03"]
+        self.assertEqual((switch["manufacturer"]["name"], switch["name"]), ("GenHosp Networks", "WardSwitch 24"))
+        firmware = next(c for c in switch["components"] if c["type"] == "firmware")
+        self.assertEqual(firmware["version"], "FW-4.0.3")
+        props = {(p["name"], p["value"]) for p in switch["properties"]}
+        self.assertIn(("cdx:device:serialNumber", "SN-WW-0003"), props)
+        self.assertIn(("cdx:device:macAddress", "02:88:00:00:00:03"), props)
+        self.assertIn(("wardwatch:category", "network-infrastructure"), props)
+        ws = devices["mac:02:88:00:00:00:30"]
+        self.assertIn("operating-system", [c["type"] for c in ws.get("components", [])])
+        # Two reports of one database are two BOMs: a new serial number each time.
+        self.assertNotEqual(json.loads(self.report("cyclonedx"))["serialNumber"], bom["serialNumber"])
+
+    def test_text_from_the_wire_is_guarded(self):
+        work = tempfile.mkdtemp(prefix="ww-report-hostile-", dir=self.dir)
+        cap, db = os.path.join(work, "hostile.pcap"), os.path.join(work, "h.db")
+        name = "=HYPERLINK(\"http://x\",\"<script>alert(1)</script>\")"
+        hostile_dhcp_pcap(cap, name)
+        self.assertEqual(run("read", cap, "--db", db, "--quiet").returncode, 0)
+        p = run("report", "--db", db, "--format", "csv")
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        self.assertEqual(rows[0]["name"], "'" + name)   # a formula never starts a cell
+        doc = json.loads(run("report", "--db", db, "--format", "json").stdout)
+        self.assertEqual(doc["assets"][0]["name"], name)  # JSON keeps the text, escaped by the encoder
+
+    def test_bad_database_and_unwritable_output(self):
+        p = run("report", "--db", os.path.join(self.dir, "none.db"), "--format", "json")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("cannot read database", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1)
+        p = run("report", "--db", self.db, "--format", "json", "-o", "/nonexistent-dir/r.json")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("cannot write json report to '/nonexistent-dir/r.json'", p.stderr)
+        junk = os.path.join(self.dir, "junk.db")
+        with open(junk, "w") as f:
+            f.write("not a database\n" * 100)
+        p = run("report", "--db", junk, "--format", "csv")
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+    def test_the_classification_in_the_database_matches_the_report(self):
+        doc = json.loads(self.report("json"))
+        con = sqlite3.connect(self.db)
+        stored = dict(con.execute("SELECT asset_id, category FROM classifications").fetchall())
+        con.close()
+        self.assertEqual(stored, {a["id"]: a["category"] for a in doc["assets"]})
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=1).result
+    ok = len(result.failures) + len(result.errors) == 0
+    print(f"e2e-reports: {result.testsRun - len(result.failures) - len(result.errors) - len(result.skipped)} passed, "
+          f"{len(result.failures) + len(result.errors)} failed, {len(result.skipped)} skipped")
+    sys.exit(0 if ok else 1)
