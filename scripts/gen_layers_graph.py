@@ -48,7 +48,7 @@ def layer_directories():
 
 def short(label):
     """An external dependency's name as a reader knows it: PkgConfig::PCAP -> libpcap, absl::hash -> Abseil."""
-    names = {"PCAP": "libpcap", "CAPNG": "libcap-ng", "SYSTEMD": "libsystemd", "RE2": "RE2",
+    names = {"PCAP": "libpcap", "CAPNG": "libcap-ng", "XXHASH": "libxxhash", "SYSTEMD": "libsystemd", "RE2": "RE2",
              "SQLite::SQLite3": "SQLite", "DCMTK::dcmdata": "DCMTK", "OpenSSL::Crypto": "OpenSSL",
              "nlohmann_json::nlohmann_json": "nlohmann/json", "Boost::program_options": "Boost.Program_options",
              "Threads::Threads": "threads"}
