@@ -26,6 +26,7 @@ constexpr const char* kUsage =
     "  status --db PATH       the last run's figures (a live agent's too)\n"
     "  export --db PATH       export a stored inventory as JSON or CSV\n"
     "  report --db PATH --format FORMAT   a report for auditors, procurement, network teams\n"
+    "  diff OLD NEW           what changed between two databases or inventory JSON files\n"
     "  fingerprint --explain MAC   explain what a device is, claim by claim\n"
     "\n"
     "options:\n"
@@ -327,6 +328,35 @@ int cmd_report(const std::vector<std::string>& args) {
   return ww::run_report(o);
 }
 
+int cmd_diff(const std::vector<std::string>& args) {
+  ww::DiffOptions o;
+  std::vector<std::string> sides;
+  po::options_description desc("diff options");
+  desc.add_options()("help,h", "this help")("inventory", po::value(&sides)->multitoken(),
+                                             "OLD and NEW: databases or inventory JSON files")(
+      "format", po::value(&o.format)->default_value("json"), "json")(
+      "output,o", po::value(&o.output)->default_value("-"), "output file ('-' for stdout)")(
+      "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")(
+      "rules", po::value<std::string>(), "fingerprint rules directory");
+  po::positional_options_description pos;
+  pos.add("inventory", 2);
+  po::variables_map vm;
+  const char* usage = "usage: wardwatch diff OLD NEW [--format json] [-o FILE]";
+  if (auto rc = parse(args, desc, &pos, vm, usage)) return *rc;
+  if (sides.size() != 2) {
+    std::cerr << "wardwatch: usage error: diff needs two inventories, OLD and NEW\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  if (o.format != "json") {
+    std::cerr << "wardwatch: usage error: --format must be json\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  o.before = sides[0];
+  o.after = sides[1];
+  return ww::run_diff(o);
+}
+
 int cmd_fingerprint(const std::vector<std::string>& args) {
   ww::FingerprintOptions o;
   po::options_description desc("fingerprint options");
@@ -379,6 +409,7 @@ int main(int argc, char** argv) {
     if (command == "capture") return cmd_capture(args);
     if (command == "export") return cmd_export(args);
     if (command == "report") return cmd_report(args);
+    if (command == "diff") return cmd_diff(args);
     if (command == "status") return cmd_status(args);
     if (command == "fingerprint") return cmd_fingerprint(args);
   } catch (const std::exception& e) {

@@ -23,6 +23,7 @@
 #include "agent/store/sqlite_store.hpp"
 #include "fingerprints/engine/classifier.hpp"
 #include "reports/report.hpp"
+#include "reports/diff.hpp"
 #include "reports/report_format.hpp"
 
 #include <cstdlib>
@@ -458,6 +459,61 @@ int run_report(const ReportOptions& opts) {
                                  [&](std::ostream& out) { format->write(context, out); });
     return ok ? kExitOk : kExitRuntime;
   } catch (const StoreError& e) {
+    error_line(e.what());
+    return kExitRuntime;
+  }
+}
+
+namespace {
+
+// An inventory JSON larger than this is refused (it is read whole); a JSON export of 100,000 devices is
+// about 1 GB (docs/performance.md).
+constexpr std::uintmax_t kMaxDiffJsonBytes = 4ull << 30;
+
+// One side of a diff: a database (by its SQLite header) or an inventory JSON. Returns an error line.
+std::optional<std::string> load_side(const std::string& path, const DiffOptions& opts, InventorySide& side) {
+  side.source = path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in || std::filesystem::is_directory(path)) return "cannot read '" + path + "'";
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (in.gcount() == sizeof header && std::string_view(header, sizeof header) == std::string_view("SQLite format 3\0", 16)) {
+    SqliteStore store(path, /*read_only=*/true);
+    const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    if (!inv) return std::string();  // the reason is already printed
+    side.devices = device_states(*inv);
+    return std::nullopt;
+  }
+  if (std::filesystem::file_size(path) > kMaxDiffJsonBytes) return path + ": larger than 4 GiB; compare the databases";
+  in.clear();
+  in.seekg(0);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    side.devices = device_states_from_json(text);
+  } catch (const std::runtime_error& e) {
+    return path + ": " + e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int run_diff(const DiffOptions& opts) {
+  try {
+    InventorySide before, after;
+    for (auto [path, side] : {std::pair{&opts.before, &before}, {&opts.after, &after}}) {
+      if (const auto failed = load_side(*path, opts, *side)) {
+        if (!failed->empty()) error_line(*failed);
+        return kExitRuntime;
+      }
+    }
+    const InventoryDiff diff = diff_inventories(before, after);
+    const bool ok = write_output(opts.output, "diff", [&](std::ostream& out) { write_diff_json(before, after, diff, out); });
+    return ok ? kExitOk : kExitRuntime;
+  } catch (const StoreError& e) {
+    error_line(e.what());
+    return kExitRuntime;
+  } catch (const std::filesystem::filesystem_error& e) {
     error_line(e.what());
     return kExitRuntime;
   }

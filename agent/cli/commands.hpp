@@ -65,6 +65,15 @@ struct ReportOptions {
   Limits limits;
 };
 
+struct DiffOptions {
+  std::string before, after;  // databases or inventory JSON files
+  std::string format = "json";
+  std::string output = "-";
+  std::string ieee_data_dir = "/usr/share/ieee-data";
+  std::optional<std::string> rules_dir;
+  Limits limits;
+};
+
 struct FingerprintOptions {
   std::optional<std::string> db_path;
   std::vector<std::string> captures;
@@ -79,6 +88,7 @@ int run_read(const ReadOptions& opts);
 int run_capture(const CaptureOptions& opts);
 int run_export(const ExportOptions& opts);
 int run_report(const ReportOptions& opts);
+int run_diff(const DiffOptions& opts);
 int run_status(const StatusOptions& opts);
 int run_fingerprint(const FingerprintOptions& opts);
 

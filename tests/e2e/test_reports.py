@@ -7,7 +7,8 @@
 - csv: one row per device, cells from the wire guarded against formula injection;
 - cyclonedx: valid against the official CycloneDX 1.6 JSON schema (the CycloneDX npm library's res/schema,
   fetched by scripts/install-deps.sh --test), devices as components with nested firmware/OS;
-- bad input: a missing database, an unwritable output (nothing written half).
+- bad input: a missing database, an unwritable output (nothing written half);
+- diff: two databases, a JSON export against a database, new/gone/changed devices, and bad inputs.
 """
 import csv
 import io
@@ -184,6 +185,69 @@ class Reports(unittest.TestCase):
         p = run("report", "--db", junk, "--format", "csv")
         self.assertEqual(p.returncode, 1)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+    def diff(self, old, new, *extra):
+        p = run("diff", old, new, *extra)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def test_diff_of_two_databases(self):
+        # The same lab, once without DHCP and SNMP and without the gateway, then whole: the pump gets its
+        # identity (category, vendor, model) from DHCP, the printer its vendor from SNMP, the gateway is new.
+        old, new = os.path.join(self.dir, "week1.db"), os.path.join(self.dir, "week2.db")
+        p = run("read", IDENTITY_PCAP, "--db", old, "--quiet", "--filter",
+                "not (udp port 67 or udp port 68 or udp port 161) and not ether host 02:88:00:00:00:01")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(run("read", IDENTITY_PCAP, "--db", new, "--quiet").returncode, 0)
+        doc = self.diff(old, new)
+        self.assertEqual(doc["diff_version"], 1)
+        self.assertEqual([d["mac"] for d in doc["new"]], ["02:88:00:00:00:01"])
+        self.assertEqual(doc["gone"], [])
+        changed = {c["mac"]: {ch["attribute"]: ch for ch in c["changes"]} for c in doc["changed"]}
+        pump = changed["02:88:00:00:00:07"]
+        self.assertEqual((pump["category"]["old"], pump["category"]["new"]), ("unknown", "infusion"))
+        self.assertEqual((pump["vendor"]["old"], pump["vendor"]["new"]), (None, "Baxter"))
+        self.assertIn("vendor", changed["02:88:00:00:00:11"])
+        for c in doc["changed"]:
+            self.assertTrue(c["last_seen"] and c["previous_last_seen"])
+        # Reversed, the new device is gone and the changes run the other way.
+        back = self.diff(new, old)
+        self.assertEqual([d["mac"] for d in back["gone"]], ["02:88:00:00:00:01"])
+        pump_back = next(c for c in back["changed"] if c["mac"] == "02:88:00:00:00:07")
+        self.assertIn({"attribute": "category", "old": "infusion", "new": "unknown"}, pump_back["changes"])
+        # A database against itself: nothing.
+        same = self.diff(new, new)
+        self.assertEqual((same["new"], same["gone"], same["changed"]), ([], [], []))
+
+    def test_diff_of_a_json_export_and_a_database(self):
+        old_json = os.path.join(self.dir, "before.json")
+        p = run("read", IDENTITY_PCAP, "--json", old_json, "--quiet", "--filter", "not tcp port 443")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        new = os.path.join(self.dir, "after.db")
+        self.assertEqual(run("read", IDENTITY_PCAP, "--db", new, "--quiet").returncode, 0)
+        doc = self.diff(old_json, new)
+        ehr = next(c for c in doc["changed"] if c["mac"] == "02:88:00:00:00:20")
+        services = next(ch for ch in ehr["changes"] if ch["attribute"] == "services")
+        self.assertEqual((services["added"], services["removed"]), (["tcp/443"], []))
+        out = os.path.join(self.dir, "diff.json")
+        p = run("diff", old_json, new, "-o", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["changed"], doc["changed"])
+
+    def test_diff_bad_input(self):
+        not_inventory = os.path.join(self.dir, "other.json")
+        with open(not_inventory, "w") as f:
+            json.dump({"hello": 1}, f)
+        for args, code, text in (([not_inventory, self.db], 1, "not a wardwatch inventory"),
+                                 ([os.path.join(self.dir, "none.db"), self.db], 1, "cannot read"),
+                                 ([self.dir, self.db], 1, "cannot read"),
+                                 ([self.db], 2, "needs two inventories"),
+                                 ([self.db, self.db, "--format", "csv"], 2, "--format must be json")):
+            p = run("diff", *args)
+            self.assertEqual(p.returncode, code, (args, p.stderr))
+            self.assertIn(text, p.stderr)
+            self.assertEqual(p.stdout, "")
 
     def test_the_classification_in_the_database_matches_the_report(self):
         doc = json.loads(self.report("json"))
