@@ -16,6 +16,7 @@ test_pkgs=(
   dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
   python3-zeroconf procps time iputils-ping ethtool
   curl openssl openssh-server rsyslog wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig graphviz
+  chromium python3-websocket
 )
 
 pkgs=("${build_pkgs[@]}")

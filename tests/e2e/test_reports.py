@@ -8,7 +8,11 @@
 - cyclonedx: valid against the official CycloneDX 1.6 JSON schema (the CycloneDX npm library's res/schema,
   fetched by scripts/install-deps.sh --test), devices as components with nested firmware/OS;
 - bad input: a missing database, an unwritable output (nothing written half);
-- diff: two databases, a JSON export against a database, new/gone/changed devices, and bad inputs.
+- diff: two databases, a JSON export against a database, new/gone/changed devices, and bad inputs;
+- html: in headless Chromium (Debian chromium, through the DevTools protocol; chromium_cdp.py) with the
+  network off: the page loads with no console error, CSP violation or request beyond the file itself, the
+  table has one row per device, a filter narrows it, a column sorts, a device's section opens, a device
+  that names itself <script> runs nothing, and a screenshot is taken (build/tests/report-screenshot.png).
 """
 import csv
 import io
@@ -61,11 +65,11 @@ class Reports(unittest.TestCase):
     def test_help_lists_every_format_and_an_unknown_one_is_a_usage_error(self):
         p = run("report", "--help")
         self.assertEqual(p.returncode, 0)
-        for name in ("json", "csv", "cyclonedx"):
+        for name in ("json", "csv", "cyclonedx", "html"):
             self.assertIn(f"  {name}: ", p.stdout)
         p = run("report", "--db", self.db, "--format", "xml")
         self.assertEqual(p.returncode, 2)
-        self.assertIn("unknown report format 'xml' (csv|cyclonedx|json)", p.stderr)
+        self.assertIn("unknown report format 'xml' (csv|cyclonedx|html|json)", p.stderr)
 
     def test_json_contract_and_devices(self):
         doc = json.loads(self.report("json"))
@@ -255,6 +259,104 @@ class Reports(unittest.TestCase):
         stored = dict(con.execute("SELECT asset_id, category FROM classifications").fetchall())
         con.close()
         self.assertEqual(stored, {a["id"]: a["category"] for a in doc["assets"]})
+
+
+class HtmlReport(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        try:
+            import chromium_cdp  # noqa: F401  (needs python3-websocket)
+            have = chromium_cdp.chromium_binary() is not None
+        except ImportError:
+            have = False
+        if not have:
+            if os.environ.get("CI") == "true":
+                raise AssertionError("chromium and python3-websocket are installed in CI (scripts/install-deps.sh --test)")
+            raise unittest.SkipTest("needs chromium and python3-websocket (scripts/install-deps.sh --test)")
+        cls.dir = tempfile.mkdtemp(prefix="ww-html-")
+        cls.db = os.path.join(cls.dir, "inv.db")
+        assert run("read", LAB_PCAP, IDENTITY_PCAP, "--db", cls.db, "--quiet").returncode == 0
+        cls.html = os.path.join(cls.dir, "report.html")
+        p = run("report", "--db", cls.db, "--format", "html", "-o", cls.html)
+        assert p.returncode == 0, p.stderr
+        cls.report = json.loads(run("report", "--db", cls.db, "--format", "json").stdout)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def open(self, path):
+        import chromium_cdp
+        browser = chromium_cdp.Browser().__enter__()
+        self.addCleanup(browser.__exit__, None, None, None)
+        page = browser.open(path)
+        self.addCleanup(page.close)
+        return page
+
+    ROWS = "Array.prototype.slice.call(document.querySelectorAll('#assets tbody tr'))"
+
+    def visible_rows(self, page):
+        return page.evaluate(f"{self.ROWS}.filter(function (r) {{ return !r.hidden; }}).length")
+
+    def test_loads_offline_with_no_error_and_one_row_per_device(self):
+        page = self.open(self.html)
+        self.assertEqual(page.errors, [])
+        self.assertEqual(page.requests, ["file://" + self.html])
+        self.assertEqual(page.evaluate("document.querySelectorAll('#assets tbody tr').length"), len(self.report["assets"]))
+        csp = page.evaluate("document.querySelector('meta[http-equiv=Content-Security-Policy]').content")
+        self.assertIn("default-src 'none'", csp)
+        out = os.path.join(os.environ.get("WARDWATCH_ARTIFACTS", self.dir), "report-screenshot.png")
+        page.screenshot(out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        print(f"html report: {os.path.getsize(self.html)} bytes, {len(self.report['assets'])} devices, "
+              f"loaded in {page.load_seconds:.2f} s; screenshot {out}")
+
+    def test_filter_narrows_and_sort_orders_the_table(self):
+        page = self.open(self.html)
+        total = len(self.report["assets"])
+        infusion = sum(1 for a in self.report["assets"] if a["category"] == "infusion")
+        self.assertGreater(infusion, 0)
+        page.evaluate("(function () { var i = document.getElementById('filter'); i.value = 'infusion';"
+                      " i.dispatchEvent(new Event('input')); })()")
+        self.assertEqual(self.visible_rows(page), infusion)
+        self.assertEqual(page.evaluate("document.getElementById('shown').textContent"), str(infusion))
+        page.evaluate("(function () { var i = document.getElementById('filter'); i.value = '';"
+                      " i.dispatchEvent(new Event('input')); })()")
+        self.assertEqual(self.visible_rows(page), total)
+        # A click on "category" sorts by it, a second click reverses.
+        page.evaluate("document.querySelectorAll('#assets th')[3].click()")
+        cats = page.evaluate(f"{self.ROWS}.map(function (r) {{ return r.cells[3].textContent; }})")
+        self.assertEqual(cats, sorted(cats))
+        page.evaluate("document.querySelectorAll('#assets th')[3].click()")
+        cats = page.evaluate(f"{self.ROWS}.map(function (r) {{ return r.cells[3].textContent; }})")
+        self.assertEqual(cats, sorted(cats, reverse=True))
+        self.assertEqual(page.errors, [])
+
+    def test_a_device_section_opens_with_its_evidence(self):
+        page = self.open(self.html)
+        pump = next(i for i, a in enumerate(self.report["assets"]) if a["mac"] == "02:88:00:00:00:07")
+        page.evaluate(f"location.hash = '#d{pump}'")
+        text = page.evaluate(f"getComputedStyle(document.getElementById('d{pump}')).display + '|' + "
+                             f"document.getElementById('d{pump}').textContent")
+        display, content = text.split("|", 1)
+        self.assertEqual(display, "block")
+        self.assertIn("infusion-pump-07", content)
+        self.assertIn("dhcp.vendor_class", content)          # a fact
+        self.assertIn("Baxter SIGMA Spectrum 8.01", content)  # its value
+        self.assertIn("Why", content)                         # the evidence table
+
+    def test_wire_text_is_shown_never_run(self):
+        cap, db, html = (os.path.join(self.dir, n) for n in ("hostile.pcap", "hostile.db", "hostile.html"))
+        name = "<script>window.pwned=1</script><img src=x onerror=window.pwned=2>"
+        hostile_dhcp_pcap(cap, name)
+        self.assertEqual(run("read", cap, "--db", db, "--quiet").returncode, 0)
+        self.assertEqual(run("report", "--db", db, "--format", "html", "-o", html).returncode, 0)
+        page = self.open(html)
+        self.assertIsNone(page.evaluate("window.pwned === undefined ? null : window.pwned"))
+        self.assertIn(name, page.evaluate("document.getElementById('assets').textContent"))
+        self.assertEqual(page.requests, ["file://" + html])  # the <img> was text, not an image to fetch
+        self.assertEqual(page.errors, [])
 
 
 if __name__ == "__main__":

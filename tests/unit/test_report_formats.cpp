@@ -41,7 +41,7 @@ TEST(ReportFormats, TheTableIsSortedUniqueAndComplete) {
   }
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
-  for (const char* expected : {"csv", "cyclonedx", "json"}) EXPECT_NE(find_report_format(expected), nullptr) << expected;
+  for (const char* expected : {"csv", "cyclonedx", "html", "json"}) EXPECT_NE(find_report_format(expected), nullptr) << expected;
   EXPECT_EQ(find_report_format("xml"), nullptr);
   EXPECT_EQ(report_format_names().find("csv|"), 0u);
 }

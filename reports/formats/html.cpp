@@ -1,0 +1,251 @@
+// The report as one self-contained HTML file (docs/reports.md): a summary with charts, the supply chain, a
+// sortable and filterable device table, and a section per device with its evidence.
+//
+// Self-contained and inert: no request leaves the page (inline CSS, JS and SVG only, and a
+// Content-Security-Policy that forbids loading anything), and every text that came from the wire is
+// HTML-escaped where it is written, so a device that names itself "<script>" shows that text and runs
+// nothing. The table is rendered here, not by script: the page reads without JavaScript, and the script only
+// sorts and filters rows that are already there.
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "reports/report.hpp"
+#include "reports/report_format.hpp"
+#include "reports/report_model.hpp"
+
+namespace ww {
+namespace {
+
+// HTML text and attribute values (HTML Living Standard, 13.1.4: & < > " ' are the characters that can end
+// or open markup in both places).
+std::string esc(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string esc(const std::string& text) { return esc(std::string_view(text)); }
+std::string esc(const std::optional<std::string>& text) { return text ? esc(std::string_view(*text)) : std::string(); }
+
+// Anchor of a device's section: its position, so that no wire text ever lands in an id or a URL.
+std::string anchor(std::size_t index) { return "d" + std::to_string(index); }
+
+constexpr std::string_view kStyle = R"css(
+body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+header{background:#1f3a5f;color:#fff;padding:16px 24px}header h1{margin:0;font-size:20px}
+header p{margin:4px 0 0;opacity:.85}main{padding:16px 24px}
+section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:12px 16px;margin:0 0 16px}
+h2{font-size:16px;margin:0 0 8px}.cards{display:flex;gap:12px;flex-wrap:wrap}
+.card{border:1px solid #dde1e6;border-radius:6px;padding:8px 14px;min-width:120px}
+.card b{display:block;font-size:22px}table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eceff3;vertical-align:top}
+#assets th{cursor:pointer;user-select:none;background:#f0f2f5;position:sticky;top:0}
+#assets th[data-dir=asc]::after{content:" \25B2"}#assets th[data-dir=desc]::after{content:" \25BC"}
+tr.medical td:first-child{border-left:4px solid #c0392b}.jewel{color:#8e44ad;font-weight:600}
+input#filter{width:320px;padding:4px 8px;margin:0 8px 8px 0}.device{display:none}.device:target{display:block}
+code{font-size:12px;word-break:break-all}.muted{color:#6b7280}
+)css";
+
+// Sorts the device table by the clicked column and filters it by the text typed (or by #filter=TEXT in
+// the address, so that a link or a test can open the page filtered).
+constexpr std::string_view kScript = R"js(
+(function () {
+  var table = document.getElementById('assets');
+  var body = table.tBodies[0];
+  var rows = Array.prototype.slice.call(body.rows);
+  var text = rows.map(function (r) { return r.textContent.toLowerCase(); });
+  var input = document.getElementById('filter');
+  var shown = document.getElementById('shown');
+  function apply(query) {
+    var q = query.trim().toLowerCase(), n = 0;
+    rows.forEach(function (r, i) { var show = !q || text[i].indexOf(q) >= 0; r.hidden = !show; if (show) n++; });
+    shown.textContent = String(n);
+  }
+  input.addEventListener('input', function () { apply(input.value); });
+  table.tHead.addEventListener('click', function (e) {
+    var th = e.target.closest('th');
+    if (!th) return;
+    var col = th.cellIndex, dir = th.getAttribute('data-dir') === 'asc' ? 'desc' : 'asc';
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute('data-dir'); });
+    th.setAttribute('data-dir', dir);
+    var key = function (r) { var c = r.cells[col]; return c.getAttribute('data-sort') || c.textContent; };
+    rows.slice().sort(function (a, b) {
+      var x = key(a), y = key(b);
+      return (x < y ? -1 : x > y ? 1 : 0) * (dir === 'asc' ? 1 : -1);
+    }).forEach(function (r) { body.appendChild(r); });
+  });
+  var m = /^#filter=(.*)$/.exec(location.hash);
+  if (m) { input.value = decodeURIComponent(m[1]); apply(input.value); }
+})();
+)js";
+
+// A horizontal bar chart as inline SVG: one bar per (label, count), widest first.
+void bar_chart(std::ostream& out, const std::vector<std::pair<std::string, std::size_t>>& bars) {
+  std::size_t top = 1;
+  for (const auto& [_, n] : bars) top = std::max(top, n);
+  const int row = 22, width = 560, label = 190;
+  out << "<svg role=\"img\" aria-label=\"devices by category\" width=\"" << width << "\" height=\""
+      << row * static_cast<int>(bars.size()) + 4 << "\" xmlns=\"http://www.w3.org/2000/svg\">";
+  int y = 2;
+  for (const auto& [name, n] : bars) {
+    const int w = static_cast<int>((width - label - 60) * n / top);
+    out << "<text x=\"0\" y=\"" << y + 15 << "\" font-size=\"13\">" << esc(name) << "</text><rect x=\"" << label
+        << "\" y=\"" << y + 3 << "\" width=\"" << std::max(w, 1) << "\" height=\"15\" fill=\""
+        << (is_medical_category(name) ? "#c0392b" : "#3b6ea5") << "\"/><text x=\"" << label + w + 6 << "\" y=\"" << y + 15
+        << "\" font-size=\"13\">" << n << "</text>";
+    y += row;
+  }
+  out << "</svg>";
+}
+
+void summary_section(std::ostream& out, const std::vector<AssetSummary>& assets) {
+  std::map<std::string, std::size_t> by_category;
+  std::size_t medical = 0, jewels = 0, with_vendor = 0, with_firmware = 0;
+  for (const auto& s : assets) {
+    ++by_category[s.category];
+    medical += s.medical ? 1 : 0;
+    jewels += s.crown_jewel ? 1 : 0;
+    with_vendor += s.vendor ? 1 : 0;
+    with_firmware += s.firmware ? 1 : 0;
+  }
+  out << "<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">";
+  for (const auto& [label, n] : {std::pair{"devices", assets.size()}, {"medical devices", medical}, {"crown jewels", jewels},
+                                 {"with a vendor", with_vendor}, {"with firmware", with_firmware}}) {
+    out << "<div class=\"card\"><b>" << n << "</b>" << label << "</div>";
+  }
+  out << "</div><h2 style=\"margin-top:12px\">Devices by category</h2>";
+  std::vector<std::pair<std::string, std::size_t>> bars(by_category.begin(), by_category.end());
+  std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  bar_chart(out, bars);
+  out << "</section>\n";
+}
+
+void supply_chain_section(std::ostream& out, const Inventory& inv) {
+  out << "<section id=\"supply-chain\"><h2>Supply chain</h2><table><thead><tr><th>vendor</th><th>model</th>"
+         "<th>firmware</th><th>devices</th></tr></thead><tbody>";
+  for (const VendorRollup& v : supply_chain(inv)) {
+    for (const ModelRollup& m : v.models) {
+      for (const FirmwareRollup& f : m.firmware) {
+        out << "<tr><td>" << esc(v.vendor) << "</td><td>" << (m.model.empty() ? "<span class=\"muted\">—</span>" : esc(m.model))
+            << "</td><td>" << (f.version.empty() ? "<span class=\"muted\">—</span>" : esc(f.version)) << "</td><td>"
+            << f.assets.size() << "</td></tr>";
+      }
+    }
+  }
+  out << "</tbody></table></section>\n";
+}
+
+void asset_table(std::ostream& out, const std::vector<AssetSummary>& assets) {
+  out << "<section id=\"devices\"><h2>Devices</h2><input id=\"filter\" type=\"search\" "
+         "placeholder=\"filter: any text in a row\" aria-label=\"filter devices\"><span class=\"muted\">"
+         "<span id=\"shown\">"
+      << assets.size() << "</span> of " << assets.size()
+      << " shown</span><table id=\"assets\"><thead><tr><th>name</th><th>MAC</th><th>IP addresses</th><th>category</th>"
+         "<th>vendor</th><th>model</th><th>firmware</th><th>OS</th><th>crown jewel</th><th>last seen</th></tr></thead><tbody>";
+  for (std::size_t i = 0; i < assets.size(); ++i) {
+    const AssetSummary& s = assets[i];
+    const AssetView& a = *s.asset;
+    std::string ips;
+    for (const auto& ip : s.ips) ips += (ips.empty() ? "" : " ") + ip;
+    out << "<tr" << (s.medical ? " class=\"medical\"" : "") << "><td><a href=\"#" << anchor(i) << "\">"
+        << esc(s.display_name) << "</a></td><td>" << esc(a.mac) << "</td><td>" << esc(ips) << "</td><td>"
+        << esc(s.category) << "</td><td>" << esc(s.vendor) << "</td><td>" << esc(s.model) << "</td><td>"
+        << esc(s.firmware) << "</td><td>" << esc(s.os) << "</td><td class=\"jewel\">" << esc(s.crown_jewel)
+        << "</td><td>" << format_timestamp(a.last_us) << "</td></tr>\n";
+  }
+  out << "</tbody></table></section>\n";
+}
+
+void evidence_table(std::ostream& out, const Classification& c) {
+  if (c.evidence.empty()) return;
+  out << "<h3>Why</h3><table><thead><tr><th>claim</th><th>rule</th><th>facts</th><th>source</th></tr></thead><tbody>";
+  for (const ClaimEvidence& e : c.evidence) {
+    for (const RuleEvidence& r : e.rules) {
+      std::string facts;
+      for (const auto& f : r.facts) facts += esc(f) + "<br>";
+      out << "<tr><td>" << esc(e.attribute) << " = " << esc(e.value) << "</td><td><code>" << esc(r.rule_id)
+          << "</code></td><td><code>" << facts << "</code></td><td class=\"muted\">" << esc(r.source) << "</td></tr>";
+    }
+  }
+  out << "</tbody></table>";
+}
+
+void device_section(std::ostream& out, const AssetSummary& s, std::size_t index) {
+  const AssetView& a = *s.asset;
+  out << "<section class=\"device\" id=\"" << anchor(index) << "\"><h2>" << esc(s.display_name) << " <span class=\"muted\">"
+      << esc(a.id) << "</span></h2><table><tbody>";
+  const auto row = [&](const char* label, const std::string& html) {
+    if (!html.empty()) out << "<tr><th>" << label << "</th><td>" << html << "</td></tr>";
+  };
+  std::string ips, services;
+  for (const auto& ip : s.ips) ips += esc(ip) + " ";
+  for (const auto& svc : a.offered) services += esc(svc.proto) + "/" + std::to_string(svc.port) + " ";
+  row("category", esc(s.category));
+  row("device type", esc(s.device_type));
+  row("vendor", esc(s.vendor));
+  row("model", esc(s.model));
+  row("firmware", esc(s.firmware));
+  row("OS", esc(s.os));
+  row("role", esc(s.role));
+  row("software", esc(s.software));
+  row("serial number", esc(s.serial_number));
+  row("NIC vendor (OUI)", esc(a.vendor));
+  row("crown jewel", esc(s.crown_jewel));
+  row("IP addresses", ips);
+  row("services offered", services);
+  row("seen", format_timestamp(a.first_us) + " – " + format_timestamp(a.last_us));
+  out << "</tbody></table>";
+  evidence_table(out, a.classification);
+  if (a.crown_jewel && !a.crown_jewel->reasons.empty()) {
+    out << "<h3>Crown jewel</h3><ul>";
+    for (const auto& reason : a.crown_jewel->reasons) out << "<li>" << esc(reason) << "</li>";
+    out << "</ul>";
+  }
+  out << "<h3>Facts</h3><table><thead><tr><th>key</th><th>value</th><th>count</th><th>last seen</th></tr></thead><tbody>";
+  for (const auto& o : a.observations) {
+    out << "<tr><td><code>" << esc(o.key) << "</code></td><td>" << esc(o.value) << "</td><td>" << o.count << "</td><td>"
+        << format_timestamp(o.last_us) << "</td></tr>";
+  }
+  out << "</tbody></table><p><a href=\"#devices\">back to the devices</a></p></section>\n";
+}
+
+void write_html(const ReportContext& ctx, std::ostream& out) {
+  const Inventory& inv = ctx.inventory;
+  std::vector<AssetSummary> assets;
+  assets.reserve(inv.assets.size());
+  for (const auto& a : inv.assets) assets.push_back(summarize(a));
+  std::string sources;
+  for (const auto& s : inv.sources) sources += (sources.empty() ? "" : ", ") + s.name;
+  out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+         "script-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'\">"
+         "<meta name=\"viewport\" content=\"width=device-width\"><title>wardwatch inventory report</title><style>"
+      << kStyle << "</style></head><body><header><h1>Network inventory</h1><p>wardwatch " << esc(ctx.generator_version)
+      << " · report of " << format_timestamp(ctx.generated_us) << " · " << inv.assets.size() << " devices from "
+      << esc(sources) << " · rules " << esc(inv.rules.version.substr(0, 19)) << "</p></header><main>\n";
+  summary_section(out, assets);
+  supply_chain_section(out, inv);
+  asset_table(out, assets);
+  for (std::size_t i = 0; i < assets.size(); ++i) device_section(out, assets[i], i);
+  out << "</main><script>" << kScript << "</script></body></html>\n";
+}
+
+}  // namespace
+
+ReportFormat report_format_html() {
+  return {"html", "one self-contained HTML page: summary, supply chain, devices with evidence (docs/reports.md)", "html",
+          &write_html};
+}
+
+}  // namespace ww
