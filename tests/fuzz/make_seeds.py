@@ -42,7 +42,17 @@ def main():
     for t in targets:
         d = os.path.join(out, t)
         os.makedirs(d, exist_ok=True)
-        if t == "pipeline":
+        if t == "inventory_json":
+            # Inventory JSON: the golden outputs, cut to the fuzzer's length limit (a cut document is a seed
+            # for the reader's refusals), and a small complete one.
+            for path in sorted(glob.glob(os.path.join(REPO, "tests", "golden", "expected", "*.json"))):
+                with open(path, "rb") as f:
+                    open(os.path.join(d, os.path.basename(path)), "wb").write(f.read()[:8000])
+            open(os.path.join(d, "small.json"), "wb").write(
+                b'{"schema_version": 1, "assets": [{"id": "mac:00:00:00:00:00:01", "mac": "00:00:00:00:00:01",'
+                b' "ips": ["10.0.0.1"], "services": {"offered": [{"proto": "tcp", "port": 104}]},'
+                b' "classification": {"category": "pacs"}, "crown_jewel": {"kind": "pacs"}}]}')
+        elif t == "pipeline":
             for i in range(0, len(frames), 8):
                 blob = b"".join(struct.pack(">H", len(f)) + f for f in frames[i:i + 8])
                 open(os.path.join(d, f"frames{i}"), "wb").write(blob)
