@@ -14,6 +14,7 @@ which is absent; the reason is printed).
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -24,7 +25,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SHARED = os.path.join(os.path.dirname(REPO), "shared", "pcaps")
 KNOWN_KEYS = {"description", "capture", "filter", "args", "exit", "assets", "checks", "baselines", "stats",
               "output_excludes", "output_excludes_file"}
-CHECK_KEYS = {"asset", "ip", "everywhere", "facts", "no_facts", "classification", "services", "absent"}
+CHECK_KEYS = {"asset", "ip", "everywhere", "facts", "no_facts", "classification", "services", "absent", "fields",
+              "id_matches"}
 
 
 class Case:
@@ -118,6 +120,22 @@ def check_services(case, asset, want):
                 case.fail(f"{asset['id']}: services.{side} {sorted(have)} lacks {s}")
 
 
+def check_fields(case, asset, want):
+    """fields: {mac: null, router: false, ips: [...]}: each top-level field of the asset equals the value exactly
+    (lists in order); a field the asset does not have is a failure, so a typo cannot pass."""
+    for field, value in want.items():
+        if field not in asset:
+            case.fail(f"{asset['id']}: the asset has no field {field!r}")
+        elif asset[field] != value:
+            case.fail(f"{asset['id']}: {field} = {asset[field]!r}, expected {value!r}")
+
+
+def check_id(case, asset, pattern):
+    """id_matches: REGEX: the whole asset id matches it (re.fullmatch)."""
+    if not re.fullmatch(pattern, asset["id"]):
+        case.fail(f"{asset['id']}: id does not match {pattern!r}")
+
+
 def dotted(doc, path):
     for part in path.split("."):
         if not isinstance(doc, dict) or part not in doc:
@@ -139,11 +157,20 @@ def run_checks(case, doc, text):
         if unknown:
             case.fail(f"unknown keys in a check: {sorted(unknown)} (known: {sorted(CHECK_KEYS)})")
             continue
+        if "id_matches" in check:
+            try:
+                re.compile(check["id_matches"])
+            except (re.error, TypeError) as e:
+                case.fail(f"bad id_matches {check['id_matches']!r}: {e}")
+                continue
         for asset in select(case, doc, check):
             check_facts(case, asset, check.get("facts", {}))
             check_no_facts(case, asset, check.get("no_facts", []))
             check_classification(case, asset, check.get("classification", {}))
             check_services(case, asset, check.get("services", {}))
+            check_fields(case, asset, check.get("fields", {}))
+            if "id_matches" in check:
+                check_id(case, asset, check["id_matches"])
     excludes = list(spec.get("output_excludes", []))
     if spec.get("output_excludes_file"):
         with open(os.path.join(REPO, spec["output_excludes_file"])) as f:

@@ -71,19 +71,5 @@ TEST_F(DhcpTest, ProbeRejectsTruncatedAndForeignPayloads) {
   EXPECT_FALSE(parser->probe(meta, dns));
 }
 
-TEST(DhcpCapture, SharedWiresharkSampleDoraNamesClientAndServer) {
-  const auto path = test::shared_pcap("arkime_wireshark-dhcp.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  const AssetView* client = test::find_asset(inv, "mac:00:0b:82:01:fc:42");
-  ASSERT_NE(client, nullptr);
-  ASSERT_EQ(client->addresses.size(), 1u);
-  EXPECT_EQ(client->addresses[0].ip, "192.168.0.10");
-  bool saw_prl = false;
-  for (const auto& o : client->observations) saw_prl |= o.key == "dhcp.parameter_request_list" && o.value == "1,3,6,42";
-  EXPECT_TRUE(saw_prl);
-}
-
-
 }  // namespace
 }  // namespace ww

@@ -104,24 +104,5 @@ TEST_F(Dhcpv6Test, ProbeRejectsOtherPortsAndPayloads) {
   EXPECT_FALSE(parser->probe(meta, v4));
 }
 
-bool has_value(const Inventory& inv, const std::string& id, std::string_view key, std::string_view value) {
-  const AssetView* a = test::find_asset(inv, id);
-  if (!a) return false;
-  for (const auto& o : a->observations) {
-    if (o.key == key && o.value == value) return true;
-  }
-  return false;
-}
-
-TEST(Dhcpv6Capture, SharedGnutellaWindowsVendorClass) {
-  const auto path = test::shared_pcap("ndpi_gnutella.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  EXPECT_TRUE(has_value(inv, "mac:08:00:27:e6:e5:59", "dhcpv6.vendor_class", "MSFT 5.0"));
-  EXPECT_TRUE(has_value(inv, "mac:08:00:27:e6:e5:59", "dhcpv6.enterprise", "311"));
-  EXPECT_TRUE(has_value(inv, "mac:08:00:27:e6:e5:59", "dhcpv6.fqdn", "MSEDGEWIN10"));
-}
-
-
 }  // namespace
 }  // namespace ww

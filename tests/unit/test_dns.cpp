@@ -251,22 +251,6 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-TEST(DnsCapture, SharedWikipediaUnicastDnsAndMdns) {
-  const auto path = test::shared_pcap("zeek_wikipedia.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // tshark: 141.142.220.118 queries upload.wikimedia.org and meta.wikimedia.org; 141.142.2.2 answers.
-  const auto queries = values_at(inv, "141.142.220.118", "dns.query");
-  EXPECT_TRUE(contains(queries, "upload.wikimedia.org"));
-  EXPECT_TRUE(contains(queries, "meta.wikimedia.org"));
-  EXPECT_TRUE(contains(values_at(inv, "141.142.2.2", "dns.answered_query"), "meta.wikimedia.org"));
-  // tshark frame 3: gemini.local (A 141.142.220.50) with SRV gemini._sftp-ssh._tcp.local.
-  EXPECT_TRUE(contains(values_at(inv, "141.142.220.50", "mdns.hostname"), "gemini"));
-  EXPECT_TRUE(contains(values_at(inv, "141.142.220.50", "mdns.service_type"), "_sftp-ssh._tcp"));
-  // tshark frames 120-134: LLMNR queries for BRWC0CB383D1F42 from 141.142.220.226.
-  EXPECT_TRUE(contains(values_at(inv, "141.142.220.226", "llmnr.query"), "BRWC0CB383D1F42"));
-}
-
 TEST(DnsCapture, SharedIphoneMdnsDeviceInfoModel) {
   const auto path = test::shared_pcap("ndpi_iphone.pcap");
   WW_REQUIRE_FILE(path);
@@ -275,15 +259,6 @@ TEST(DnsCapture, SharedIphoneMdnsDeviceInfoModel) {
   EXPECT_TRUE(contains(values_at(inv, "169.254.225.216", "mdns.txt.model"), "iMac11,3"));
   EXPECT_TRUE(contains(values_at(inv, "169.254.225.216", "mdns.hostname"), "Lucas-iMac"));
   EXPECT_TRUE(contains(values_at(inv, "169.254.225.216", "mdns.service_type"), "_smb._tcp"));
-}
-
-TEST(DnsCapture, SharedSyntheticCtScenarioLlmnrAnswers) {
-  const auto path = test::shared_pcap("tapirxl_ct_to_pacs_scenario.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // tshark: LLMNR responses BRIGHTSPEED01 = 10.40.2.20, PACS-CENTRICITY-001 = 10.40.2.10.
-  EXPECT_TRUE(contains(values_at(inv, "10.40.2.20", "llmnr.name"), "BRIGHTSPEED01"));
-  EXPECT_TRUE(contains(values_at(inv, "10.40.2.10", "llmnr.name"), "PACS-CENTRICITY-001"));
 }
 
 

@@ -219,15 +219,6 @@ std::vector<std::string> sorted_values(const Inventory& inv, std::string_view ke
 }
 
 // tshark -r F -Y http -T fields -e http.host -e http.user_agent -e http.server
-TEST(HttpCapture, SharedZeekGetWgetAgainstApache) {
-  const auto path = test::shared_pcap("zeek_get.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  EXPECT_EQ(sorted_values(inv, "http.host"), std::vector<std::string>{"bro.org"});
-  EXPECT_EQ(sorted_values(inv, "http.user_agent"), std::vector<std::string>{"Wget/1.14 (darwin12.2.0)"});
-  EXPECT_EQ(sorted_values(inv, "http.server"), std::vector<std::string>{"Apache/2.4.3 (Fedora)"});
-}
-
 TEST(HttpCapture, SharedPacketsHttpGoogleFirefox) {
   const auto path = test::shared_pcap("packets_http_google.pcapng");
   WW_REQUIRE_FILE(path);

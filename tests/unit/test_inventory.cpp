@@ -195,17 +195,5 @@ TEST_F(InventoryTest, MalformedFramesAreCountedByReasonAndSkipped) {
   EXPECT_NE(test::find_asset(inv, "mac:00:00:00:00:00:02"), nullptr);
 }
 
-TEST(InventoryLoopback, SharedWithoutMacsHostsAreKeyedByIp) {
-  const auto path = test::shared_pcap("tapirx_dicom_arq_2_get_testclient.pcap");  // DLT_NULL
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  ASSERT_FALSE(inv.assets.empty());
-  for (const auto& a : inv.assets) {
-    EXPECT_FALSE(a.mac.has_value());
-    EXPECT_FALSE(a.beyond_router);  // no router involved: the link type has no MACs at all
-    EXPECT_EQ(a.id.rfind("ip:", 0), 0u);
-  }
-}
-
 }  // namespace
 }  // namespace ww

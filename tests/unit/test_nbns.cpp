@@ -1,7 +1,6 @@
 // NetBIOS Name Service (parsers/nbns.cpp).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -114,20 +113,6 @@ TEST_F(NbnsTest, ProbeNeedsPort137AndNetbiosNameEncoding) {
                                          3,    'w',  'w',  'w',  0, 0, 1, 0, 1};
   EXPECT_FALSE(parser->probe(meta, dns));
 }
-
-using test::values_at;
-
-TEST(NbnsCapture, SharedGnutellaWindowsRegistrations) {
-  const auto path = test::shared_pcap("ndpi_gnutella.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // `tshark -Y "nbns.flags.opcode==5" -T fields -e ip.src -e nbns.name -e nbns.nb_flags.group -e nbns.addr`
-  const auto names = values_at(inv, "10.0.2.15", "nbns.name");
-  EXPECT_NE(std::find(names.begin(), names.end(), "MSEDGEWIN10<00>"), names.end());
-  EXPECT_NE(std::find(names.begin(), names.end(), "MSEDGEWIN10<20>"), names.end());
-  EXPECT_EQ(values_at(inv, "10.0.2.15", "nbns.workgroup"), std::vector<std::string>{"WORKGROUP"});
-}
-
 
 }  // namespace
 }  // namespace ww

@@ -1,7 +1,6 @@
 // NetBIOS datagram / SMB mailslot browser announcements (parsers/netbios_browser.cpp).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -103,20 +102,6 @@ TEST_F(BrowserTest, ProbeRejectsOtherProtocols) {
   const std::string text = "<13>host app: hello";
   EXPECT_FALSE(parser->probe(meta, as_bytes(text)));
 }
-
-using test::values_at;
-
-TEST(BrowserCapture, SharedGnutellaWindows10) {
-  const auto path = test::shared_pcap("ndpi_gnutella.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // tshark: MSEDGEWIN10, os 10.0, server types 0x00001003 and 0x00001001.
-  EXPECT_EQ(values_at(inv, "10.0.2.15", "browser.hostname"), std::vector<std::string>{"MSEDGEWIN10"});
-  EXPECT_EQ(values_at(inv, "10.0.2.15", "browser.os_version"), std::vector<std::string>{"10.0"});
-  const auto types = values_at(inv, "10.0.2.15", "browser.server_type");
-  EXPECT_NE(std::find(types.begin(), types.end(), "0x00001003"), types.end());
-}
-
 
 }  // namespace
 }  // namespace ww

@@ -75,19 +75,5 @@ TEST_F(NtpTest, ProbeIsStrictAboutLengthModeAndPort) {
   EXPECT_FALSE(parser->probe(meta, as_bytes(ssdp)));
 }
 
-using test::values_at;
-
-TEST(NtpCapture, SharedAndroidTimeSync) {
-  const auto path = test::shared_pcap("ndpi_android.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // `tshark -Y ntp -T fields -e ip.src -e ntp.flags.vn -e ntp.flags.mode -e ntp.stratum -e ntp.refid`:
-  // 192.168.2.16 3 3 0 00000000 / 216.239.35.8 3 4 1 474f4f47
-  EXPECT_EQ(values_at(inv, "192.168.2.16", "ntp.mode"), std::vector<std::string>{"client"});
-  EXPECT_EQ(values_at(inv, "216.239.35.8", "ntp.stratum"), std::vector<std::string>{"1"});
-  EXPECT_EQ(values_at(inv, "216.239.35.8", "ntp.reference_id"), std::vector<std::string>{"GOOG"});
-}
-
-
 }  // namespace
 }  // namespace ww

@@ -201,30 +201,5 @@ TEST_F(SnmpTest, ProbeRejectsOtherProtocols) {
   EXPECT_FALSE(parser->probe(meta, ldap));
 }
 
-using test::values_at;
-std::vector<std::string> one(std::string v) { return {std::move(v)}; }
-
-TEST(SnmpCapture, SharedNdpiSnmpV3EngineAndV2cValues) {
-  const auto path = test::shared_pcap("ndpi_snmp.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // tshark -e snmp.msgAuthoritativeEngineID -e snmp.engineid.enterprise: 800000090300aabbcc000100, 9
-  // (ciscoSystems); the v3 responses from 250.58.112.87 carry sysName R1.lab.local (snmp.value.octets).
-  EXPECT_EQ(values_at(inv, "250.58.112.87", "snmp.engine_enterprise"), one("9"));
-  EXPECT_EQ(values_at(inv, "250.58.112.87", "snmp.engine_id"), one("800000090300aabbcc000100"));
-  EXPECT_EQ(values_at(inv, "250.58.112.87", "snmp.sys_name"), one("R1.lab.local"));
-  if (have_enterprises()) {
-    EXPECT_EQ(values_at(inv, "250.58.112.87", "snmp.enterprise_vendor"), one("ciscoSystems"));
-  }
-  // v2c responses from 130.70.149.185: sysContact nick@globomantics.com, sysLocation GlobomanticsHQ.
-  EXPECT_EQ(values_at(inv, "130.70.149.185", "snmp.sys_contact"), one("nick@globomantics.com"));
-  EXPECT_EQ(values_at(inv, "130.70.149.185", "snmp.sys_location"), one("GlobomanticsHQ"));
-  // The trap community "public2c" (tshark snmp.community) is neither "public" nor stored anywhere.
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_EQ(o.value.find("public2c"), std::string::npos) << o.key;
-  }
-}
-
-
 }  // namespace
 }  // namespace ww

@@ -1,7 +1,6 @@
 // SSDP (parsers/ssdp.cpp).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -110,16 +109,6 @@ TEST(SsdpCapture, SharedMSearchUserAgentMatchesTshark) {
   // `tshark -r ndpi_ssdp-m-search-ua.pcap -T fields -e ip.src -e http.user_agent`
   EXPECT_EQ(values_at(inv, "192.168.242.50", "ssdp.user_agent"),
             std::vector<std::string>{"Google Chrome/99.0.4844.74 Mac OS X"});
-}
-
-TEST(SsdpCapture, SharedGnutellaWindowsVmSearches) {
-  const auto path = test::shared_pcap("ndpi_gnutella.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  // `tshark -r ndpi_gnutella.pcap -Y ssdp -T fields -e ip.src -e http.user_agent`
-  const auto ua = values_at(inv, "10.0.2.15", "ssdp.user_agent");
-  EXPECT_NE(std::find(ua.begin(), ua.end(), "Microsoft Edge/99.0.1150.30 Windows"), ua.end());
-  EXPECT_NE(std::find(ua.begin(), ua.end(), "gtk-gnutella/1.2.2 (2022-02-25)"), ua.end());
 }
 
 

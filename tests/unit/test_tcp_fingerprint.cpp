@@ -560,45 +560,6 @@ bool contains(const std::map<std::string, std::set<std::string>>& facts, const s
   return it != facts.end() && it->second.count(value) != 0;
 }
 
-TEST(TcpFingerprintCapture, SharedZeekGetClientIsMacOsServerIsLinux) {
-  const auto path = test::shared_pcap("zeek_get.pcap");
-  WW_REQUIRE_FILE(path);
-  if (!std::filesystem::exists(kDebianFp)) GTEST_SKIP() << kDebianFp << " absent";
-  const Inventory inv = test::run_capture(path);
-  // Verified with `p0f -r zeek_get.pcap` (3.09b, Debian's p0f.fp).
-  const auto client = tcp_facts_of(inv, "141.142.228.5");
-  EXPECT_TRUE(contains(client, "tcp.syn_signature", "4:64+0:0:1460:65535,4:mss,nop,ws,nop,nop,ts,sok,eol+1:df,id+:0"));
-  EXPECT_TRUE(contains(client, "tcp.os", "MacOS X 10.9 or newer (sometimes iPhone or iPad)"));
-  EXPECT_TRUE(contains(client, "tcp.distance", "0"));
-  const auto server = tcp_facts_of(inv, "192.150.187.43");
-  EXPECT_TRUE(contains(server, "tcp.synack_signature", "4:47+17:0:1460:mss*10,7:mss,sok,ts,nop,ws:df:0"));
-  EXPECT_TRUE(contains(server, "tcp.os", "Linux 3.x"));
-  EXPECT_TRUE(contains(server, "tcp.os_class", "unix"));
-  EXPECT_TRUE(contains(server, "tcp.os_match", "specific"));
-  EXPECT_TRUE(contains(server, "tcp.distance", "17"));
-}
-
-TEST(TcpFingerprintCapture, SharedWikipediaClientAndServersAreLinux26) {
-  const auto path = test::shared_pcap("zeek_wikipedia.pcap");
-  WW_REQUIRE_FILE(path);
-  if (!std::filesystem::exists(kDebianFp)) GTEST_SKIP() << kDebianFp << " absent";
-  const Inventory inv = test::run_capture(path);
-  // As `p0f -r zeek_wikipedia.pcap` reports: client and Wikimedia servers are Linux 2.6.x.
-  const auto client = tcp_facts_of(inv, "141.142.220.118");
-  EXPECT_EQ(client.at("tcp.syn_signature"), std::set<std::string>{"4:64+0:0:1460:mss*4,7:mss,sok,ts,nop,ws:df,id+:0"});
-  EXPECT_EQ(client.at("tcp.os"), std::set<std::string>{"Linux 2.6.x"});
-  for (const std::string ip : {"208.80.152.118", "208.80.152.3", "208.80.152.2"}) {
-    const auto server = tcp_facts_of(inv, ip);
-    EXPECT_TRUE(contains(server, "tcp.synack_signature", "4:49+15:0:1460:mss*4,9:mss,sok,ts,nop,ws:df:0")) << ip;
-    EXPECT_TRUE(contains(server, "tcp.os", "Linux 2.6.x")) << ip;
-    EXPECT_TRUE(contains(server, "tcp.distance", "15")) << ip;
-  }
-  // A SYN+ACK whose SYN is not in the capture: p0f ignores it, wardwatch still fingerprints it.
-  const auto stray = tcp_facts_of(inv, "173.192.163.128");
-  EXPECT_TRUE(contains(stray, "tcp.synack_signature", "4:112+16:0:1460:16384,0:mss,nop,nop,sok::0"));
-  EXPECT_TRUE(contains(stray, "tcp.os", "Windows XP"));
-}
-
 TEST(TcpFingerprintCapture, HospitalLabHostsAreLinux) {
   const auto path = test::repo_file("tests/fixtures/lab/hospital-lab.pcap");
   WW_REQUIRE_FILE(path);
@@ -614,15 +575,6 @@ TEST(TcpFingerprintCapture, HospitalLabHostsAreLinux) {
   const auto synacks = test::all_values(inv, "tcp.synack_signature");
   ASSERT_FALSE(synacks.empty());
   for (const auto& v : synacks) EXPECT_EQ(v, "4:64+0:0:1460:mss*45,10:mss,sok,ts,nop,ws:df:0");
-}
-
-TEST(TcpFingerprintCapture, SharedUdpOnlyCaptureHasNoTcpFacts) {
-  const auto path = test::shared_pcap("ndpi_snmp.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  for (const auto& a : inv.assets) {
-    for (const auto& o : a.observations) EXPECT_NE(o.key.rfind("tcp.", 0), 0u) << a.id << " " << o.key;
-  }
 }
 
 TEST(TcpFingerprintCapture, CraftedCaptureThroughDecoderAndPipeline) {

@@ -1,7 +1,6 @@
 // WS-Discovery (parsers/wsdiscovery.cpp).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -117,17 +116,6 @@ TEST_F(WsdTest, ProbeRejectsOtherXmlAndText) {
 }
 
 using test::values_at;
-
-TEST(WsdCapture, SharedGnutellaWindowsHello) {
-  const auto path = test::shared_pcap("ndpi_gnutella.pcap");
-  WW_REQUIRE_FILE(path);
-  const Inventory inv = test::run_capture(path);
-  const auto types = values_at(inv, "10.0.2.15", "wsd.types");
-  EXPECT_NE(std::find(types.begin(), types.end(), "pub:Computer"), types.end());
-  const auto xaddrs = values_at(inv, "10.0.2.15", "wsd.xaddrs");
-  EXPECT_NE(std::find(xaddrs.begin(), xaddrs.end(), "http://10.0.2.15:5357/747f3d96-68a7-43f1-8cbe-e8d6dadd0358/"),
-            xaddrs.end());
-}
 
 TEST(WsdCapture, SharedNdpiUpnpResolveClient) {
   const auto path = test::shared_pcap("ndpi_upnp.pcap");
