@@ -314,12 +314,21 @@ int cmd_report(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(), "SQLite database to report on")(
       "format", po::value(&o.format)->required(), formats_help.c_str())(
       "output,o", po::value(&o.output)->default_value("-"), "output file ('-' for stdout)")(
+      "cmdb", po::value(&o.cmdb_files)->composing(),
+      "CMDB export (CSV: NetBox, ServiceNow or generic; repeatable): devices managed, unmanaged, mismatched")(
+      "stale-days", po::value(&o.stale_days)->default_value(o.stale_days),
+      "a CMDB entry not seen for this many days is stale")(
       "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")(
       "rules", po::value<std::string>(), "fingerprint rules directory");
   po::variables_map vm;
-  const std::string usage = "usage: wardwatch report --db PATH --format " + ww::report_format_names() + " [-o FILE]";
+  const std::string usage =
+      "usage: wardwatch report --db PATH --format " + ww::report_format_names() + " [-o FILE] [--cmdb CSV]...";
   if (auto rc = parse(args, desc, nullptr, vm, usage.c_str())) return *rc;
   if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  if (o.stale_days < 0) {
+    std::cerr << "wardwatch: usage error: --stale-days must be 0 or more\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
   if (!ww::find_report_format(o.format)) {
     std::cerr << "wardwatch: usage error: unknown report format '" << o.format << "' (" << ww::report_format_names()
               << ")\n" << usage << "\n";

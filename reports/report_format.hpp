@@ -12,11 +12,16 @@
 
 namespace ww {
 
+struct CmdbComparison;
+
 // What every format is written from: the resolved, classified inventory and when the report was made.
 struct ReportContext {
   const Inventory& inventory;
   std::string generator_version;  // wardwatch's version
   std::int64_t generated_us = 0;  // wall-clock time of the report (µs since the epoch)
+  // With --cmdb: each device's management state and the CMDB entries not seen (reports/cmdb.hpp); null
+  // without a CMDB.
+  const CmdbComparison* cmdb = nullptr;
 };
 
 struct ReportFormat {

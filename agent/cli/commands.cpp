@@ -23,6 +23,7 @@
 #include "agent/store/sqlite_store.hpp"
 #include "fingerprints/engine/classifier.hpp"
 #include "reports/report.hpp"
+#include "reports/cmdb.hpp"
 #include "reports/diff.hpp"
 #include "reports/report_format.hpp"
 
@@ -449,12 +450,24 @@ int run_report(const ReportOptions& opts) {
       error_line("cannot read database '" + opts.db_path + "'");
       return kExitRuntime;
     }
+    // The CMDB exports first: a bad one stops the report before anything is read or written.
+    Cmdb cmdb;
+    if (!opts.cmdb_files.empty()) {
+      try {
+        cmdb = read_cmdb_files(opts.cmdb_files);
+      } catch (const CmdbError& e) {
+        error_line(e.what());
+        return kExitRuntime;
+      }
+    }
     SqliteStore store(opts.db_path, /*read_only=*/true);
     const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
     if (!inv) return kExitRuntime;
     const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now().time_since_epoch());
-    const ReportContext context{*inv, version(), now.count()};
+    std::optional<CmdbComparison> comparison;
+    if (!opts.cmdb_files.empty()) comparison = compare_with_cmdb(*inv, cmdb, CmdbOptions{now.count(), opts.stale_days});
+    const ReportContext context{*inv, version(), now.count(), comparison ? &*comparison : nullptr};
     const bool ok = write_output(opts.output, std::string(format->name) + " report",
                                  [&](std::ostream& out) { format->write(context, out); });
     return ok ? kExitOk : kExitRuntime;

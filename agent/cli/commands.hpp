@@ -60,6 +60,8 @@ struct ReportOptions {
   std::string db_path;
   std::string format;  // a name in report_formats() (reports/report_format.hpp)
   std::string output = "-";
+  std::vector<std::string> cmdb_files;  // --cmdb, repeatable: CSV exports (reports/cmdb.hpp)
+  int stale_days = 30;                  // a CMDB entry not seen for this long is stale
   std::string ieee_data_dir = "/usr/share/ieee-data";
   std::optional<std::string> rules_dir;
   Limits limits;

@@ -13,6 +13,7 @@
 #include <cctype>
 #include <random>
 
+#include "reports/cmdb_report.hpp"
 #include "reports/report.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_model.hpp"
@@ -58,7 +59,7 @@ ordered_json software_component(const std::string& bom_ref, const char* type, co
   return c;
 }
 
-ordered_json device_component(const AssetSummary& s) {
+ordered_json device_component(const AssetSummary& s, const CmdbComparison* cmdb) {
   const AssetView& a = *s.asset;
   ordered_json c;
   c["type"] = "device";
@@ -83,6 +84,11 @@ ordered_json device_component(const AssetSummary& s) {
   property(props, "wardwatch:confidence", std::to_string(a.classification.confidence));
   property(props, "wardwatch:first_seen", format_timestamp(a.first_us));
   property(props, "wardwatch:last_seen", format_timestamp(a.last_us));
+  if (const AssetCmdbResult* r = cmdb_result_for(cmdb, a)) {
+    property(props, "wardwatch:management", std::string(management_name(r->management)));
+    if (r->match) property(props, "wardwatch:cmdb_entry", entry_location(*r->match->entry));
+    for (const auto& m : r->mismatches) property(props, "wardwatch:cmdb_mismatch", m.attribute + ": wire '" + m.wire + "', CMDB '" + m.cmdb + "'");
+  }
   c["properties"] = props;
   return c;
 }
@@ -97,7 +103,15 @@ void write_cyclonedx(const ReportContext& ctx, std::ostream& out) {
   bom["metadata"] = {{"timestamp", format_timestamp(ctx.generated_us)}, {"tools", {{"components", {tool}}}},
                      {"properties", {{{"name", "wardwatch:rules_version"}, {"value", ctx.inventory.rules.version}}}}};
   ordered_json components = ordered_json::array();
-  for (const auto& a : ctx.inventory.assets) components.push_back(device_component(summarize(a)));
+  for (const auto& a : ctx.inventory.assets) components.push_back(device_component(summarize(a), ctx.cmdb));
+  if (ctx.cmdb) {
+    // Counts of the CMDB comparison; the stale entries themselves are not devices seen, so not components.
+    const CmdbCounts& n = ctx.cmdb->counts;
+    for (const auto& [name, value] : {std::pair{"wardwatch:cmdb_managed", n.managed}, {"wardwatch:cmdb_unmanaged", n.unmanaged},
+                                      {"wardwatch:cmdb_mismatched", n.mismatched}, {"wardwatch:cmdb_stale", n.stale}}) {
+      bom["metadata"]["properties"].push_back({{"name", name}, {"value", std::to_string(value)}});
+    }
+  }
   bom["components"] = std::move(components);
   out << bom.dump(2, ' ', false, ordered_json::error_handler_t::replace) << '\n';
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "reports/cmdb_report.hpp"
 #include "reports/report.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_model.hpp"
@@ -109,7 +110,7 @@ void bar_chart(std::ostream& out, const std::vector<std::pair<std::string, std::
   out << "</svg>";
 }
 
-void summary_section(std::ostream& out, const std::vector<AssetSummary>& assets) {
+void summary_section(std::ostream& out, const std::vector<AssetSummary>& assets, const CmdbComparison* cmdb) {
   std::map<std::string, std::size_t> by_category;
   std::size_t medical = 0, jewels = 0, with_vendor = 0, with_firmware = 0;
   for (const auto& s : assets) {
@@ -123,6 +124,13 @@ void summary_section(std::ostream& out, const std::vector<AssetSummary>& assets)
   for (const auto& [label, n] : {std::pair{"devices", assets.size()}, {"medical devices", medical}, {"crown jewels", jewels},
                                  {"with a vendor", with_vendor}, {"with firmware", with_firmware}}) {
     out << "<div class=\"card\"><b>" << n << "</b>" << label << "</div>";
+  }
+  if (cmdb) {
+    const CmdbCounts& c = cmdb->counts;
+    for (const auto& [label, n] : {std::pair{"managed (in the CMDB)", c.managed}, {"unmanaged", c.unmanaged},
+                                   {"mismatched", c.mismatched}, {"CMDB entries not seen", c.stale}}) {
+      out << "<div class=\"card\"><b>" << n << "</b>" << label << "</div>";
+    }
   }
   out << "</div><h2 style=\"margin-top:12px\">Devices by category</h2>";
   std::vector<std::pair<std::string, std::size_t>> bars(by_category.begin(), by_category.end());
@@ -146,13 +154,14 @@ void supply_chain_section(std::ostream& out, const Inventory& inv) {
   out << "</tbody></table></section>\n";
 }
 
-void asset_table(std::ostream& out, const std::vector<AssetSummary>& assets) {
+void asset_table(std::ostream& out, const std::vector<AssetSummary>& assets, const CmdbComparison* cmdb) {
   out << "<section id=\"devices\"><h2>Devices</h2><input id=\"filter\" type=\"search\" "
          "placeholder=\"filter: any text in a row\" aria-label=\"filter devices\"><span class=\"muted\">"
          "<span id=\"shown\">"
       << assets.size() << "</span> of " << assets.size()
       << " shown</span><table id=\"assets\"><thead><tr><th>name</th><th>MAC</th><th>IP addresses</th><th>category</th>"
-         "<th>vendor</th><th>model</th><th>firmware</th><th>OS</th><th>crown jewel</th><th>last seen</th></tr></thead><tbody>";
+         "<th>vendor</th><th>model</th><th>firmware</th><th>OS</th><th>crown jewel</th><th>last seen</th>"
+      << (cmdb ? "<th>CMDB</th>" : "") << "</tr></thead><tbody>";
   for (std::size_t i = 0; i < assets.size(); ++i) {
     const AssetSummary& s = assets[i];
     const AssetView& a = *s.asset;
@@ -162,7 +171,12 @@ void asset_table(std::ostream& out, const std::vector<AssetSummary>& assets) {
         << esc(s.display_name) << "</a></td><td>" << esc(a.mac) << "</td><td>" << esc(ips) << "</td><td>"
         << esc(s.category) << "</td><td>" << esc(s.vendor) << "</td><td>" << esc(s.model) << "</td><td>"
         << esc(s.firmware) << "</td><td>" << esc(s.os) << "</td><td class=\"jewel\">" << esc(s.crown_jewel)
-        << "</td><td>" << format_timestamp(a.last_us) << "</td></tr>\n";
+        << "</td><td>" << format_timestamp(a.last_us) << "</td>";
+    if (cmdb) {
+      const AssetCmdbResult* r = cmdb_result_for(cmdb, a);
+      out << "<td>" << (r ? esc(std::string(management_name(r->management))) : std::string()) << "</td>";
+    }
+    out << "</tr>\n";
   }
   out << "</tbody></table></section>\n";
 }
@@ -181,7 +195,7 @@ void evidence_table(std::ostream& out, const Classification& c) {
   out << "</tbody></table>";
 }
 
-void device_section(std::ostream& out, const AssetSummary& s, std::size_t index) {
+void device_section(std::ostream& out, const AssetSummary& s, std::size_t index, const CmdbComparison* cmdb) {
   const AssetView& a = *s.asset;
   out << "<section class=\"device\" id=\"" << anchor(index) << "\"><h2>" << esc(s.display_name) << " <span class=\"muted\">"
       << esc(a.id) << "</span></h2><table><tbody>";
@@ -205,6 +219,16 @@ void device_section(std::ostream& out, const AssetSummary& s, std::size_t index)
   row("IP addresses", ips);
   row("services offered", services);
   row("seen", format_timestamp(a.first_us) + " – " + format_timestamp(a.last_us));
+  if (const AssetCmdbResult* r = cmdb_result_for(cmdb, a)) {
+    row("CMDB", esc(std::string(management_name(r->management))));
+    if (r->match) {
+      row("CMDB entry", esc(entry_location(*r->match->entry)) + " (" + esc(r->match->entry->name) + "), matched by " +
+                            esc(std::string(match_kind_name(r->match->by))) + ": " + esc(r->match->cmdb_value));
+    }
+    for (const auto& m : r->mismatches) {
+      row("mismatch", esc(m.attribute) + ": wire <b>" + esc(m.wire) + "</b>, CMDB <b>" + esc(m.cmdb) + "</b>");
+    }
+  }
   out << "</tbody></table>";
   evidence_table(out, a.classification);
   if (a.crown_jewel && !a.crown_jewel->reasons.empty()) {
@@ -218,6 +242,27 @@ void device_section(std::ostream& out, const AssetSummary& s, std::size_t index)
         << format_timestamp(o.last_us) << "</td></tr>";
   }
   out << "</tbody></table><p><a href=\"#devices\">back to the devices</a></p></section>\n";
+}
+
+// The CMDB entries no seen device matched (or not within the stale window).
+void stale_section(std::ostream& out, const CmdbComparison& cmdb) {
+  out << "<section id=\"stale\"><h2>CMDB entries not seen</h2>";
+  if (!cmdb.covers_stale_window) {
+    out << "<p class=\"muted\">The inventory covers less time than the stale window: \"not seen\" means not seen "
+           "while the sensor listened.</p>";
+  }
+  out << "<table><thead><tr><th>entry</th><th>name</th><th>MAC</th><th>IP</th><th>serial</th><th>maker / model</th>"
+         "<th>why</th></tr></thead><tbody>";
+  for (const StaleEntry& s : cmdb.stale) {
+    const CmdbEntry& e = *s.entry;
+    std::string macs, ips;
+    for (const auto& m : e.macs) macs += esc(m.address) + " ";
+    for (const auto& ip : e.ips) ips += esc(ip) + " ";
+    out << "<tr><td>" << esc(entry_location(e)) << "</td><td>" << esc(e.name) << "</td><td>" << macs << "</td><td>" << ips
+        << "</td><td>" << esc(e.serial) << "</td><td>" << esc(e.manufacturer) << " " << esc(e.model) << "</td><td>"
+        << esc(std::string(stale_reason_name(s.reason))) << "</td></tr>";
+  }
+  out << "</tbody></table></section>\n";
 }
 
 void write_html(const ReportContext& ctx, std::ostream& out) {
@@ -234,10 +279,11 @@ void write_html(const ReportContext& ctx, std::ostream& out) {
       << kStyle << "</style></head><body><header><h1>Network inventory</h1><p>wardwatch " << esc(ctx.generator_version)
       << " · report of " << format_timestamp(ctx.generated_us) << " · " << inv.assets.size() << " devices from "
       << esc(sources) << " · rules " << esc(inv.rules.version.substr(0, 19)) << "</p></header><main>\n";
-  summary_section(out, assets);
+  summary_section(out, assets, ctx.cmdb);
   supply_chain_section(out, inv);
-  asset_table(out, assets);
-  for (std::size_t i = 0; i < assets.size(); ++i) device_section(out, assets[i], i);
+  asset_table(out, assets, ctx.cmdb);
+  if (ctx.cmdb) stale_section(out, *ctx.cmdb);
+  for (std::size_t i = 0; i < assets.size(); ++i) device_section(out, assets[i], i, ctx.cmdb);
   out << "</main><script>" << kScript << "</script></body></html>\n";
 }
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/cmdb_report.hpp"
 #include "reports/report.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_model.hpp"
@@ -17,7 +18,7 @@ using ordered_json = nlohmann::ordered_json;
 
 ordered_json optional_text(const std::optional<std::string>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
 
-ordered_json asset_json(const AssetSummary& s) {
+ordered_json asset_json(const AssetSummary& s, const CmdbComparison* cmdb) {
   const AssetView& a = *s.asset;
   ordered_json j;
   j["id"] = a.id;
@@ -37,7 +38,10 @@ ordered_json asset_json(const AssetSummary& s) {
   j["confidence"] = a.classification.confidence;
   j["first_seen"] = format_timestamp(a.first_us);
   j["last_seen"] = format_timestamp(a.last_us);
-  j["management"] = nullptr;  // no CMDB given
+  // With --cmdb: managed | unmanaged | mismatched, and how and with what it matched; null without a CMDB.
+  const AssetCmdbResult* r = cmdb_result_for(cmdb, a);
+  j["management"] = r ? ordered_json(management_name(r->management)) : ordered_json(nullptr);
+  j["cmdb"] = r ? cmdb_asset_json(*r) : ordered_json(nullptr);
   return j;
 }
 
@@ -101,11 +105,19 @@ void write_report_json(const ReportContext& ctx, std::ostream& out) {
                       {"first_seen", inv.first_us ? ordered_json(format_timestamp(inv.first_us)) : ordered_json(nullptr)},
                       {"last_seen", inv.last_us ? ordered_json(format_timestamp(inv.last_us)) : ordered_json(nullptr)}};
   doc["summary"] = summary_json(inv, assets);
+  doc["summary"]["management"] = ctx.cmdb ? cmdb_summary_json(*ctx.cmdb) : ordered_json(nullptr);
   ordered_json list = ordered_json::array();
-  for (const auto& s : assets) list.push_back(asset_json(s));
+  for (const auto& s : assets) list.push_back(asset_json(s, ctx.cmdb));
   doc["assets"] = std::move(list);
   doc["supply_chain"] = supply_chain_json(inv);
-  doc["stale"] = ordered_json::array();  // CMDB entries not seen: none without a CMDB
+  // CMDB entries not seen (empty without a CMDB), and those that matched several devices alike.
+  ordered_json stale = ordered_json::array(), ambiguous = ordered_json::array();
+  if (ctx.cmdb) {
+    for (const auto& e : ctx.cmdb->stale) stale.push_back(stale_entry_json(e));
+    for (const auto& e : ctx.cmdb->ambiguous) ambiguous.push_back(ambiguous_entry_json(e));
+  }
+  doc["stale"] = std::move(stale);
+  doc["ambiguous"] = std::move(ambiguous);
   out << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
 }
 

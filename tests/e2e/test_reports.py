@@ -31,6 +31,10 @@ from common import LAB, REPO, read_json, run, write_pcap  # noqa: E402
 
 LAB_PCAP = os.path.join(LAB, "hospital-lab.pcap")
 IDENTITY_PCAP = os.path.join(REPO, "tests", "fixtures", "identity", "identity-lab.pcap")
+CMDB = os.path.join(REPO, "tests", "fixtures", "cmdb")
+CMDB_ARGS = [arg for name in ("netbox-devices.csv", "netbox-interfaces.csv", "netbox-mac-addresses.csv",
+                              "servicenow-cmdb_ci_hardware.csv", "generic.csv", "netbox-ui-devices.csv",
+                              "netbox-ui-interfaces.csv") for arg in ("--cmdb", os.path.join(CMDB, name))]
 CDX_SCHEMAS = os.path.join(os.environ.get("WARDWATCH_TEST_DATA", "/var/cache/wardwatch-test"),
                            "cyclonedx-library-10.3.0", "package", "res", "schema")
 
@@ -125,7 +129,7 @@ class Reports(unittest.TestCase):
             self.skipTest(f"CycloneDX schemas not installed: {CDX_SCHEMAS} (scripts/install-deps.sh --test)")
         import jsonschema  # Debian: python3-jsonschema (4.10: references resolved through a RefResolver store)
         out = os.path.join(self.dir, "bom.cdx.json")
-        self.report("cyclonedx", "-o", out)
+        self.report("cyclonedx", "-o", out, *CMDB_ARGS)  # with the CMDB properties too
         self.assertEqual(os.stat(out).st_mode & 0o777, 0o640)
         with open(out) as f:
             bom = json.load(f)
@@ -252,6 +256,63 @@ class Reports(unittest.TestCase):
             self.assertEqual(p.returncode, code, (args, p.stderr))
             self.assertIn(text, p.stderr)
             self.assertEqual(p.stdout, "")
+
+    def test_cmdb_comparison_in_every_format(self):
+        # The CMDB fixtures (tests/fixtures/cmdb/README.md) describe the two labs' devices, with planted
+        # differences: the gateway's model and the switch's firmware disagree with the wire, three entries
+        # describe devices that are not on the wire.
+        doc = json.loads(self.report("json", *CMDB_ARGS))
+        m = doc["summary"]["management"]
+        self.assertEqual(m["managed"] + m["unmanaged"] + m["mismatched"], len(doc["assets"]))
+        self.assertEqual(sum(m["matched_by"].values()), m["managed"] + m["mismatched"])
+        by_mac = {a["mac"]: a for a in doc["assets"]}
+        for a in doc["assets"]:
+            self.assertIn(a["management"], ("managed", "unmanaged", "mismatched"))
+        gw = by_mac["02:88:00:00:00:01"]
+        self.assertEqual((gw["management"], gw["cmdb"]["matched_by"]), ("mismatched", "mac"))
+        self.assertIn({"attribute": "model", "wire": "WardGW", "cmdb": "WardRouter 5"},
+                      [{k: x[k] for k in ("attribute", "wire", "cmdb")} for x in gw["cmdb"]["mismatches"]])
+        sw = by_mac["02:88:00:00:00:03"]
+        self.assertEqual([(x["attribute"], x["wire"], x["cmdb"]) for x in sw["cmdb"]["mismatches"]],
+                         [("firmware", "FW-4.0.3", "FW-4.0.2")])
+        # The printer is "HP" on the wire and "Hewlett Packard" / "Hewlett-Packard" in the CMDB: no mismatch.
+        self.assertEqual(by_mac["02:88:00:00:00:11"]["management"], "managed")
+        self.assertEqual(by_mac["02:88:00:00:00:05"]["management"], "unmanaged")
+        self.assertEqual(len(doc["stale"]), m["stale"])
+        self.assertIn("old-infusion-03", [s["name"] for s in doc["stale"]])
+        self.assertTrue(all(s["reason"] in ("not-seen", "not-seen-recently") for s in doc["stale"]))
+        rows = list(csv.DictReader(io.StringIO(self.report("csv", *CMDB_ARGS))))
+        self.assertEqual(sum(r["management"] == "stale" for r in rows), m["stale"])
+        gw_row = next(r for r in rows if r["mac"] == "02:88:00:00:00:01")
+        self.assertEqual((gw_row["management"], gw_row["cmdb_matched_by"]), ("mismatched", "mac"))
+        self.assertIn("model: wire 'WardGW', CMDB 'WardRouter 5'", gw_row["cmdb_mismatches"])
+        bom = json.loads(self.report("cyclonedx", *CMDB_ARGS))
+        meta = {p["name"]: p["value"] for p in bom["metadata"]["properties"]}
+        self.assertEqual(meta["wardwatch:cmdb_stale"], str(m["stale"]))
+        gw_props = {(p["name"], p["value"]) for c in bom["components"] if c["bom-ref"] == gw["id"] for p in c["properties"]}
+        self.assertIn(("wardwatch:management", "mismatched"), gw_props)
+        html = self.report("html", *CMDB_ARGS)
+        self.assertIn("CMDB entries not seen", html)
+        self.assertIn("old-infusion-03", html)
+
+    def test_bad_cmdb_stops_the_report_before_anything_is_written(self):
+        out = os.path.join(self.dir, "never.json")
+        cases = {"not-csv.csv": b"\x00\x01\x02PK\x03\x04" * 50, "no-columns.csv": b"colour,size\nred,1\n",
+                 "broken.csv": b'mac,hostname\n"02:88:00:00:00:01,gw\n', "empty.csv": b""}
+        for name, content in cases.items():
+            path = os.path.join(self.dir, name)
+            with open(path, "wb") as f:
+                f.write(content)
+            p = run("report", "--db", self.db, "--format", "json", "--cmdb", path, "-o", out)
+            self.assertEqual(p.returncode, 1, (name, p.stderr))
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, (name, p.stderr))
+            self.assertIn(name, p.stderr)
+            self.assertFalse(os.path.exists(out), name)
+        p = run("report", "--db", self.db, "--format", "json", "--cmdb", os.path.join(self.dir, "absent.csv"))
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        p = run("report", "--db", self.db, "--format", "json", "--stale-days", "-1")
+        self.assertEqual(p.returncode, 2)
 
     def test_the_classification_in_the_database_matches_the_report(self):
         doc = json.loads(self.report("json"))

@@ -1,6 +1,8 @@
 // libFuzzer targets for files a user hands wardwatch (not packets): WW_FUZZ_INPUT names which.
-//   inventory_json: `wardwatch diff` reading an inventory JSON (reports/diff.hpp). Any input must end in
-//   devices or a std::runtime_error with a message — never another exception, a crash or a hang.
+//   inventory_json: `wardwatch diff` reading an inventory JSON (reports/diff.hpp).
+//   cmdb_csv: `wardwatch report --cmdb` reading a CMDB export (reports/cmdb.hpp).
+// Any input must end in a result or a std::runtime_error (CmdbError is one) with a message — never another
+// exception, a crash, a hang or unbounded memory.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "reports/cmdb.hpp"
 #include "reports/diff.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,6 +24,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     } catch (const std::runtime_error& e) {
       if (std::string_view(e.what()).empty()) std::abort();  // every refusal says why
+    }
+  }
+  if constexpr (input == "cmdb_csv") {
+    try {
+      std::vector<ww::ParsedCmdbFile> files;
+      files.push_back(ww::parse_cmdb_csv(text, "fuzz.csv"));
+      const ww::Cmdb cmdb = ww::merge_cmdb_files(std::move(files));
+      ww::Inventory inv;  // an empty inventory: every entry is stale, and the comparison must say so
+      const auto result = ww::compare_with_cmdb(inv, cmdb, ww::CmdbOptions{1'700'000'000'000'000, 30});
+      if (result.assets.size() != 0) std::abort();
+    } catch (const std::runtime_error& e) {
+      if (std::string_view(e.what()).empty()) std::abort();
     }
   }
   return 0;

@@ -52,6 +52,10 @@ def main():
                 b'{"schema_version": 1, "assets": [{"id": "mac:00:00:00:00:00:01", "mac": "00:00:00:00:00:01",'
                 b' "ips": ["10.0.0.1"], "services": {"offered": [{"proto": "tcp", "port": 104}]},'
                 b' "classification": {"category": "pacs"}, "crown_jewel": {"kind": "pacs"}}]}')
+        elif t == "cmdb_csv":
+            for path in sorted(glob.glob(os.path.join(REPO, "tests", "fixtures", "cmdb", "*.csv"))):
+                with open(path, "rb") as f:
+                    open(os.path.join(d, os.path.basename(path)), "wb").write(f.read()[:8000])
         elif t == "pipeline":
             for i in range(0, len(frames), 8):
                 blob = b"".join(struct.pack(">H", len(f)) + f for f in frames[i:i + 8])
