@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/findings.hpp"
 #include "model/flood.hpp"
 
 namespace ww {
@@ -112,6 +113,11 @@ struct Inventory {
   std::vector<FloodEpisode> floods;             // of every run, in order
   std::int64_t first_us = 0, last_us = 0;
   std::vector<AssetView> assets;  // sorted by id
+  // Set by the findings engine where it ran (reports); empty otherwise.
+  bool findings_evaluated = false;
+  std::vector<Finding> findings;
+  std::vector<ControlReference> controls;  // the mapping file's controls (for the gap-analysis view)
+  std::string findings_version;            // "sha256:..." of the finding rules and the mapping file
 };
 
 }  // namespace ww
