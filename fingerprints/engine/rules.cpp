@@ -1,5 +1,7 @@
 #include "fingerprints/engine/rules.hpp"
 
+#include "fingerprints/engine/condition_json.hpp"
+
 #include <openssl/evp.h>
 #include <re2/re2.h>
 
@@ -331,13 +333,17 @@ namespace {
 
 class Loader {
  public:
-  Loader(std::string file, std::string rule_id, const Vocabulary* vocabulary = nullptr)
-      : file_(std::move(file)), rule_(std::move(rule_id)), vocabulary_(vocabulary) {}
+  Loader(std::string file, std::string rule_id, const Vocabulary* vocabulary = nullptr, std::string what = "rule",
+         const std::set<std::string, std::less<>>* more_asset_facts = nullptr)
+      : file_(std::move(file)), rule_(std::move(rule_id)), vocabulary_(vocabulary), what_(std::move(what)),
+        more_asset_facts_(more_asset_facts) {}
   // A fact a rule names must be an asset.* fact or a key some parser declares: a typo would make a rule
   // that loads and silently never matches.
   void check_fact(const std::string& fact) const {
     if (fact.rfind("asset.", 0) == 0) {
-      if (!asset_facts().contains(fact)) fail("unknown fact '" + fact + "'");
+      if (!asset_facts().contains(fact) && !(more_asset_facts_ && more_asset_facts_->contains(fact))) {
+        fail("unknown fact '" + fact + "'");
+      }
       return;
     }
     if (vocabulary_ && vocabulary_->fact(fact) == nullptr) {
@@ -346,7 +352,7 @@ class Loader {
     }
   }
   [[noreturn]] void fail(const std::string& problem) const {
-    throw RuleError(file_ + (rule_.empty() ? "" : ": rule '" + rule_ + "'") + ": " + problem);
+    throw RuleError(file_ + (rule_.empty() ? "" : ": " + what_ + " '" + rule_ + "'") + ": " + problem);
   }
   void only_keys(const json& obj, std::initializer_list<std::string_view> allowed, std::string_view where) const {
     for (const auto& [k, v] : obj.items()) {
@@ -456,6 +462,8 @@ class Loader {
  private:
   std::string file_, rule_;
   const Vocabulary* vocabulary_;
+  std::string what_;  // "rule", "finding": the word errors name the entry with
+  const std::set<std::string, std::less<>>* more_asset_facts_;
 };
 
 // list-equals: `v` with its spaces removed equals `stripped` (the rule's list, spaces removed at load).
@@ -963,6 +971,26 @@ RuleSet RuleSet::load_directory(const std::string& dir, const Vocabulary* vocabu
   set.check_examples();
   return set;
 }
+
+Condition read_condition(const nlohmann::json& j, const ConditionSource& src) {
+  const Loader l(src.file, src.id, src.vocabulary, src.what, src.more_asset_facts);
+  try {
+    return l.condition(j);
+  } catch (const json::exception& e) {
+    l.fail(std::string("a value of the wrong type: ") + e.what());
+  }
+}
+
+FactSet read_example_facts(const nlohmann::json& j, const ConditionSource& src) {
+  const Loader l(src.file, src.id, src.vocabulary, src.what, src.more_asset_facts);
+  return l.facts(j);
+}
+
+void check_condition_fact(const std::string& fact, const ConditionSource& src) {
+  Loader(src.file, src.id, src.vocabulary, src.what, src.more_asset_facts).check_fact(fact);
+}
+
+std::string sha256_text_hex(const std::string& data) { return sha256_hex(data); }
 
 void RuleSet::check_examples() const {
   for (const auto& r : rules_) {
