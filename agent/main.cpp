@@ -318,6 +318,7 @@ int cmd_report(const std::vector<std::string>& args) {
       "CMDB export (CSV: NetBox, ServiceNow or generic; repeatable): devices managed, unmanaged, mismatched")(
       "stale-days", po::value(&o.stale_days)->default_value(o.stale_days),
       "a CMDB entry not seen for this many days is stale")(
+      "findings", po::value<std::string>(), "finding rules directory (default: the installed finding rules)")(
       "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")(
       "rules", po::value<std::string>(), "fingerprint rules directory");
   po::variables_map vm;
@@ -325,6 +326,7 @@ int cmd_report(const std::vector<std::string>& args) {
       "usage: wardwatch report --db PATH --format " + ww::report_format_names() + " [-o FILE] [--cmdb CSV]...";
   if (auto rc = parse(args, desc, nullptr, vm, usage.c_str())) return *rc;
   if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  if (vm.count("findings")) o.findings_dir = vm["findings"].as<std::string>();
   if (o.stale_days < 0) {
     std::cerr << "wardwatch: usage error: --stale-days must be 0 or more\n" << usage << "\n";
     return ww::kExitUsage;

@@ -22,6 +22,7 @@
 #include "agent/store/inventory_builder.hpp"
 #include "agent/store/sqlite_store.hpp"
 #include "fingerprints/engine/classifier.hpp"
+#include "fingerprints/engine/findings.hpp"
 #include "reports/report.hpp"
 #include "reports/cmdb.hpp"
 #include "reports/diff.hpp"
@@ -32,6 +33,9 @@
 
 #ifndef WARDWATCH_VERSION
 #define WARDWATCH_VERSION "0.0.0-dev"
+#endif
+#ifndef WARDWATCH_SOURCE_FINDINGS_DIR
+#define WARDWATCH_SOURCE_FINDINGS_DIR ""
 #endif
 #ifndef WARDWATCH_SOURCE_RULES_DIR
 #define WARDWATCH_SOURCE_RULES_DIR ""
@@ -81,6 +85,40 @@ std::optional<std::string> find_rules_dir(const std::optional<std::string>& give
     if (std::filesystem::is_directory(installed, ec)) return installed.string();
   }
   if (std::string src = WARDWATCH_SOURCE_RULES_DIR; !src.empty() && std::filesystem::is_directory(src, ec)) return src;
+  return std::nullopt;
+}
+
+// Where the finding rules are: --findings, $WARDWATCH_FINDINGS, <prefix>/share/wardwatch/findings beside the
+// installed binary, or the source tree this binary was built from.
+std::optional<std::string> find_findings_dir(const std::optional<std::string>& given) {
+  if (given) return given;
+  if (const char* env = std::getenv("WARDWATCH_FINDINGS"); env && *env) return std::string(env);
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share" / "wardwatch" / "findings";
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
+  if (std::string src = WARDWATCH_SOURCE_FINDINGS_DIR; !src.empty() && std::filesystem::is_directory(src, ec)) return src;
+  return std::nullopt;
+}
+
+// Evaluates the finding rules on a classified inventory (docs/findings.md). Returns an error line for a broken
+// finding file; without any finding rules the inventory is left without findings, with a warning.
+std::optional<std::string> add_findings(Inventory& inv, const std::optional<std::string>& findings_dir) {
+  const auto dir = find_findings_dir(findings_dir);
+  if (!dir) {
+    warning_line("no finding rules found (--findings DIR): the report has no findings");
+    return std::nullopt;
+  }
+  try {
+    const Vocabulary vocabulary = declared_vocabulary(make_default_registry());
+    const FindingRules rules = FindingRules::load_directory(*dir, &vocabulary);
+    rules.check_examples();
+    evaluate_findings(inv, rules);
+  } catch (const RuleError& e) {
+    return std::string("finding rules: ") + e.what();
+  }
   return std::nullopt;
 }
 
@@ -461,8 +499,12 @@ int run_report(const ReportOptions& opts) {
       }
     }
     SqliteStore store(opts.db_path, /*read_only=*/true);
-    const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
     if (!inv) return kExitRuntime;
+    if (const auto failed = add_findings(*inv, opts.findings_dir)) {
+      error_line(*failed);
+      return kExitRuntime;
+    }
     const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now().time_since_epoch());
     std::optional<CmdbComparison> comparison;

@@ -62,6 +62,7 @@ struct ReportOptions {
   std::string output = "-";
   std::vector<std::string> cmdb_files;  // --cmdb, repeatable: CSV exports (reports/cmdb.hpp)
   int stale_days = 30;                  // a CMDB entry not seen for this long is stale
+  std::optional<std::string> findings_dir;  // none: WARDWATCH_FINDINGS, the installed share dir, or the source tree
   std::string ieee_data_dir = "/usr/share/ieee-data";
   std::optional<std::string> rules_dir;
   Limits limits;

@@ -2,6 +2,7 @@
 // import (docs/reports.md). Every cell is quoted and guarded by csv_field.
 #include "reports/cmdb_report.hpp"
 #include "reports/csv.hpp"
+#include "reports/findings_report.hpp"
 #include "reports/report.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_model.hpp"
@@ -18,7 +19,8 @@ std::string joined(const std::vector<std::string>& items) {
 void write_report_csv(const ReportContext& ctx, std::ostream& out) {
   out << "id,mac,ips,name,category,medical,device_type,vendor,model,firmware,os,modality,role,software,"
          "serial_number,oui_vendor,crown_jewel,confidence,first_seen,last_seen,management,cmdb_matched_by,"
-         "cmdb_entry,cmdb_mismatches\r\n";
+         "cmdb_entry,cmdb_mismatches,findings\r\n";
+  const auto findings_of = findings_by_asset(ctx.inventory);
   for (const auto& a : ctx.inventory.assets) {
     const AssetSummary s = summarize(a);
     std::string row = csv_field(a.id) + ',' + csv_field(a.mac.value_or("")) + ',' + csv_field(joined(s.ips)) + ',' +
@@ -37,6 +39,11 @@ void write_report_csv(const ReportContext& ctx, std::ostream& out) {
     } else {
       row += ",,";
     }
+    std::string ids;
+    if (const auto it = findings_of.find(a.id); it != findings_of.end()) {
+      for (const auto& id : it->second) ids += (ids.empty() ? "" : ";") + id;
+    }
+    row += ',' + csv_field(ids);
     out << row << "\r\n";
   }
   // The CMDB entries not seen: one row each, management "stale", identified by what the CMDB says.
@@ -49,7 +56,7 @@ void write_report_csv(const ReportContext& ctx, std::ostream& out) {
     out << ',' << csv_field(macs) << ',' << csv_field(ips) << ',' << csv_field(e.name) << ",,,," << csv_field(e.manufacturer)
         << ',' << csv_field(e.model) << ",,,,,," << csv_field(e.serial) << ",,,,,"
         << (s.device ? format_timestamp(s.last_seen_us) : "") << ",stale,," << csv_field(entry_location(e)) << ','
-        << csv_field("stale: " + std::string(stale_reason_name(s.reason))) << "\r\n";
+        << csv_field("stale: " + std::string(stale_reason_name(s.reason))) << ",\r\n";
   }
 }
 

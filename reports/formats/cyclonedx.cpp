@@ -14,6 +14,7 @@
 #include <random>
 
 #include "reports/cmdb_report.hpp"
+#include "reports/findings_report.hpp"
 #include "reports/report.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_model.hpp"
@@ -59,7 +60,8 @@ ordered_json software_component(const std::string& bom_ref, const char* type, co
   return c;
 }
 
-ordered_json device_component(const AssetSummary& s, const CmdbComparison* cmdb) {
+ordered_json device_component(const AssetSummary& s, const CmdbComparison* cmdb,
+                              const std::map<std::string, std::vector<std::string>>& findings) {
   const AssetView& a = *s.asset;
   ordered_json c;
   c["type"] = "device";
@@ -89,6 +91,9 @@ ordered_json device_component(const AssetSummary& s, const CmdbComparison* cmdb)
     if (r->match) property(props, "wardwatch:cmdb_entry", entry_location(*r->match->entry));
     for (const auto& m : r->mismatches) property(props, "wardwatch:cmdb_mismatch", m.attribute + ": wire '" + m.wire + "', CMDB '" + m.cmdb + "'");
   }
+  if (const auto it = findings.find(a.id); it != findings.end()) {
+    for (const auto& id : it->second) property(props, "wardwatch:finding", id);
+  }
   c["properties"] = props;
   return c;
 }
@@ -103,7 +108,8 @@ void write_cyclonedx(const ReportContext& ctx, std::ostream& out) {
   bom["metadata"] = {{"timestamp", format_timestamp(ctx.generated_us)}, {"tools", {{"components", {tool}}}},
                      {"properties", {{{"name", "wardwatch:rules_version"}, {"value", ctx.inventory.rules.version}}}}};
   ordered_json components = ordered_json::array();
-  for (const auto& a : ctx.inventory.assets) components.push_back(device_component(summarize(a), ctx.cmdb));
+  const auto findings_of = findings_by_asset(ctx.inventory);
+  for (const auto& a : ctx.inventory.assets) components.push_back(device_component(summarize(a), ctx.cmdb, findings_of));
   if (ctx.cmdb) {
     // Counts of the CMDB comparison; the stale entries themselves are not devices seen, so not components.
     const CmdbCounts& n = ctx.cmdb->counts;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "reports/cmdb_report.hpp"
+#include "reports/findings_report.hpp"
 #include "reports/report.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_model.hpp"
@@ -56,6 +57,7 @@ th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eceff3;vertical-a
 tr.medical td:first-child{border-left:4px solid #c0392b}.jewel{color:#8e44ad;font-weight:600}
 input#filter{width:320px;padding:4px 8px;margin:0 8px 8px 0}.device{display:none}.device:target{display:block}
 code{font-size:12px;word-break:break-all}.muted{color:#6b7280}
+.sev-critical,.sev-high{color:#c0392b;font-weight:600}.sev-medium{color:#b9770e;font-weight:600}
 )css";
 
 // Sorts the device table by the clicked column and filters it by the text typed (or by #filter=TEXT in
@@ -92,25 +94,26 @@ constexpr std::string_view kScript = R"js(
 )js";
 
 // A horizontal bar chart as inline SVG: one bar per (label, count), widest first.
-void bar_chart(std::ostream& out, const std::vector<std::pair<std::string, std::size_t>>& bars) {
+void bar_chart(std::ostream& out, const std::vector<std::pair<std::string, std::size_t>>& bars, std::string_view what) {
   std::size_t top = 1;
   for (const auto& [_, n] : bars) top = std::max(top, n);
   const int row = 22, width = 560, label = 190;
-  out << "<svg role=\"img\" aria-label=\"devices by category\" width=\"" << width << "\" height=\""
+  out << "<svg role=\"img\" aria-label=\"" << esc(what) << "\" width=\"" << width << "\" height=\""
       << row * static_cast<int>(bars.size()) + 4 << "\" xmlns=\"http://www.w3.org/2000/svg\">";
   int y = 2;
   for (const auto& [name, n] : bars) {
     const int w = static_cast<int>((width - label - 60) * n / top);
     out << "<text x=\"0\" y=\"" << y + 15 << "\" font-size=\"13\">" << esc(name) << "</text><rect x=\"" << label
         << "\" y=\"" << y + 3 << "\" width=\"" << std::max(w, 1) << "\" height=\"15\" fill=\""
-        << (is_medical_category(name) ? "#c0392b" : "#3b6ea5") << "\"/><text x=\"" << label + w + 6 << "\" y=\"" << y + 15
+        << (is_medical_category(name) || name == "critical" || name == "high" ? "#c0392b" : "#3b6ea5") << "\"/><text x=\"" << label + w + 6 << "\" y=\"" << y + 15
         << "\" font-size=\"13\">" << n << "</text>";
     y += row;
   }
   out << "</svg>";
 }
 
-void summary_section(std::ostream& out, const std::vector<AssetSummary>& assets, const CmdbComparison* cmdb) {
+void summary_section(std::ostream& out, const std::vector<AssetSummary>& assets, const CmdbComparison* cmdb,
+                     const std::vector<Finding>* findings) {
   std::map<std::string, std::size_t> by_category;
   std::size_t medical = 0, jewels = 0, with_vendor = 0, with_firmware = 0;
   for (const auto& s : assets) {
@@ -125,6 +128,9 @@ void summary_section(std::ostream& out, const std::vector<AssetSummary>& assets,
                                  {"with a vendor", with_vendor}, {"with firmware", with_firmware}}) {
     out << "<div class=\"card\"><b>" << n << "</b>" << label << "</div>";
   }
+  if (findings) {
+    out << "<div class=\"card\"><b>" << findings->size() << "</b>findings</div>";
+  }
   if (cmdb) {
     const CmdbCounts& c = cmdb->counts;
     for (const auto& [label, n] : {std::pair{"managed (in the CMDB)", c.managed}, {"unmanaged", c.unmanaged},
@@ -135,8 +141,45 @@ void summary_section(std::ostream& out, const std::vector<AssetSummary>& assets,
   out << "</div><h2 style=\"margin-top:12px\">Devices by category</h2>";
   std::vector<std::pair<std::string, std::size_t>> bars(by_category.begin(), by_category.end());
   std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  bar_chart(out, bars);
+  bar_chart(out, bars, "devices by category");
   out << "</section>\n";
+}
+
+// Findings by severity (a chart), then each finding with its devices, evidence and references.
+void findings_section(std::ostream& out, const Inventory& inv, const std::map<std::string, std::size_t>& anchors) {
+  out << "<section id=\"findings\"><h2>Findings</h2>";
+  std::vector<std::pair<std::string, std::size_t>> bars;
+  for (const char* severity : kSeverities) bars.emplace_back(severity, findings_by_severity(inv).at(severity));
+  bar_chart(out, bars, "findings by severity");
+  out << "<p class=\"muted\">Evidence for an auditor, from what the wire shows: not a verdict of compliance.</p>";
+  out << "<table><thead><tr><th>severity</th><th>finding</th><th>devices</th><th>references</th></tr></thead><tbody>";
+  for (const Finding& f : inv.findings) {
+    std::string devices, refs;
+    for (const auto& id : f.assets) {
+      const auto it = anchors.find(id);
+      devices += it == anchors.end() ? esc(id) + " " : "<a href=\"#d" + std::to_string(it->second) + "\">" + esc(id) + "</a> ";
+    }
+    for (const auto& r : f.references) refs += esc(r) + " ";
+    out << "<tr><td class=\"sev-" << esc(f.severity) << "\">" << esc(f.severity) << "</td><td><b>" << esc(f.title)
+        << "</b> <code>" << esc(f.id) << "</code><br><span class=\"muted\">" << esc(f.description) << "</span><br>"
+        << "<i>Remediation:</i> " << esc(f.remediation) << "</td><td>" << devices << "</td><td>" << refs << "</td></tr>";
+  }
+  out << "</tbody></table></section>\n";
+}
+
+// Per framework control: the findings that refer to it and what the inventory itself shows.
+void gap_section(std::ostream& out, const Inventory& inv) {
+  out << "<section id=\"gap-analysis\"><h2>Gap analysis (evidence per control)</h2><table><thead><tr><th>control</th>"
+         "<th>title</th><th>findings</th><th>devices concerned</th><th>the inventory shows</th></tr></thead><tbody>";
+  for (const ControlView& v : gap_analysis(inv)) {
+    std::string findings, shows;
+    for (const Finding* f : v.findings) findings += "<code>" + esc(f->id) + "</code> ";
+    for (const auto& [label, value] : v.inventory_evidence) shows += esc(label) + ": " + esc(value) + "<br>";
+    out << "<tr><td>" << esc(v.control->id) << (v.control->key_measure ? " <b>(key measure)</b>" : "") << "</td><td>"
+        << esc(v.control->title) << "</td><td>" << findings << "</td><td>" << v.affected_assets << "</td><td>" << shows
+        << "</td></tr>";
+  }
+  out << "</tbody></table></section>\n";
 }
 
 void supply_chain_section(std::ostream& out, const Inventory& inv) {
@@ -195,7 +238,8 @@ void evidence_table(std::ostream& out, const Classification& c) {
   out << "</tbody></table>";
 }
 
-void device_section(std::ostream& out, const AssetSummary& s, std::size_t index, const CmdbComparison* cmdb) {
+void device_section(std::ostream& out, const AssetSummary& s, std::size_t index, const CmdbComparison* cmdb,
+                    const std::map<std::string, std::vector<std::string>>& findings) {
   const AssetView& a = *s.asset;
   out << "<section class=\"device\" id=\"" << anchor(index) << "\"><h2>" << esc(s.display_name) << " <span class=\"muted\">"
       << esc(a.id) << "</span></h2><table><tbody>";
@@ -228,6 +272,11 @@ void device_section(std::ostream& out, const AssetSummary& s, std::size_t index,
     for (const auto& m : r->mismatches) {
       row("mismatch", esc(m.attribute) + ": wire <b>" + esc(m.wire) + "</b>, CMDB <b>" + esc(m.cmdb) + "</b>");
     }
+  }
+  if (const auto it = findings.find(a.id); it != findings.end()) {
+    std::string ids;
+    for (const auto& id : it->second) ids += "<code>" + esc(id) + "</code> ";
+    row("findings", ids);
   }
   out << "</tbody></table>";
   evidence_table(out, a.classification);
@@ -279,11 +328,16 @@ void write_html(const ReportContext& ctx, std::ostream& out) {
       << kStyle << "</style></head><body><header><h1>Network inventory</h1><p>wardwatch " << esc(ctx.generator_version)
       << " · report of " << format_timestamp(ctx.generated_us) << " · " << inv.assets.size() << " devices from "
       << esc(sources) << " · rules " << esc(inv.rules.version.substr(0, 19)) << "</p></header><main>\n";
-  summary_section(out, assets, ctx.cmdb);
+  summary_section(out, assets, ctx.cmdb, inv.findings_evaluated ? &inv.findings : nullptr);
+  std::map<std::string, std::size_t> anchors;
+  for (std::size_t i = 0; i < assets.size(); ++i) anchors[assets[i].asset->id] = i;
+  if (inv.findings_evaluated) findings_section(out, inv, anchors);
   supply_chain_section(out, inv);
   asset_table(out, assets, ctx.cmdb);
   if (ctx.cmdb) stale_section(out, *ctx.cmdb);
-  for (std::size_t i = 0; i < assets.size(); ++i) device_section(out, assets[i], i, ctx.cmdb);
+  if (inv.findings_evaluated) gap_section(out, inv);
+  const auto findings_of = findings_by_asset(inv);
+  for (std::size_t i = 0; i < assets.size(); ++i) device_section(out, assets[i], i, ctx.cmdb, findings_of);
   out << "</main><script>" << kScript << "</script></body></html>\n";
 }
 

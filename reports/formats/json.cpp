@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/cmdb_report.hpp"
+#include "reports/findings_report.hpp"
 #include "reports/report.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_model.hpp"
@@ -18,7 +19,8 @@ using ordered_json = nlohmann::ordered_json;
 
 ordered_json optional_text(const std::optional<std::string>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
 
-ordered_json asset_json(const AssetSummary& s, const CmdbComparison* cmdb) {
+ordered_json asset_json(const AssetSummary& s, const CmdbComparison* cmdb,
+                        const std::map<std::string, std::vector<std::string>>& findings) {
   const AssetView& a = *s.asset;
   ordered_json j;
   j["id"] = a.id;
@@ -42,6 +44,8 @@ ordered_json asset_json(const AssetSummary& s, const CmdbComparison* cmdb) {
   const AssetCmdbResult* r = cmdb_result_for(cmdb, a);
   j["management"] = r ? ordered_json(management_name(r->management)) : ordered_json(nullptr);
   j["cmdb"] = r ? cmdb_asset_json(*r) : ordered_json(nullptr);
+  const auto it = findings.find(a.id);
+  j["findings"] = it == findings.end() ? ordered_json::array() : ordered_json(it->second);
   return j;
 }
 
@@ -106,8 +110,15 @@ void write_report_json(const ReportContext& ctx, std::ostream& out) {
                       {"last_seen", inv.last_us ? ordered_json(format_timestamp(inv.last_us)) : ordered_json(nullptr)}};
   doc["summary"] = summary_json(inv, assets);
   doc["summary"]["management"] = ctx.cmdb ? cmdb_summary_json(*ctx.cmdb) : ordered_json(nullptr);
+  if (inv.findings_evaluated) {
+    ordered_json by_severity = ordered_json::object();
+    for (const auto& [severity, n] : findings_by_severity(inv)) by_severity[severity] = n;
+    doc["summary"]["findings"] = {{"total", inv.findings.size()}, {"by_severity", by_severity},
+                                  {"rules_version", inv.findings_version}};
+  }
   ordered_json list = ordered_json::array();
-  for (const auto& s : assets) list.push_back(asset_json(s, ctx.cmdb));
+  const auto findings_of = findings_by_asset(inv);
+  for (const auto& s : assets) list.push_back(asset_json(s, ctx.cmdb, findings_of));
   doc["assets"] = std::move(list);
   doc["supply_chain"] = supply_chain_json(inv);
   // CMDB entries not seen (empty without a CMDB), and those that matched several devices alike.
@@ -118,6 +129,12 @@ void write_report_json(const ReportContext& ctx, std::ostream& out) {
   }
   doc["stale"] = std::move(stale);
   doc["ambiguous"] = std::move(ambiguous);
+  if (inv.findings_evaluated) {
+    ordered_json findings = ordered_json::array();
+    for (const auto& f : inv.findings) findings.push_back(finding_json(inv, f));
+    doc["findings"] = std::move(findings);
+    doc["gap_analysis"] = gap_analysis_json(gap_analysis(inv));
+  }
   out << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
 }
 

@@ -314,6 +314,39 @@ class Reports(unittest.TestCase):
         p = run("report", "--db", self.db, "--format", "json", "--stale-days", "-1")
         self.assertEqual(p.returncode, 2)
 
+    def test_findings_and_gap_analysis(self):
+        doc = json.loads(self.report("json"))
+        findings = doc["findings"]
+        self.assertTrue(findings)
+        by_id = {f["id"]: f for f in findings}
+        self.assertEqual(doc["summary"]["findings"]["total"], len(findings))
+        self.assertEqual(sum(doc["summary"]["findings"]["by_severity"].values()), len(findings))
+        controls = {g["control"] for g in doc["gap_analysis"]}
+        macs = {a["mac"] for a in doc["assets"]}
+        for f in findings:
+            # The contract for scripts, and no finding without evidence on the wire.
+            self.assertTrue({"id", "title", "severity", "assets", "evidence", "references", "remediation"} <= set(f))
+            self.assertIn(f["severity"], ("critical", "high", "medium", "low", "info"))
+            self.assertTrue(f["assets"] and f["evidence"], f["id"])
+            self.assertTrue(all(e["facts"] for e in f["evidence"]), f["id"])
+            self.assertTrue(set(f["assets"]) <= macs | {a["id"] for a in doc["assets"]}, f["id"])
+            self.assertTrue(set(f["references"]) <= controls, f["id"])
+            for mac in f["assets"]:
+                asset = next(a for a in doc["assets"] if a["mac"] == mac or a["id"] == mac)
+                self.assertIn(f["id"], asset["findings"])
+        # The hospital lab's PACS takes DICOM in clear, and its EHR sends HL7 in clear: both are findings on them.
+        dicom = [f for f in findings if "02:77:00:00:00:10" in f["assets"] and "dicom" in f["id"]]
+        self.assertTrue(dicom, sorted(by_id))
+        hl7 = [f for f in findings if "02:77:00:00:00:40" in f["assets"] and "hl7" in f["id"]]
+        self.assertTrue(hl7, sorted(by_id))
+        self.assertTrue(any("public" in fact for f in findings if "02:88:00:00:00:11" in f["assets"]
+                            for e in f["evidence"] for fact in e["facts"]), "SNMP default community on the printer")
+        am1 = next(g for g in doc["gap_analysis"] if g["control"].endswith("ID.AM-1"))
+        self.assertEqual(am1["inventory"]["devices seen"], str(len(doc["assets"])))
+        html = self.report("html")
+        self.assertIn("Gap analysis", html)
+        self.assertIn(findings[0]["title"].replace("&", "&amp;").replace("<", "&lt;"), html)
+
     def test_the_classification_in_the_database_matches_the_report(self):
         doc = json.loads(self.report("json"))
         con = sqlite3.connect(self.db)
