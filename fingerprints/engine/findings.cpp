@@ -317,8 +317,11 @@ Affected mixed_subnet(const FindingRule& rule, const Inventory& inv, const std::
     if (mb.matched) b_facts[i] = std::move(mb.facts);
   }
   Affected affected;
-  for (const auto& [seg, members] : segments) {
-    const auto& [as, bs] = members;
+  for (const auto& entry : segments) {
+    // Named references, not structured bindings: clang before 16 cannot capture a binding in a lambda.
+    const std::string& seg = entry.first;
+    const auto& as = entry.second.first;
+    const auto& bs = entry.second.second;
     // mixed: some a and some b that are not the same device
     const bool mixed = std::any_of(as.begin(), as.end(), [&](std::size_t x) {
       return std::any_of(bs.begin(), bs.end(), [&](std::size_t y) { return x != y; });

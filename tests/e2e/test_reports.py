@@ -69,11 +69,11 @@ class Reports(unittest.TestCase):
     def test_help_lists_every_format_and_an_unknown_one_is_a_usage_error(self):
         p = run("report", "--help")
         self.assertEqual(p.returncode, 0)
-        for name in ("json", "csv", "cyclonedx", "html"):
+        for name in ("json", "csv", "cyclonedx", "html", "dot"):
             self.assertIn(f"  {name}: ", p.stdout)
         p = run("report", "--db", self.db, "--format", "xml")
         self.assertEqual(p.returncode, 2)
-        self.assertIn("unknown report format 'xml' (csv|cyclonedx|html|json)", p.stderr)
+        self.assertIn("unknown report format 'xml' (csv|cyclonedx|dot|html|json)", p.stderr)
 
     def test_json_contract_and_devices(self):
         doc = json.loads(self.report("json"))
@@ -346,6 +346,20 @@ class Reports(unittest.TestCase):
         html = self.report("html")
         self.assertIn("Gap analysis", html)
         self.assertIn(findings[0]["title"].replace("&", "&amp;").replace("<", "&lt;"), html)
+
+    def test_dot_interface_map_renders_with_graphviz(self):
+        dot = self.report("dot")
+        self.assertIn("digraph clinical_interfaces", dot)
+        self.assertIn('"EPIC@GENHOSP" -> "CLOVERLEAF@LAB"', dot)        # the lab's HL7 link
+        self.assertIn('"AE RADWS01" -> "AE PACS_QR"', dot)               # a DICOM association
+        if not shutil.which("dot"):
+            if os.environ.get("CI") == "true":
+                self.fail("graphviz is installed in CI (scripts/install-deps.sh --test)")
+            self.skipTest("graphviz (dot) not installed")
+        svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60)
+        self.assertEqual(svg.returncode, 0, svg.stderr)
+        self.assertIn("<svg", svg.stdout)
+        self.assertIn("CLOVERLEAF@LAB", svg.stdout)
 
     def test_the_classification_in_the_database_matches_the_report(self):
         doc = json.loads(self.report("json"))

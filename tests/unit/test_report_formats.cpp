@@ -41,7 +41,7 @@ TEST(ReportFormats, TheTableIsSortedUniqueAndComplete) {
   }
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
-  for (const char* expected : {"csv", "cyclonedx", "html", "json"}) EXPECT_NE(find_report_format(expected), nullptr) << expected;
+  for (const char* expected : {"csv", "cyclonedx", "dot", "html", "json"}) EXPECT_NE(find_report_format(expected), nullptr) << expected;
   EXPECT_EQ(find_report_format("xml"), nullptr);
   EXPECT_EQ(report_format_names().find("csv|"), 0u);
 }
@@ -131,6 +131,32 @@ TEST(ReportJson, ContractFieldsAndCounts) {
   EXPECT_EQ(doc["summary"]["crown_jewels"], 1);
   EXPECT_EQ(doc["summary"]["with"]["vendor"], 1);
   EXPECT_EQ(doc["summary"]["by_category"]["printer"], 1);
+}
+
+TEST(ReportDot, Hl7LinksAndDicomAssociationsWithEscapedNames) {
+  Inventory inv;
+  AssetView ehr = device("00:00:00:00:00:40", "clinical-system", {});
+  ehr.observations = {{"hl7.link", "EPIC@GENHOSP -> ENGINE@LAB ADT^A01 port 2575", 0, 0, 1},
+                      {"hl7.link", "EPIC@GENHOSP -> ENGINE@LAB ORU^R01 port 2575", 0, 0, 1},
+                      {"dhcp.hostname", "ehr\"1\\x\ny", 0, 0, 1}};
+  AssetView engine = device("00:00:00:00:00:41", "clinical-system", {});
+  engine.observations = {{"hl7.link", "ENGINE@LAB -> EPIC@GENHOSP ACK^A01 port 2575", 0, 0, 1}};
+  AssetView pacs = device("00:00:00:00:00:10", "clinical-system", {});
+  pacs.crown_jewel = CrownJewel{"pacs", {}, {}};
+  pacs.observations = {{"dicom.ae_title", "PACS", 0, 0, 1}, {"dicom.association", "CT1->PACS", 0, 0, 1}};
+  inv.assets = {pacs, ehr, engine};
+  const std::string dot = written("dot", inv);
+  EXPECT_NE(dot.find("digraph clinical_interfaces {"), std::string::npos);
+  // One edge per link, the message types together; the ACK runs back along it and draws nothing.
+  EXPECT_NE(dot.find("\"EPIC@GENHOSP\" -> \"ENGINE@LAB\" [label=\"ADT^A01 tcp/2575\\nORU^R01 tcp/2575\"]"), std::string::npos) << dot;
+  EXPECT_EQ(dot.find("\"ENGINE@LAB\" -> \"EPIC@GENHOSP\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("\"AE CT1\" -> \"AE PACS\""), std::string::npos) << dot;
+  // The PACS's AE is a crown jewel, drawn filled; its device named under it.
+  const auto pacs_node = dot.find("\"AE PACS\" [label=\"AE PACS\\n");
+  ASSERT_NE(pacs_node, std::string::npos) << dot;
+  EXPECT_NE(dot.find("fillcolor", pacs_node), std::string::npos);
+  // A host name with a quote, a backslash and a line break stays inside its quoted string.
+  EXPECT_NE(dot.find("ehr\\\"1\\\\x\\ny"), std::string::npos) << dot;
 }
 
 }  // namespace
