@@ -22,6 +22,16 @@ std::string percent(std::size_t part, std::size_t whole) {
   return std::to_string(part) + " of " + std::to_string(whole) + " (" + std::to_string(100 * part / whole) + " %)";
 }
 
+// A reference as the contract and an auditor write it: "PR.DS-2" for CyberFundamentals,
+// "NIS2 21(2)(h)" for the directive; the mapping file's id where it names no control.
+std::string reference_label(const Inventory& inv, const std::string& id) {
+  for (const auto& c : inv.controls) {
+    if (c.id != id) continue;
+    return id.rfind("NIS2:", 0) == 0 ? "NIS2 " + c.control : c.control;
+  }
+  return id;
+}
+
 std::size_t count_facts(const Inventory& inv, std::string_view key) {
   std::set<std::string> values;
   for (const auto& a : inv.assets) {
@@ -87,6 +97,8 @@ ordered_json finding_json(const Inventory& inv, const Finding& f) {
     const AssetView* a = asset_by_id(inv, id);
     assets.push_back(a && a->mac ? *a->mac : id);
   }
+  std::vector<std::string> labels;
+  for (const auto& r : f.references) labels.push_back(reference_label(inv, r));
   for (const auto& e : f.evidence) {
     const AssetView* a = asset_by_id(inv, e.asset_id);
     evidence.push_back({{"asset", e.asset_id}, {"mac", a && a->mac ? ordered_json(*a->mac) : ordered_json(nullptr)},
@@ -97,7 +109,8 @@ ordered_json finding_json(const Inventory& inv, const Finding& f) {
           {"severity", f.severity},
           {"assets", assets},
           {"evidence", evidence},
-          {"references", f.references},
+          {"references", labels},
+          {"reference_ids", f.references},
           {"description", f.description},
           {"remediation", f.remediation},
           {"source", f.source}};

@@ -330,7 +330,11 @@ class Reports(unittest.TestCase):
             self.assertTrue(f["assets"] and f["evidence"], f["id"])
             self.assertTrue(all(e["facts"] for e in f["evidence"]), f["id"])
             self.assertTrue(set(f["assets"]) <= macs | {a["id"] for a in doc["assets"]}, f["id"])
-            self.assertTrue(set(f["references"]) <= controls, f["id"])
+            self.assertTrue(set(f["reference_ids"]) <= controls, f["id"])
+            # The contract's form: "PR.DS-2", "NIS2 21(2)(h)" — one per mapping-file id.
+            self.assertEqual(len(f["references"]), len(f["reference_ids"]))
+            for label, rid in zip(f["references"], f["reference_ids"]):
+                self.assertEqual(label, ("NIS2 " if rid.startswith("NIS2:") else "") + rid.split(":", 1)[1], f["id"])
             for mac in f["assets"]:
                 asset = next(a for a in doc["assets"] if a["mac"] == mac or a["id"] == mac)
                 self.assertIn(f["id"], asset["findings"])
