@@ -21,14 +21,16 @@
 namespace ww {
 namespace {
 
-std::string now_utc_text() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+// UTC to the second, as the runs table and the classification tables write times.
+std::string utc_text(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+std::string now_utc_text() { return utc_text(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())); }
 
 }  // namespace
 
@@ -258,14 +260,7 @@ std::string joined(const std::vector<std::string>& items, char sep) {
   return out;
 }
 
-std::string iso_time(std::int64_t us) {
-  const std::time_t t = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(std::int64_t us) { return utc_text(static_cast<std::time_t>(us / 1000000)); }
 
 }  // namespace
 
