@@ -26,6 +26,18 @@ struct ServiceView {
   std::uint64_t count = 0;
 };
 
+// One conversation of a device: the TCP/UDP traffic it exchanged with one peer address on one service
+// (transport and server port), in one role, summed over its flows (docs/output.md, "conversations").
+struct ConversationView {
+  std::string peer;        // the peer's address
+  std::string proto;       // "tcp" | "udp" ("" when carried over from a schema-4 database: peer only)
+  std::uint16_t port = 0;  // the service: the server's port
+  std::string role;        // this device's: "client" | "server" ("" as proto)
+  std::string app;         // the application protocol a parser recognised ("dicom", "hl7", ...), "" none
+  std::int64_t first_us = 0, last_us = 0;
+  std::uint64_t packets_sent = 0, packets_received = 0, bytes_sent = 0, bytes_received = 0;
+};
+
 struct ObservationView {
   std::string key, value;
   std::int64_t first_us = 0, last_us = 0;
@@ -82,7 +94,8 @@ struct AssetView {
   std::uint64_t packets_sent = 0, packets_received = 0, bytes_sent = 0, bytes_received = 0;
   std::vector<std::uint16_t> vlans;
   std::vector<ServiceView> offered, used;
-  std::uint64_t peer_count = 0;
+  std::uint64_t peer_count = 0;               // distinct peer addresses among the conversations
+  std::vector<ConversationView> conversations;  // by (peer, proto, port, role)
   std::vector<ObservationView> observations;
   Classification classification;
   std::optional<CrownJewel> crown_jewel;

@@ -148,6 +148,46 @@ void write_classification(JsonWriter& w, const Classification& c) {
   w.end_object();
 }
 
+void write_traffic(JsonWriter& w, std::uint64_t packets_sent, std::uint64_t packets_received,
+                   std::uint64_t bytes_sent, std::uint64_t bytes_received) {
+  for (const auto& [name, sent, received] : {std::tuple{"packets", packets_sent, packets_received},
+                                             std::tuple{"bytes", bytes_sent, bytes_received}}) {
+    w.key(name);
+    w.begin_object();
+    w.key("sent");
+    w.value(sent);
+    w.key("received");
+    w.value(received);
+    w.end_object();
+  }
+}
+
+// docs/output.md, "conversations": a conversation carried over from a schema-4 database has only its peer.
+void write_conversations(JsonWriter& w, const std::vector<ConversationView>& conversations) {
+  w.begin_array();
+  for (const ConversationView& c : conversations) {
+    w.begin_object();
+    w.key("peer");
+    w.value(c.peer);
+    w.key("transport");
+    w.value(c.proto);
+    w.key("port");
+    w.value(c.port);
+    w.key("role");
+    w.value(c.role);
+    w.key("application");
+    if (c.app.empty()) {
+      w.null();
+    } else {
+      w.value(c.app);
+    }
+    write_seen(w, c.first_us, c.last_us);
+    write_traffic(w, c.packets_sent, c.packets_received, c.bytes_sent, c.bytes_received);
+    w.end_object();
+  }
+  w.end_array();
+}
+
 void write_asset(JsonWriter& w, const AssetView& a) {
   w.begin_object();
   w.key("id");
@@ -181,16 +221,7 @@ void write_asset(JsonWriter& w, const AssetView& a) {
   w.key("beyond_router");
   w.value(a.beyond_router);
   write_seen(w, a.first_us, a.last_us);
-  for (const auto& [name, sent, received] : {std::tuple{"packets", a.packets_sent, a.packets_received},
-                                             std::tuple{"bytes", a.bytes_sent, a.bytes_received}}) {
-    w.key(name);
-    w.begin_object();
-    w.key("sent");
-    w.value(sent);
-    w.key("received");
-    w.value(received);
-    w.end_object();
-  }
+  write_traffic(w, a.packets_sent, a.packets_received, a.bytes_sent, a.bytes_received);
   w.key("vlans");
   w.begin_array();
   for (std::uint16_t v : a.vlans) w.value(v);
@@ -204,6 +235,8 @@ void write_asset(JsonWriter& w, const AssetView& a) {
   w.end_object();
   w.key("peer_count");
   w.value(a.peer_count);
+  w.key("conversations");
+  write_conversations(w, a.conversations);
   w.key("observations");
   w.begin_array();
   for (const auto& o : a.observations) {

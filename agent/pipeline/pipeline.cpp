@@ -32,6 +32,7 @@ class PacketSink final : public ObservationSink {
     if (admits_ && (sender ? parties_.sender_held : parties_.receiver_held)) tracker_.admit_held(packet_, parties_, sender);
     BindingRecord* b = sender ? parties_.sender : parties_.receiver;
     MacRecord* m = sender ? parties_.sender_mac : parties_.receiver_mac;
+    if (parties_.flow && parties_.flow->app == 0) tracker_.note_app(*parties_.flow, key);
     if (b) {
       tracker_.observe(b->observations, key, value, ts_);
     } else if (m) {

@@ -2,7 +2,7 @@
 // the last flush (the store adds them); first/last seen are absolute (the store keeps min/max).
 #pragma once
 
-#include <absl/container/flat_hash_set.h>
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
 
 #include <algorithm>
@@ -112,6 +112,69 @@ struct MacRecord {
   bool evicting = false;     // chosen to leave memory: the flush before the eviction hands over its changes
 };
 
+// One conversation of a device (a binding): the TCP or UDP traffic it exchanged with one peer address on one
+// service port, in one role — the aggregate of its flows, as Zeek's conn.log summed per (peer, service).
+// Counters are deltas since the last flush, as for records; first/last seen are absolute.
+struct ConversationKey {
+  IpAddr peer;
+  std::uint16_t port = 0;  // the server's port (the service)
+  std::uint8_t proto = 0;  // 6 tcp, 17 udp
+  ServiceRole role = ServiceRole::used;  // offered: this device served; used: it was the client
+  friend bool operator==(const ConversationKey& a, const ConversationKey& b) {
+    return a.peer == b.peer && a.port == b.port && a.proto == b.proto && a.role == b.role;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const ConversationKey& k) {
+    return H::combine(std::move(h), k.peer.high64(), k.peer.low64(), k.port, k.proto, static_cast<std::uint8_t>(k.role));
+  }
+};
+
+struct Conversation {
+  ConversationKey key;
+  std::uint8_t app = 0;  // the application protocol a parser recognised in it (Tracker::app_name), 0 none yet
+  bool dirty = false;
+  Seen seen;
+  Traffic traffic;  // this device's side: sent to / received from the peer
+};
+
+// A device's conversations, bounded by the caller: a short vector searched linearly while small (most devices
+// talk to few peers), with a hash index once it grows.
+class ConversationSet {
+ public:
+  // The conversation with `key`, or nullptr.
+  [[nodiscard]] Conversation* find(const ConversationKey& key) {
+    if (index_.empty()) {
+      for (auto& c : items_) {
+        if (c.key == key) return &c;
+      }
+      return nullptr;
+    }
+    const auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &items_[it->second];
+  }
+  Conversation& add(const ConversationKey& key) {
+    static constexpr std::size_t kLinear = 16;
+    items_.push_back(Conversation{key, 0, false, {}, {}});
+    if (items_.size() > kLinear) {
+      if (index_.empty()) {
+        for (std::uint32_t i = 0; i + 1 < items_.size(); ++i) index_.emplace(items_[i].key, i);
+      }
+      index_.emplace(key, static_cast<std::uint32_t>(items_.size() - 1));
+    }
+    return items_.back();
+  }
+  [[nodiscard]] std::size_t size() const { return items_.size(); }
+  [[nodiscard]] std::vector<Conversation>& items() { return items_; }
+  void release() {
+    std::vector<Conversation>().swap(items_);
+    decltype(index_)().swap(index_);
+  }
+
+ private:
+  std::vector<Conversation> items_;
+  absl::flat_hash_map<ConversationKey, std::uint32_t> index_;
+};
+
 // One IP address as seen behind one MAC (zero MAC for link types without L2 addresses).
 struct BindingKey {
   IpAddr ip;
@@ -131,32 +194,7 @@ struct BindingRecord {
   std::uint8_t confirmed = 0;  // confirmed_by bits
   bool confirmed_dirty = false;
   std::vector<ServiceStat> services;
-  // Distinct peers: a short vector searched linearly while small (most devices talk to few peers), a
-  // hash set once it grows — no node allocation for the common case.
-  std::vector<IpAddr> few_peers;
-  absl::flat_hash_set<IpAddr, std::hash<IpAddr>> many_peers;
-  std::vector<IpAddr> new_peers;  // peers not yet flushed
-  [[nodiscard]] std::size_t peer_count() const { return many_peers.empty() ? few_peers.size() : many_peers.size(); }
-  [[nodiscard]] bool has_peer(const IpAddr& ip) const {
-    return many_peers.empty() ? std::find(few_peers.begin(), few_peers.end(), ip) != few_peers.end()
-                              : many_peers.contains(ip);
-  }
-  void add_peer(const IpAddr& ip) {
-    static constexpr std::size_t kLinearPeers = 16;
-    if (many_peers.empty() && few_peers.size() < kLinearPeers) {
-      few_peers.push_back(ip);
-    } else {
-      if (many_peers.empty()) many_peers.insert(few_peers.begin(), few_peers.end());
-      many_peers.insert(ip);
-      std::vector<IpAddr>().swap(few_peers);
-    }
-    new_peers.push_back(ip);
-  }
-  void release_peers() {
-    std::vector<IpAddr>().swap(few_peers);
-    decltype(many_peers)().swap(many_peers);
-    std::vector<IpAddr>().swap(new_peers);
-  }
+  ConversationSet conversations;
   ObservationSet observations;
   bool dirty = false;
   bool stored = false;  // handed to the store at least once

@@ -31,7 +31,7 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
   for (auto it = table.begin(); it != table.end();) {
     auto victim = it++;
     if (last_seen(victim->second) < cutoff_us) {
-      on_erase(victim->second);
+      on_erase(victim->first, victim->second);
       table.erase(victim);
       ++evicted;
     }
@@ -44,7 +44,7 @@ std::size_t evict_oldest(Table& table, std::size_t limit, std::int64_t cutoff_us
   for (auto it = table.begin(); it != table.end() && table.size() > target;) {
     auto victim = it++;
     if (last_seen(victim->second) <= threshold) {
-      on_erase(victim->second);
+      on_erase(victim->first, victim->second);
       table.erase(victim);
       ++evicted;
     }
@@ -413,7 +413,7 @@ void Tracker::make_room_for_asset(std::int64_t now_us) {
 }
 
 void Tracker::erase_flow(FlowTable::iterator it) {
-  settle(it->second);
+  settle(it->first, it->second);
   if (release_hook_) release_hook_(it->second);
   flows_.erase(it);
 }
@@ -423,8 +423,8 @@ void Tracker::make_room_for_flow(std::int64_t now_us) {
   const std::int64_t cutoff = now_us - limits_.flow_idle_timeout_s * 1'000'000;
   stats_[Counter::flows_evicted] += evict_oldest(
       flows_, limits_.max_flows, cutoff, [](const FlowState& f) { return f.last_us; },
-      [this](FlowState& f) {
-        settle(f);
+      [this](const FlowKey& key, FlowState& f) {
+        settle(key, f);
         if (release_hook_) release_hook_(f);
       });
 }
@@ -485,14 +485,18 @@ PacketParties Tracker::on_packet(const DecodedFrame& frame) {
     if (created) flow = &create_flow(key, p, src_is_lo, parties);
     if (!cached) {
       const PartyCache entry = party_entry(p, src_is_lo, parties);
-      remember(*flow, entry);
+      remember(key, *flow, entry);
       // The answer will most likely come back between the same two MACs: resolve it now, from this packet's
       // records, instead of looking four records up again on the first reply (a quarter of the lookups). So
       // for a routed flow's second leg (router to server), first seen after the flow was made.
       const PartyCache reply = reply_to(entry);
-      if (parties.receiver && p.has_src_mac == p.has_dst_mac && !has_entry(*flow, reply)) remember(*flow, reply);
+      if (parties.receiver && p.has_src_mac == p.has_dst_mac && !has_entry(*flow, reply)) remember(key, *flow, reply);
     }
     update_flow(p, *flow, src_is_lo, parties);
+    // A packet the flow cache did not take was counted in the records directly (account): so in conversations.
+    if (!cached && parties.receiver) {
+      count_conversations(key, *flow, src_is_lo, parties.sender, parties.receiver, 1, p.wire_len, p.ts_us);
+    }
   }
   return parties;
 }
@@ -519,17 +523,22 @@ bool Tracker::use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, 
   return false;
 }
 
-void Tracker::remember(FlowState& f, const PartyCache& entry) {
+void Tracker::remember(const FlowKey& key, FlowState& f, const PartyCache& entry) {
   PartyCache& c = f.cache[f.next_cache_slot];
   f.next_cache_slot = static_cast<std::uint8_t>((f.next_cache_slot + 1) % f.cache.size());
-  settle(f);  // the slot being replaced may hold counts
+  settle(key, f);  // the slot being replaced may hold counts
   c = entry;
   c.epoch = epoch_;
 }
 
-void Tracker::settle(FlowState& f) {
+void Tracker::settle(const FlowKey& key, FlowState& f) {
   for (PartyCache& c : f.cache) {
-    if (c.epoch != epoch_ || c.pending_packets == 0) continue;
+    if (c.epoch != epoch_ || (c.pending_packets == 0 && !f.app_pending)) continue;
+    if (c.receiver) {
+      count_conversations(key, f, c.src_is_lo, c.sender, c.receiver, c.pending_packets, c.pending_bytes,
+                          c.pending_last_us);
+    }
+    if (c.pending_packets == 0) continue;
     const std::uint64_t n = c.pending_packets, bytes = c.pending_bytes;
     const std::int64_t ts = c.pending_last_us;
     if (c.sender_mac) {
@@ -558,15 +567,16 @@ void Tracker::settle(FlowState& f) {
     }
     c.pending_packets = c.pending_bytes = 0;
   }
+  f.app_pending = false;
 }
 
 void Tracker::settle() {
-  for (auto& [key, f] : flows_) settle(f);
+  for (auto& [key, f] : flows_) settle(key, f);
 }
 
 void Tracker::release_flows() {
   for (auto& [key, f] : flows_) {
-    settle(f);
+    settle(key, f);
     if (release_hook_) release_hook_(f);
   }
   decltype(flows_)().swap(flows_);
@@ -647,15 +657,19 @@ void Tracker::resolve_ip(const PacketView& p, PacketParties& parties) {
 FlowState& Tracker::create_flow(const FlowKey& key, const PacketView& p, bool src_is_lo, PacketParties& parties) {
   make_room_for_flow(p.ts_us);
   FlowState& f = flows_.emplace(key, FlowState{}).first->second;
-  // Who started it: the SYN sender for TCP, else the first packet's sender (corrected by SYN+ACK below).
-  f.lo_is_client = src_is_lo;
-  if (p.l4 == L4Kind::tcp && (p.tcp_flags & (tcp_flag::syn | tcp_flag::ack)) == (tcp_flag::syn | tcp_flag::ack)) {
-    f.lo_is_client = !src_is_lo;
-  }
+  // Who started it: the SYN sender for TCP (the SYN+ACK's receiver), else the first packet's sender — unless
+  // that packet comes from a well-known port (below 1024, IANA's system ports, RFC 6335 §6) to a higher one,
+  // or for UDP to a higher well-known one (DHCP 67 -> 68): a reply whose request was not captured, as Zeek's
+  // likely-server-ports guess.
+  const bool syn = (p.tcp_flags & tcp_flag::syn) != 0;
+  const bool syn_ack = syn && (p.tcp_flags & tcp_flag::ack) != 0;
+  const bool from_well_known = p.src_port < 1024 && p.src_port < p.dst_port &&
+                               (p.dst_port >= 1024 || p.l4 == L4Kind::udp);
+  f.lo_is_client = (p.l4 == L4Kind::tcp ? syn_ack || (!syn && from_well_known) : from_well_known) ? !src_is_lo : src_is_lo;
   f.handshake_seen = p.l4 == L4Kind::udp || (p.tcp_flags & tcp_flag::syn) != 0;
-  if (parties.receiver) {  // a group is nobody's peer
-    add_peer(parties.sender, p.dst_ip);
-    add_peer(parties.receiver, p.src_ip);
+  if (parties.receiver) {  // a group is nobody's peer: a datagram to it is no conversation
+    conversation(parties.sender, key, f, src_is_lo, true);
+    conversation(parties.receiver, key, f, !src_is_lo, true);
   }
   return f;
 }
@@ -703,13 +717,51 @@ void Tracker::record_service(BindingRecord* rec, ServiceRole role, std::uint8_t 
   rec->services.push_back(s);
 }
 
-void Tracker::add_peer(BindingRecord* rec, const IpAddr& peer) {
-  if (rec->has_peer(peer)) return;
-  if (rec->peer_count() >= limits_.max_peers_per_asset) {
-    ++stats_[Counter::peers_dropped];
-    return;
+Conversation* Tracker::conversation(BindingRecord* rec, const FlowKey& key, const FlowState& f, bool self_is_lo,
+                                   bool count_drop) {
+  // The service is the server's port; the role is this end's (a SYN+ACK or the first datagram told who serves).
+  const bool self_is_client = self_is_lo == f.lo_is_client;
+  const ConversationKey ck{self_is_lo ? key.hi_ip : key.lo_ip, f.lo_is_client ? key.hi_port : key.lo_port, key.proto,
+                           self_is_client ? ServiceRole::used : ServiceRole::offered};
+  if (Conversation* c = rec->conversations.find(ck)) return c;
+  if (rec->conversations.size() >= limits_.max_peers_per_asset) {
+    if (count_drop) ++stats_[Counter::peers_dropped];
+    return nullptr;
   }
-  rec->add_peer(peer);
+  return &rec->conversations.add(ck);
+}
+
+void Tracker::count_conversations(const FlowKey& key, FlowState& f, bool sender_is_lo, BindingRecord* sender,
+                                  BindingRecord* receiver, std::uint64_t packets, std::uint64_t bytes,
+                                  std::int64_t ts) {
+  for (const bool is_sender : {true, false}) {
+    Conversation* c = conversation(is_sender ? sender : receiver, key, f, is_sender == sender_is_lo, false);
+    if (!c) continue;
+    if (f.app != 0 && c->app != f.app) {
+      c->app = f.app;
+      c->dirty = c->dirty || c->seen.last_us != 0;  // a conversation with no packet yet waits for its first
+    }
+    if (packets == 0) continue;
+    Traffic& t = c->traffic;
+    (is_sender ? t.packets_sent : t.packets_received) += packets;
+    (is_sender ? t.bytes_sent : t.bytes_received) += bytes;
+    c->seen.touch(ts);
+    c->dirty = true;
+  }
+}
+
+void Tracker::note_app(FlowState& f, std::string_view key) {
+  if (f.app != 0) return;
+  const std::string_view name = key.substr(0, key.find('.'));
+  if (name.empty() || name == "tcp") return;  // the TCP/IP stack fingerprint is about the host, not the flow
+  auto it = std::find(app_names_.begin(), app_names_.end(), name);
+  if (it == app_names_.end()) {
+    if (app_names_.size() >= 255) return;
+    app_names_.emplace_back(name);
+    it = std::prev(app_names_.end());
+  }
+  f.app = static_cast<std::uint8_t>(it - app_names_.begin() + 1);
+  f.app_pending = true;
 }
 
 }  // namespace ww

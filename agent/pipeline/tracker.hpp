@@ -3,6 +3,7 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 #include <absl/container/node_hash_map.h>
 
 #include <array>
@@ -54,6 +55,8 @@ struct FlowState {
   bool handshake_seen = false;  // a SYN (TCP) or the first datagram (UDP) was seen
   bool service_recorded = false;
   bool stream_over = false;  // its TCP connection was followed to the end, or given up: not followed again
+  bool app_pending = false;  // `app` was set since the flow's conversations last took it
+  std::uint8_t app = 0;      // the application protocol a parser recognised in it (Tracker::app_name), 0 none
   // A SYN costs no stream: its sequence number waits here until data flows (bit 0: to the server, 1: back).
   std::uint8_t syn_dirs = 0;
   std::array<std::uint32_t, 2> syn_seq{};
@@ -119,6 +122,13 @@ class Tracker {
   void expire_idle_flows(std::int64_t now_us);
   // Moves the packet counts held in flow caches into the records; call before reading records.
   void settle();
+  // Notes that a parser recognised the application protocol of `f` from the fact `key` it emitted ("dicom."
+  // for DICOM); the flow's conversations take it at the next settle. Transport-level facts ("tcp.") do not count.
+  void note_app(FlowState& f, std::string_view key);
+  // The name of an application protocol id ("" for 0).
+  [[nodiscard]] std::string_view app_name(std::uint8_t id) const {
+    return id == 0 || id > app_names_.size() ? std::string_view{} : std::string_view{app_names_[id - 1]};
+  }
   // Settles and forgets every flow (and what the stream follower holds for it): at the end of a run, so that
   // their memory is free before the inventory is built.
   void release_flows();
@@ -139,15 +149,21 @@ class Tracker {
   // first second of a flood, before probation began.
   void purge_one_packet_records(std::int64_t since_us);
   bool use_flow_cache(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties);
-  void remember(FlowState& f, const PartyCache& entry);  // into the next slot, settling what it held
+  void remember(const FlowKey& key, FlowState& f, const PartyCache& entry);  // into the next slot, settling what it held
   [[nodiscard]] bool has_entry(const FlowState& f, const PartyCache& like) const;  // same direction and MACs
-  void settle(FlowState& f);
+  void settle(const FlowKey& key, FlowState& f);
+  // Adds a flow's packets (from the end at `sender_is_lo`) to the conversations of both ends' records.
+  void count_conversations(const FlowKey& key, FlowState& f, bool sender_is_lo, BindingRecord* sender,
+                           BindingRecord* receiver, std::uint64_t packets, std::uint64_t bytes, std::int64_t ts);
+  // The conversation of `rec` (the flow's end at `self_is_lo`) for flow `key`, made if new and within
+  // --max-peers; nullptr when over (counted in peers_dropped when `count_drop`).
+  Conversation* conversation(BindingRecord* rec, const FlowKey& key, const FlowState& f, bool self_is_lo,
+                             bool count_drop);
   void account(const PacketView& p, PacketParties& parties);
   FlowState& create_flow(const FlowKey& key, const PacketView& p, bool src_is_lo, PacketParties& parties);
   void update_flow(const PacketView& p, FlowState& f, bool src_is_lo, PacketParties& parties);
   void record_service(BindingRecord* rec, ServiceRole role, std::uint8_t proto, std::uint16_t port,
                       std::int64_t ts);
-  void add_peer(BindingRecord* rec, const IpAddr& peer);
   void add_vlans(MacRecord* rec, const PacketView& p);
   void make_room_for_asset(std::int64_t now_us);
   void make_room_for_flow(std::int64_t now_us);
@@ -163,6 +179,7 @@ class Tracker {
   std::uint64_t epoch_ = 1;
   Admission admission_;
   bool purge_pending_ = false;  // probation began during the last packet: purge before the next
+  std::vector<std::string> app_names_;  // application protocol ids - 1 (few: one per parser prefix)
 };
 
 }  // namespace ww

@@ -117,8 +117,9 @@ void InventoryBuilder::service(const ServiceRow& row) {
       {owner_id(row.ip, row.mac), row.role == "offered", std::string(row.proto), row.port, row.seen, row.count});
 }
 
-void InventoryBuilder::peer(const PeerRow& row) {
-  peers_.push_back({owner_id(row.ip, row.mac), std::string(row.peer)});
+void InventoryBuilder::conversation(const ConversationRow& row) {
+  conversations_.push_back({owner_id(row.ip, row.mac), std::string(row.peer), std::string(row.proto),
+                            std::string(row.role), std::string(row.app), row.port, row.seen, row.traffic});
 }
 
 void InventoryBuilder::observation(const ObservationRow& row) {
@@ -220,15 +221,38 @@ void InventoryBuilder::merge_services(const Ranks& ranks) {
   }
 }
 
-void InventoryBuilder::count_peers(const Ranks& ranks) {
-  // Distinct peers of each device.
+void InventoryBuilder::merge_conversations(const Ranks& ranks) {
+  // Conversations of one device (its bindings' alike), merged per (peer, proto, port, role), in that order;
+  // the device's peer count is the number of distinct peers among them.
   const auto& rank = ranks.of_owner;
-  std::sort(peers_.begin(), peers_.end(), [&](const PeerEntry& a, const PeerEntry& b) {
-    return std::make_tuple(rank[a.owner], std::cref(a.peer)) < std::make_tuple(rank[b.owner], std::cref(b.peer));
-  });
-  for (std::size_t i = 0; i < peers_.size(); ++i) {
-    const bool repeat = i > 0 && rank[peers_[i - 1].owner] == rank[peers_[i].owner] && peers_[i - 1].peer == peers_[i].peer;
-    if (AssetView* a = ranks.device(peers_[i].owner); a && !repeat) ++a->peer_count;
+  const auto key = [&](const ConversationEntry& c) {
+    return std::make_tuple(rank[c.owner], std::cref(c.peer), std::cref(c.proto), c.port, std::cref(c.role));
+  };
+  std::sort(conversations_.begin(), conversations_.end(),
+            [&](const ConversationEntry& a, const ConversationEntry& b) { return key(a) < key(b); });
+  for (std::size_t i = 0; i < conversations_.size();) {
+    std::size_t j = i + 1;
+    while (j < conversations_.size() && key(conversations_[j]) == key(conversations_[i])) ++j;
+    ConversationView c;
+    for (std::size_t k = i; k < j; ++k) {
+      const ConversationEntry& e = conversations_[k];
+      if (e.seen.last_us != 0) widen(c.first_us, c.last_us, e.seen.first_us, e.seen.last_us);
+      c.packets_sent += e.traffic.packets_sent;
+      c.packets_received += e.traffic.packets_received;
+      c.bytes_sent += e.traffic.bytes_sent;
+      c.bytes_received += e.traffic.bytes_received;
+      if (!e.app.empty()) c.app = e.app;
+    }
+    ConversationEntry& first = conversations_[i];
+    if (AssetView* a = ranks.device(first.owner)) {
+      if (a->conversations.empty() || a->conversations.back().peer != first.peer) ++a->peer_count;
+      c.peer = std::move(first.peer);
+      c.proto = std::move(first.proto);
+      c.port = first.port;
+      c.role = std::move(first.role);
+      a->conversations.push_back(std::move(c));
+    }
+    i = j;
   }
 }
 
@@ -261,7 +285,8 @@ Inventory InventoryBuilder::build() {
   const std::vector<std::string> owner_asset = assign_addresses(assets);
   const Ranks ranks = rank_owners(assets, owner_asset);
   merge_services(ranks);
-  count_peers(ranks);
+  merge_conversations(ranks);
+  decltype(conversations_)().swap(conversations_);
   merge_observations(ranks);
   inv_.assets.reserve(assets.size());
   for (auto& [id, a] : assets) {

@@ -30,7 +30,7 @@ class InventoryBuilder final : public RowSink {
   void vlan(std::string_view mac, std::uint16_t vlan) override;
   void binding(const BindingRow& row) override;
   void service(const ServiceRow& row) override;
-  void peer(const PeerRow& row) override;
+  void conversation(const ConversationRow& row) override;
   void observation(const ObservationRow& row) override;
 
   // The inventory, sorted by asset id (stable, diffable). Call once.
@@ -43,7 +43,7 @@ class InventoryBuilder final : public RowSink {
     std::vector<std::uint16_t> vlans;
   };
   struct BindingEntry {
-    std::uint32_t owner;  // the binding's rows (services, peers, facts) carry the same owner id
+    std::uint32_t owner;  // the binding's rows (services, conversations, facts) carry the same owner id
     std::string ip, mac;
     Seen seen;
     Traffic traffic;
@@ -57,9 +57,12 @@ class InventoryBuilder final : public RowSink {
     Seen seen;
     std::uint64_t count;
   };
-  struct PeerEntry {
+  struct ConversationEntry {
     std::uint32_t owner;
-    std::string peer;
+    std::string peer, proto, role, app;
+    std::uint16_t port;
+    Seen seen;
+    Traffic traffic;
   };
   struct ObservationEntry {
     std::uint32_t owner;
@@ -86,7 +89,7 @@ class InventoryBuilder final : public RowSink {
   std::vector<std::string> assign_addresses(AssetMap& assets);
   Ranks rank_owners(AssetMap& assets, const std::vector<std::string>& owner_asset) const;
   void merge_services(const Ranks& ranks);
-  void count_peers(const Ranks& ranks);
+  void merge_conversations(const Ranks& ranks);
   void merge_observations(const Ranks& ranks);
 
   static constexpr std::size_t kNoBinding = SIZE_MAX;
@@ -104,7 +107,7 @@ class InventoryBuilder final : public RowSink {
   std::uint32_t last_owner_ = 0;
   // Deques: they grow without the copy-and-double peak of a vector (these hold every row of a run).
   std::deque<ServiceEntry> services_;
-  std::deque<PeerEntry> peers_;
+  std::deque<ConversationEntry> conversations_;
   std::deque<ObservationEntry> observations_;
 };
 

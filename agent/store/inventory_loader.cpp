@@ -80,8 +80,12 @@ void SqliteStore::load_into(InventoryBuilder& builder) const {
     }
   }
   {
-    Stmt q(db_, "SELECT ip, mac, peer FROM peers");
-    while (q.step()) builder.peer({q.text(0), q.text(1), q.text(2)});
+    Stmt q(db_, "SELECT ip, mac, peer, role, proto, port, app, first_us, last_us, packets_sent, packets_received, "
+                 "bytes_sent, bytes_received FROM conversations");
+    while (q.step()) {
+      builder.conversation({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4),
+                            static_cast<std::uint16_t>(q.i64(5)), q.text(6), seen_at(q, 7), traffic_at(q, 9)});
+    }
   }
   {
     Stmt q(db_, "SELECT ip, mac, key, value, first_us, last_us, count FROM observations");

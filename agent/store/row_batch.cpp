@@ -47,11 +47,17 @@ void RowBatch::service(const ServiceRow& row) {
   op.count = row.count;
 }
 
-void RowBatch::peer(const PeerRow& row) {
-  Op& op = add(Kind::peer);
+// A conversation's role and transport are one of two words each: kept as bits beside its four texts.
+void RowBatch::conversation(const ConversationRow& row) {
+  Op& op = add(Kind::conversation);
   op.text[0] = keep(row.ip);
   op.text[1] = keep(row.mac);
   op.text[2] = keep(row.peer);
+  op.text[3] = keep(row.app);
+  op.confirmed = (row.role == "server" ? 1 : 0) | (row.proto == "tcp" ? 2 : 0);
+  op.small = row.port;
+  op.seen = row.seen;
+  op.traffic = row.traffic;
 }
 
 void RowBatch::observation(const ObservationRow& row) {
@@ -72,7 +78,10 @@ void RowBatch::replay(RowSink& sink) const {
       case Kind::vlan: sink.vlan(t(0), op.small); break;
       case Kind::binding: sink.binding({t(0), t(1), op.seen, op.traffic, op.confirmed}); break;
       case Kind::service: sink.service({t(0), t(1), t(2), t(3), op.small, op.seen, op.count}); break;
-      case Kind::peer: sink.peer({t(0), t(1), t(2)}); break;
+      case Kind::conversation:
+        sink.conversation({t(0), t(1), t(2), (op.confirmed & 1) != 0 ? "server" : "client",
+                           (op.confirmed & 2) != 0 ? "tcp" : "udp", op.small, t(3), op.seen, op.traffic});
+        break;
       case Kind::observation: sink.observation({t(0), t(1), t(2), t(3), op.seen, op.count}); break;
     }
   }

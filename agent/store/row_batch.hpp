@@ -17,7 +17,7 @@ class RowBatch final : public RowSink {
   void vlan(std::string_view mac, std::uint16_t vlan) override;
   void binding(const BindingRow& row) override;
   void service(const ServiceRow& row) override;
-  void peer(const PeerRow& row) override;
+  void conversation(const ConversationRow& row) override;
   void observation(const ObservationRow& row) override;
 
   // Hands every row, in the order received, to `sink`.
@@ -26,7 +26,7 @@ class RowBatch final : public RowSink {
   [[nodiscard]] std::size_t bytes() const { return text_.size() + ops_.size() * sizeof(Op); }
 
  private:
-  enum class Kind : std::uint8_t { mac, vlan, binding, service, peer, observation };
+  enum class Kind : std::uint8_t { mac, vlan, binding, service, conversation, observation };
   struct Span {
     std::size_t offset = 0;
     std::uint32_t size = 0;  // one field: a fact's value is far below 4 GiB
@@ -35,7 +35,7 @@ class RowBatch final : public RowSink {
   struct Op {
     Kind kind{};
     std::uint16_t small = 0;  // vlan, port
-    int confirmed = 0;
+    int confirmed = 0;        // a binding's confirmed_by bits; a conversation's role (1 server) and proto
     Span text[4];
     Seen seen;
     Traffic traffic;

@@ -28,6 +28,28 @@ void drain_observations(ObservationSet& set, std::string_view ip, std::string_vi
   }
 }
 
+// The conversations that changed since the last drain, in primary-key order (peer, proto, port, role).
+void drain_conversations(const Tracker& tracker, ConversationSet& set, std::string_view ip, std::string_view mac,
+                         RowSink& sink) {
+  struct Dirty {
+    std::string peer;
+    Conversation* c;
+  };
+  std::vector<Dirty> dirty;
+  for (Conversation& c : set.items()) {
+    if (c.dirty) dirty.push_back({c.key.peer.to_string(), &c});
+  }
+  const auto order = [](const Dirty& d) { return std::tie(d.peer, d.c->key.proto, d.c->key.port, d.c->key.role); };
+  std::sort(dirty.begin(), dirty.end(), [&](const Dirty& a, const Dirty& b) { return order(a) < order(b); });
+  for (auto& [peer, c] : dirty) {
+    sink.conversation({ip, mac, peer, c->key.role == ServiceRole::offered ? "server" : "client",
+                       c->key.proto == 6 ? "tcp" : "udp", c->key.port, tracker.app_name(c->app), c->seen,
+                       c->traffic});
+    c->traffic = {};
+    c->dirty = false;
+  }
+}
+
 // Whether a record holds a fact beyond the TCP/IP stack fingerprint that every packet of a flood carries
 // (parsers/tcp_fingerprint.cpp): a name, a vendor class, a service.
 bool carries_fact(const ObservationSet& set) {
@@ -79,7 +101,6 @@ void drain_bindings(Tracker& tracker, RowSink& sink, bool release, DrainScope sc
   }
   std::sort(bindings.begin(), bindings.end(),
             [](const Dirty& a, const Dirty& b) { return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac); });
-  std::vector<std::string> peers;
   for (auto& [ip, m, rec] : bindings) {
     sink.binding({ip, m, rec->seen, rec->traffic, int{rec->confirmed}});
     for (auto& s : rec->services) {
@@ -89,15 +110,11 @@ void drain_bindings(Tracker& tracker, RowSink& sink, bool release, DrainScope sc
       s.count = 0;
       s.dirty = false;
     }
-    peers.clear();
-    for (const IpAddr& peer : rec->new_peers) peers.push_back(peer.to_string());
-    std::sort(peers.begin(), peers.end());
-    for (const std::string& peer : peers) sink.peer({ip, m, peer});
-    rec->new_peers.clear();
+    drain_conversations(tracker, rec->conversations, ip, m, sink);
     drain_observations(rec->observations, ip, m, sink, scratch);
     if (release) {
       rec->observations = ObservationSet{};
-      rec->release_peers();
+      rec->conversations.release();
     }
     rec->traffic = {};
     rec->dirty = rec->confirmed_dirty = false;

@@ -35,8 +35,14 @@ struct ServiceRow {
   std::uint64_t count = 0;
 };
 
-struct PeerRow {
-  std::string_view ip, mac, peer;
+// One conversation of a binding (records.hpp): the peer address, the service (proto, server port), this
+// device's role and the application protocol a parser recognised ("" none).
+struct ConversationRow {
+  std::string_view ip, mac, peer, role, proto;  // role "client" | "server"; proto "tcp" | "udp"
+  std::uint16_t port = 0;
+  std::string_view app;
+  Seen seen;
+  Traffic traffic;
 };
 
 struct ObservationRow {
@@ -52,7 +58,7 @@ class RowSink {
   virtual void vlan(std::string_view mac, std::uint16_t vlan) = 0;
   virtual void binding(const BindingRow& row) = 0;
   virtual void service(const ServiceRow& row) = 0;
-  virtual void peer(const PeerRow& row) = 0;
+  virtual void conversation(const ConversationRow& row) = 0;
   virtual void observation(const ObservationRow& row) = 0;
 };
 
@@ -80,7 +86,7 @@ class RecordBudget {
 // Hands everything the tracker learned since the last drain to `sink` — counters as deltas, first/last
 // seen as absolutes — and clears it. Rows come in primary-key order (B-tree inserts that follow each other
 // land on the same pages, which makes a large SQLite flush several times cheaper than hash-table order).
-// Call Tracker::settle() first. With `release`, each record's facts and peers are freed once handed over
+// Call Tracker::settle() first. With `release`, each record's facts and conversations are freed once handed over
 // (the end of a run: the sink's copy and the tracker's then never both exist whole). With DrainScope::evicting
 // only the records marked for eviction are handed over. With a `budget`, a record never handed over before is
 // handed over only if the budget takes it.

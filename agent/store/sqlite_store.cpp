@@ -30,6 +30,21 @@ std::string utc_text(std::time_t t) {
   return buf;
 }
 
+// The schema version of the database file at `path` (0 when it is not one, or cannot be read).
+int stored_schema_version(const std::string& path) {
+  sqlite3* db = nullptr;
+  int version = 0;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+      version = sqlite3_column_int(q, 0);
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return version;
+}
+
 std::string now_utc_text() { return utc_text(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())); }
 
 }  // namespace
@@ -100,6 +115,19 @@ const std::vector<const char*>& schema_migrations() {
         PRIMARY KEY(asset_id, attribute, rule_id)) WITHOUT ROWID;
       CREATE INDEX classification_rules_rule ON classification_rules(rule_id);
       )sql",
+      // v4 -> v5: conversations replace peers — per device, per peer, per service (transport, server port) and
+      // role: the application protocol a parser recognised, packets and bytes each way, first and last seen
+      // (the communication map, docs/output.md). A v4 database's peers carry over with no service and no counts.
+      R"sql(
+      CREATE TABLE conversations(ip TEXT NOT NULL, mac TEXT NOT NULL, peer TEXT NOT NULL, proto TEXT NOT NULL,
+        port INTEGER NOT NULL, role TEXT NOT NULL, app TEXT NOT NULL, first_us INTEGER NOT NULL,
+        last_us INTEGER NOT NULL, packets_sent INTEGER NOT NULL, packets_received INTEGER NOT NULL,
+        bytes_sent INTEGER NOT NULL, bytes_received INTEGER NOT NULL,
+        PRIMARY KEY(ip, mac, peer, proto, port, role)) WITHOUT ROWID;
+      INSERT INTO conversations SELECT ip, mac, peer, '', 0, '', '', 0, 0, 0, 0, 0, 0 FROM peers;
+      DROP TABLE peers;
+      CREATE INDEX conversations_peer ON conversations(peer);
+      )sql",
   };
   return migrations;
 }
@@ -138,6 +166,16 @@ WriterLock::~WriterLock() {
 }
 
 SqliteStore::SqliteStore(const std::string& path, bool read_only) {
+  if (read_only && path != ":memory:") {
+    // A reader (report, export, diff) of a database an older wardwatch wrote migrates it first, as a writer
+    // would: the queries name the current tables.
+    const int version = stored_schema_version(path);
+    if (version > 0 && version < kSchemaVersion) {
+      std::cerr << "wardwatch: upgrading database '" << path << "' from schema version " << version << " to "
+                << kSchemaVersion << "\n";
+      SqliteStore upgrade(path, false);
+    }
+  }
   if (!read_only && path != ":memory:") {
     lock_ = std::make_unique<WriterLock>(path);
     // A new database is created 0640 (SQLite would use 0644, and gives its -wal and -shm files the database's
@@ -331,7 +369,7 @@ void SqliteStore::complete_run(bool failed) {
 std::uint64_t SqliteStore::age_out(std::int64_t cutoff_us) {
   std::uint64_t devices = 0;
   transaction([&] {
-    // Facts, services and peers belong to a binding (ip, mac) or, with ip '', to a MAC.
+    // Facts, services and conversations belong to a binding (ip, mac) or, with ip '', to a MAC.
     exec("CREATE TEMP TABLE IF NOT EXISTS aged(ip TEXT NOT NULL, mac TEXT NOT NULL)");
     exec("DELETE FROM temp.aged");
     Stmt pick_bindings(db_, "INSERT INTO temp.aged SELECT ip, mac FROM bindings WHERE last_us < ?");
@@ -340,7 +378,7 @@ std::uint64_t SqliteStore::age_out(std::int64_t cutoff_us) {
     pick_macs.bind(1, cutoff_us).run();
     Stmt count(db_, "SELECT count(*) FROM temp.aged");
     devices = count.step() ? count.u64(0) : 0;
-    for (const char* table : {"observations", "services", "peers"}) {
+    for (const char* table : {"observations", "services", "conversations"}) {
       exec((std::string("DELETE FROM ") + table +
             " WHERE EXISTS (SELECT 1 FROM temp.aged a WHERE a.ip = " + table + ".ip AND a.mac = " + table + ".mac)")
                .c_str());
@@ -424,7 +462,15 @@ class SqlRowWriter final : public RowSink {
                     "INSERT INTO services VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(ip, mac, role, proto, port) DO UPDATE SET "
                     "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
                     "count=count+excluded.count"),
-        ins_peer_(db, "INSERT OR IGNORE INTO peers VALUES(?,?,?)"),
+        up_conversation_(db,
+                         "INSERT INTO conversations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                         "ON CONFLICT(ip, mac, peer, proto, port, role) DO UPDATE SET "
+                         "app=CASE WHEN excluded.app <> '' THEN excluded.app ELSE app END, "
+                         "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
+                         "packets_sent=packets_sent+excluded.packets_sent, "
+                         "packets_received=packets_received+excluded.packets_received, "
+                         "bytes_sent=bytes_sent+excluded.bytes_sent, "
+                         "bytes_received=bytes_received+excluded.bytes_received"),
         up_obs_(db,
                 "INSERT INTO observations VALUES(?,?,?,?,?,?,?) ON CONFLICT(ip, mac, key, value) DO UPDATE SET "
                 "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
@@ -446,14 +492,20 @@ class SqlRowWriter final : public RowSink {
     up_service_.bind(1, r.ip).bind(2, r.mac).bind(3, r.role).bind(4, r.proto).bind(5, int{r.port});
     up_service_.bind(6, r.seen.first_us).bind(7, r.seen.last_us).bind(8, r.count).run();
   }
-  void peer(const PeerRow& r) override { ins_peer_.bind(1, r.ip).bind(2, r.mac).bind(3, r.peer).run(); }
+  void conversation(const ConversationRow& r) override {
+    const Traffic& t = r.traffic;
+    up_conversation_.bind(1, r.ip).bind(2, r.mac).bind(3, r.peer).bind(4, r.proto).bind(5, int{r.port});
+    up_conversation_.bind(6, r.role).bind(7, r.app).bind(8, r.seen.first_us).bind(9, r.seen.last_us);
+    up_conversation_.bind(10, t.packets_sent).bind(11, t.packets_received).bind(12, t.bytes_sent);
+    up_conversation_.bind(13, t.bytes_received).run();
+  }
   void observation(const ObservationRow& r) override {
     up_obs_.bind(1, r.ip).bind(2, r.mac).bind(3, r.key).bind(4, r.value).bind(5, r.seen.first_us);
     up_obs_.bind(6, r.seen.last_us).bind(7, r.count).run();
   }
 
  private:
-  Stmt up_mac_, ins_vlan_, up_binding_, up_service_, ins_peer_, up_obs_;
+  Stmt up_mac_, ins_vlan_, up_binding_, up_service_, up_conversation_, up_obs_;
 };
 
 }  // namespace

@@ -70,7 +70,7 @@ class WriterLock {
 
 class SqliteStore final : public FlushTarget {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Opens (creating if needed) and migrates the database; ":memory:" for a private in-memory one.
   // Throws StoreError with a one-line message on failure (unwritable path, newer schema, not a DB).
@@ -99,7 +99,7 @@ class SqliteStore final : public FlushTarget {
   // gets here stays "running" until the next writer opens the database and marks it "interrupted".
   void complete_run(bool failed = false);
 
-  // Deletes devices (MACs and address bindings, with their services, peers and facts) last seen before
+  // Deletes devices (MACs and address bindings, with their services, conversations and facts) last seen before
   // `cutoff_us`, and the statistics of runs started before it. Returns the number of devices deleted.
   std::uint64_t age_out(std::int64_t cutoff_us);
 

@@ -26,7 +26,8 @@ SHARED = os.path.join(os.path.dirname(REPO), "shared", "pcaps")
 KNOWN_KEYS = {"description", "capture", "filter", "args", "exit", "assets", "checks", "baselines", "stats",
               "output_excludes", "output_excludes_file"}
 CHECK_KEYS = {"asset", "ip", "everywhere", "facts", "no_facts", "classification", "services", "absent", "fields",
-              "id_matches"}
+              "id_matches", "conversations"}
+CONVERSATION_KEYS = {"peer", "transport", "port", "role", "application", "packets", "bytes"}
 
 
 class Case:
@@ -120,6 +121,19 @@ def check_services(case, asset, want):
                 case.fail(f"{asset['id']}: services.{side} {sorted(have)} lacks {s}")
 
 
+def check_conversations(case, asset, want):
+    """conversations: [{peer: 10.0.0.1, port: 104, role: client, application: dicom}]: each listed conversation
+    is among the asset's, every field given equal (packets/bytes as {sent: N, received: N}); unknown fields fail."""
+    for w in want:
+        unknown = set(w) - CONVERSATION_KEYS
+        if unknown:
+            case.fail(f"unknown keys in a conversation: {sorted(unknown)} (known: {sorted(CONVERSATION_KEYS)})")
+            continue
+        if not any(all(c.get(k) == v for k, v in w.items()) for c in asset["conversations"]):
+            have = [{k: c[k] for k in ("peer", "transport", "port", "role", "application")} for c in asset["conversations"]]
+            case.fail(f"{asset['id']}: no conversation {w} among {have}")
+
+
 def check_fields(case, asset, want):
     """fields: {mac: null, router: false, ips: [...]}: each top-level field of the asset equals the value exactly
     (lists in order); a field the asset does not have is a failure, so a typo cannot pass."""
@@ -169,6 +183,7 @@ def run_checks(case, doc, text):
             check_classification(case, asset, check.get("classification", {}))
             check_services(case, asset, check.get("services", {}))
             check_fields(case, asset, check.get("fields", {}))
+            check_conversations(case, asset, check.get("conversations", []))
             if "id_matches" in check:
                 check_id(case, asset, check["id_matches"])
     excludes = list(spec.get("output_excludes", []))

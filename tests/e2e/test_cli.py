@@ -172,8 +172,18 @@ class Outputs(unittest.TestCase):
             self.assertEqual(a["packets"]["sent"], 2 * b["packets"]["sent"])
             self.assertEqual((a["first_seen"], a["last_seen"]), (b["first_seen"], b["last_seen"]))
             self.assertEqual(a["ips"], b["ips"])
+            # Conversations accumulate as device counters do: the same keys, twice the packets.
+            key = lambda c: (c["peer"], c["transport"], c["port"], c["role"], c["application"])
+            self.assertEqual([key(c) for c in a["conversations"]], [key(c) for c in b["conversations"]])
+            for c, d in zip(a["conversations"], b["conversations"]):
+                self.assertEqual(c["packets"]["sent"], 2 * d["packets"]["sent"])
+                self.assertEqual(c["bytes"]["received"], 2 * d["bytes"]["received"])
         con = sqlite3.connect(db)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 4)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 5)
+        # The communication map in SQL (docs/output.md): who talks DICOM to the archive 10.77.0.10.
+        talkers = con.execute("SELECT DISTINCT ip FROM conversations WHERE peer='10.77.0.10' AND app='dicom' "
+                              "AND role='client' ORDER BY ip").fetchall()
+        self.assertEqual([r[0] for r in talkers], ["10.77.0.21", "10.77.0.22", "10.77.0.30"])
         self.assertEqual([r[0] for r in con.execute("SELECT state FROM runs")], ["complete", "complete"])
         self.assertEqual(con.execute("SELECT count(*) FROM sources").fetchone()[0], 2)
         self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "wal")

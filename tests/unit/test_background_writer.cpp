@@ -71,7 +71,13 @@ class TextSink final : public RowSink {
     lines.push_back("service " + std::string(r.ip) + " " + std::string(r.role) + " " + std::string(r.proto) + " " +
                     std::to_string(r.port) + " " + std::to_string(r.count));
   }
-  void peer(const PeerRow& r) override { lines.push_back("peer " + std::string(r.ip) + " " + std::string(r.peer)); }
+  void conversation(const ConversationRow& r) override {
+    lines.push_back("conversation " + std::string(r.ip) + " " + std::string(r.peer) + " " + std::string(r.role) + " " +
+                    std::string(r.proto) + "/" + std::to_string(r.port) + " " + std::string(r.app) + " " +
+                    std::to_string(r.seen.first_us) + "-" + std::to_string(r.seen.last_us) + " " +
+                    std::to_string(r.traffic.packets_sent) + "/" + std::to_string(r.traffic.packets_received) + " " +
+                    std::to_string(r.traffic.bytes_sent) + "/" + std::to_string(r.traffic.bytes_received));
+  }
   void observation(const ObservationRow& r) override {
     lines.push_back("obs " + std::string(r.ip) + " " + std::string(r.mac) + " " + std::string(r.key) + "=" +
                     std::string(r.value) + " " + std::to_string(r.count));

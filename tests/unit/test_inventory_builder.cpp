@@ -81,9 +81,12 @@ TEST(InventoryBuilder, MergesRowsOfOneKeyAsTheStoreUpsertsDo) {
   b.observation({"10.0.0.5", "00:11:22:33:44:55", "dhcp.hostname", "pump-7", {150, 150}, 2});
   b.observation({"10.0.0.5", "00:11:22:33:44:55", "dhcp.hostname", "pump-7", {120, 180}, 3});
   b.observation({"", "00:11:22:33:44:55", "lldp.system_name", "sw1", {130, 130}, 1});
-  b.peer({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.9"});
-  b.peer({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.9"});
-  b.peer({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.1"});
+  // Two flushes of one conversation (counters add, times widen, the application once known stays), a second
+  // service with the same peer, and another peer.
+  b.conversation({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.9", "server", "tcp", 104, "", {150, 160}, {2, 3, 200, 300}});
+  b.conversation({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.9", "server", "tcp", 104, "dicom", {120, 155}, {1, 1, 10, 20}});
+  b.conversation({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.9", "client", "udp", 53, "", {150, 150}, {1, 0, 70, 0}});
+  b.conversation({"10.0.0.5", "00:11:22:33:44:55", "10.0.0.1", "client", "udp", 53, "dns", {151, 152}, {1, 1, 60, 90}});
   b.service({"10.0.0.5", "00:11:22:33:44:55", "offered", "tcp", 104, {150, 160}, 1});
   b.service({"10.0.0.5", "00:11:22:33:44:55", "offered", "tcp", 104, {110, 190}, 4});
   b.service({"10.0.0.5", "00:11:22:33:44:55", "used", "udp", 53, {150, 160}, 1});
@@ -103,6 +106,24 @@ TEST(InventoryBuilder, MergesRowsOfOneKeyAsTheStoreUpsertsDo) {
   EXPECT_EQ(a.addresses[0].last_us, 170);
   EXPECT_EQ(a.addresses[0].sources, (std::vector<std::string>{"arp", "dhcp", "traffic"}));
   EXPECT_EQ(a.peer_count, 2u);
+  ASSERT_EQ(a.conversations.size(), 3u);  // by (peer, proto, port, role)
+  EXPECT_EQ(a.conversations[0].peer, "10.0.0.1");
+  EXPECT_EQ(a.conversations[0].app, "dns");
+  const ConversationView& dicom = a.conversations[1];
+  EXPECT_EQ(dicom.peer, "10.0.0.9");
+  EXPECT_EQ(dicom.proto, "tcp");
+  EXPECT_EQ(dicom.port, 104);
+  EXPECT_EQ(dicom.role, "server");
+  EXPECT_EQ(dicom.app, "dicom");
+  EXPECT_EQ(dicom.first_us, 120);
+  EXPECT_EQ(dicom.last_us, 160);
+  EXPECT_EQ(dicom.packets_sent, 3u);
+  EXPECT_EQ(dicom.packets_received, 4u);
+  EXPECT_EQ(dicom.bytes_sent, 210u);
+  EXPECT_EQ(dicom.bytes_received, 320u);
+  EXPECT_EQ(a.conversations[2].role, "client");
+  EXPECT_EQ(a.conversations[2].port, 53);
+  EXPECT_EQ(a.conversations[2].app, "");
   ASSERT_EQ(a.offered.size(), 1u);
   EXPECT_EQ(a.offered[0].count, 5u);
   EXPECT_EQ(a.offered[0].first_us, 110);

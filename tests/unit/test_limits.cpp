@@ -123,7 +123,7 @@ TEST_F(LimitsTest, WithoutADatabaseTheMemoryStoreIsBoundedAndKeepsDevicesWithFac
   std::int64_t ts = 1'000'000;
   auto traffic_only = [&](int first, int n) {
     for (int i = first; i < first + n; ++i) {
-      EthernetII pkt = EthernetII(mac_of(9999), mac_of(i)) / Tins::IP(ip_of(9999), ip_of(i)) / Tins::UDP(2000, 1000);
+      EthernetII pkt = EthernetII(mac_of(9999), mac_of(i)) / Tins::IP(ip_of(9999), ip_of(i)) / Tins::UDP(2000, 40000);
       send(pkt, ++ts);
     }
   };

@@ -56,6 +56,78 @@ TEST(Store, ReopeningDoesNotReapplyMigrations) {
   EXPECT_EQ(again.schema_version(), SqliteStore::kSchemaVersion);
 }
 
+// A database written by a wardwatch of schema 4 (peers, no conversations), opened by a reader (report, export):
+// it is migrated first, its peers carried over as conversations with no service.
+TEST(Store, AReaderMigratesASchema4DatabaseAndKeepsItsPeers) {
+  TempDir dir;
+  const std::string path = dir.file("v4.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    for (int v = 0; v < 4; ++v) ASSERT_EQ(sqlite3_exec(db, schema_migrations()[v], nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA user_version=4;"
+                           "INSERT INTO macs VALUES('00:00:00:00:00:0a', 1000000, 2000000, 1, 1, 60, 60);"
+                           "INSERT INTO bindings VALUES('10.0.0.10', '00:00:00:00:00:0a', 1000000, 2000000, 1, 1, 60, "
+                           "60, 1);"
+                           "INSERT INTO peers VALUES('10.0.0.10', '00:00:00:00:00:0a', '10.0.0.11');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const SqliteStore reader(path, /*read_only=*/true);
+  EXPECT_EQ(reader.schema_version(), SqliteStore::kSchemaVersion);
+  const Inventory inv = reader.load(Limits{});
+  ASSERT_EQ(inv.assets.size(), 1u);
+  EXPECT_EQ(inv.assets[0].peer_count, 1u);
+  ASSERT_EQ(inv.assets[0].conversations.size(), 1u);
+  const ConversationView& c = inv.assets[0].conversations[0];
+  EXPECT_EQ(c.peer, "10.0.0.11");
+  EXPECT_EQ(c.proto, "");
+  EXPECT_EQ(c.role, "");
+  EXPECT_EQ(c.packets_sent + c.packets_received, 0u);
+}
+
+// A flow's packets and bytes land in both ends' conversations, with the service port and each end's role,
+// and accumulate over flushes as the store's upserts add them.
+TEST(Store, ConversationsAccumulateOverFlushesWithRolesAndService) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore store(dir.file("c.db"));
+  Pipeline p(limits, registry, &store);
+  store.begin_run("test");
+  feed_one_flow(p, 100);  // 10.0.0.10:40000 -> 10.0.0.11:53, a query
+  p.flush();
+  feed_one_flow(p, 200);
+  feed_one_flow(p, 201);
+  p.flush();
+  const Inventory inv = store.load(limits);
+  const AssetView* server = nullptr;
+  const AssetView* client = nullptr;
+  for (const AssetView& a : inv.assets) (a.id == "mac:00:00:00:00:00:0b" ? server : client) = &a;
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(client, nullptr);
+  ASSERT_EQ(server->conversations.size(), 1u);
+  ASSERT_EQ(client->conversations.size(), 1u);
+  const ConversationView& s = server->conversations[0];
+  const ConversationView& c = client->conversations[0];
+  EXPECT_EQ(s.peer, "10.0.0.10");
+  EXPECT_EQ(c.peer, "10.0.0.11");
+  EXPECT_EQ(s.proto, "udp");
+  EXPECT_EQ(s.port, 53);
+  EXPECT_EQ(c.port, 53);
+  EXPECT_EQ(s.role, "server");
+  EXPECT_EQ(c.role, "client");
+  EXPECT_EQ(s.packets_received, 3u);
+  EXPECT_EQ(s.packets_sent, 0u);
+  EXPECT_EQ(c.packets_sent, 3u);
+  EXPECT_EQ(c.bytes_sent, s.bytes_received);
+  EXPECT_GT(c.bytes_sent, 3u * 28);
+  EXPECT_EQ(s.first_us, 100'000'000);
+  EXPECT_EQ(s.last_us, 201'000'000);
+}
+
 TEST(Store, NewerSchemaIsRefusedWithAClearMessage) {
   TempDir dir;
   {
