@@ -5,6 +5,7 @@
 
 #include <ostream>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,13 @@ struct ReportContext {
   // With --cmdb: each device's management state and the CMDB entries not seen (reports/cmdb.hpp); null
   // without a CMDB.
   const CmdbComparison* cmdb = nullptr;
+};
+
+// A report that cannot be made (a tool it needs is missing): thrown by a format's write before it writes
+// anything; the CLI prints it as one line and leaves no file.
+class ReportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 struct ReportFormat {

@@ -177,11 +177,17 @@ namespace {
 
 // Writes an output file whole or not at all: to PATH.tmp.PID, created 0640 (an inventory is sensitive; the
 // umask may only take more away), then renamed over PATH. "-" is standard output. On failure one error line
-// names `what` and the path, and no partial file is left.
+// names `what` and the path, and no partial file is left — also when `write` fails with a ReportError (a
+// report that needs a missing tool, reports/report_format.hpp).
 template <typename Write>
 bool write_output(const std::string& path, const std::string& what, Write write) {
   if (path == "-") {
-    write(std::cout);
+    try {
+      write(std::cout);
+    } catch (const ReportError& e) {
+      error_line("cannot write " + what + ": " + e.what());
+      return false;
+    }
     return static_cast<bool>(std::cout.flush());
   }
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
@@ -193,7 +199,14 @@ bool write_output(const std::string& path, const std::string& what, Write write)
     }
     ::close(fd);
     std::ofstream out(temp, std::ios::trunc);
-    write(out);
+    try {
+      write(out);
+    } catch (const ReportError& e) {
+      out.close();
+      ::unlink(temp.c_str());
+      error_line("cannot write " + what + " to '" + path + "': " + e.what());
+      return false;
+    }
     if (!out.flush()) {
       out.close();
       ::unlink(temp.c_str());

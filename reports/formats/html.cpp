@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "reports/cmdb_report.hpp"
+#include "reports/communication_map.hpp"
+#include "reports/graphviz.hpp"
 #include "reports/findings_report.hpp"
 #include "reports/report.hpp"
 #include "reports/report_format.hpp"
@@ -58,6 +60,8 @@ tr.medical td:first-child{border-left:4px solid #c0392b}.jewel{color:#8e44ad;fon
 input#filter{width:320px;padding:4px 8px;margin:0 8px 8px 0}.device{display:none}.device:target{display:block}
 code{font-size:12px;word-break:break-all}.muted{color:#6b7280}
 .sev-critical,.sev-high{color:#c0392b;font-weight:600}.sev-medium{color:#b9770e;font-weight:600}
+.map{overflow:auto;max-height:80vh;border:1px solid #eceff3}.map svg{max-width:none;height:auto}
+.note{background:#fff8e1;border-left:4px solid #b9770e;padding:6px 10px}
 )css";
 
 // Sorts the device table by the clicked column and filters it by the text typed (or by #filter=TEXT in
@@ -238,8 +242,92 @@ void evidence_table(std::ostream& out, const Classification& c) {
   out << "</tbody></table>";
 }
 
+std::string bytes_text(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  std::size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++u;
+  }
+  std::ostringstream out;
+  out.precision(u == 0 ? 0 : 1);
+  out << std::fixed << v << " " << kUnits[u];
+  return out.str();
+}
+
+// Conversations listed per device, most bytes first; the rest are in the JSON and the database.
+constexpr std::size_t kDeviceConversations = 30;
+// Contacts listed per crown jewel in the map's table.
+constexpr std::size_t kJewelContactRows = 200;
+
+void conversations_table(std::ostream& out, const AssetView& a, const std::map<std::string, std::size_t>& anchor_of_ip) {
+  if (a.conversations.empty()) return;
+  std::vector<const ConversationView*> top;
+  for (const auto& c : a.conversations) top.push_back(&c);
+  std::stable_sort(top.begin(), top.end(), [](const ConversationView* x, const ConversationView* y) {
+    return x->bytes_sent + x->bytes_received > y->bytes_sent + y->bytes_received;
+  });
+  const std::size_t shown = std::min(top.size(), kDeviceConversations);
+  out << "<h3>Conversations</h3><table><thead><tr><th>peer</th><th>service</th><th>role</th><th>application</th>"
+         "<th>packets sent / received</th><th>bytes sent / received</th><th>last seen</th></tr></thead><tbody>";
+  for (std::size_t i = 0; i < shown; ++i) {
+    const ConversationView& c = *top[i];
+    const auto it = anchor_of_ip.find(c.peer);
+    const std::string peer = it == anchor_of_ip.end() ? esc(c.peer) : "<a href=\"#" + anchor(it->second) + "\">" + esc(c.peer) + "</a>";
+    out << "<tr><td>" << peer << "</td><td>" << esc(c.proto) << (c.proto.empty() ? "" : "/" + std::to_string(c.port))
+        << "</td><td>" << esc(c.role) << "</td><td>" << esc(c.app) << "</td><td>" << c.packets_sent << " / "
+        << c.packets_received << "</td><td>" << bytes_text(c.bytes_sent) << " / " << bytes_text(c.bytes_received)
+        << "</td><td>" << (c.last_us ? format_timestamp(c.last_us) : "") << "</td></tr>";
+  }
+  out << "</tbody></table>";
+  if (top.size() > shown) {
+    out << "<p class=\"muted\">" << top.size() - shown << " more conversations (fewer bytes) are in the JSON export "
+           "and the database's conversations table.</p>";
+  }
+}
+
+// The communication map: Graphviz's picture when dot is installed (else a note), then every crown jewel's
+// contacts as a table, which needs nothing.
+void map_section(std::ostream& out, const ReportContext& ctx, const std::map<std::string, std::size_t>& anchors,
+                 const std::map<std::string, std::size_t>& anchor_of_ip) {
+  out << "<section id=\"map\"><h2>Communication map</h2><p class=\"muted\">Clinical interfaces (HL7 v2 links, DICOM "
+         "associations) and the crown jewels with the devices that talk to them. <code>wardwatch report --format "
+         "dot</code> writes the same graph.</p>";
+  const SvgResult picture = render_svg(communication_map_dot(ctx));
+  if (picture.svg) {
+    out << "<div class=\"map\">" << *picture.svg << "</div>";
+  } else {
+    out << "<p class=\"note\">No picture of the map: " << esc(picture.why_not) << ".</p>";
+  }
+  const auto jewels = crown_jewel_contacts(ctx.inventory, kJewelContactRows);
+  out << "<h3>Crown jewels and who talks to them</h3><table><thead><tr><th>crown jewel</th><th>peer</th><th>device</th>"
+         "<th>service</th><th>jewel is</th><th>packets</th><th>bytes</th><th>last seen</th></tr></thead><tbody>";
+  for (const JewelContacts& j : jewels) {
+    const auto at = anchors.find(j.jewel->id);
+    const std::string jewel = "<a href=\"#" + anchor(at == anchors.end() ? 0 : at->second) + "\">" +
+                              esc(summarize(*j.jewel).display_name) + "</a> <span class=\"muted\">" +
+                              esc(j.jewel->crown_jewel->kind) + "</span>";
+    if (j.contacts.empty()) out << "<tr><td>" << jewel << "</td><td colspan=\"7\" class=\"muted\">no conversation seen</td></tr>";
+    for (const JewelContact& c : j.contacts) {
+      const auto it = anchor_of_ip.find(c.peer_ip);
+      const std::string device = c.peer ? (it == anchor_of_ip.end() ? esc(c.peer->id)
+                                                                    : "<a href=\"#" + anchor(it->second) + "\">" +
+                                                                          esc(summarize(*c.peer).display_name) + "</a>")
+                                        : "<span class=\"muted\">not in the inventory</span>";
+      out << "<tr><td>" << jewel << "</td><td>" << esc(c.peer_ip) << "</td><td>" << device << "</td><td>"
+          << esc(c.service) << "</td><td>" << (c.jewel_serves ? "server" : "client") << "</td><td>" << c.packets
+          << "</td><td>" << bytes_text(c.bytes) << "</td><td>" << (c.last_us ? format_timestamp(c.last_us) : "")
+          << "</td></tr>";
+    }
+    if (j.more > 0) out << "<tr><td>" << jewel << "</td><td colspan=\"7\" class=\"muted\">" << j.more << " more contacts</td></tr>";
+  }
+  out << "</tbody></table></section>\n";
+}
+
 void device_section(std::ostream& out, const AssetSummary& s, std::size_t index, const CmdbComparison* cmdb,
-                    const std::map<std::string, std::vector<std::string>>& findings) {
+                    const std::map<std::string, std::vector<std::string>>& findings,
+                    const std::map<std::string, std::size_t>& anchor_of_ip) {
   const AssetView& a = *s.asset;
   out << "<section class=\"device\" id=\"" << anchor(index) << "\"><h2>" << esc(s.display_name) << " <span class=\"muted\">"
       << esc(a.id) << "</span></h2><table><tbody>";
@@ -285,6 +373,7 @@ void device_section(std::ostream& out, const AssetSummary& s, std::size_t index,
     for (const auto& reason : a.crown_jewel->reasons) out << "<li>" << esc(reason) << "</li>";
     out << "</ul>";
   }
+  conversations_table(out, a, anchor_of_ip);
   out << "<h3>Facts</h3><table><thead><tr><th>key</th><th>value</th><th>count</th><th>last seen</th></tr></thead><tbody>";
   for (const auto& o : a.observations) {
     out << "<tr><td><code>" << esc(o.key) << "</code></td><td>" << esc(o.value) << "</td><td>" << o.count << "</td><td>"
@@ -332,12 +421,17 @@ void write_html(const ReportContext& ctx, std::ostream& out) {
   std::map<std::string, std::size_t> anchors;
   for (std::size_t i = 0; i < assets.size(); ++i) anchors[assets[i].asset->id] = i;
   if (inv.findings_evaluated) findings_section(out, inv, anchors);
+  std::map<std::string, std::size_t> anchor_of_ip;
+  for (std::size_t i = 0; i < assets.size(); ++i) {
+    for (const auto& ip : assets[i].ips) anchor_of_ip.emplace(ip, i);
+  }
   supply_chain_section(out, inv);
+  map_section(out, ctx, anchors, anchor_of_ip);
   asset_table(out, assets, ctx.cmdb);
   if (ctx.cmdb) stale_section(out, *ctx.cmdb);
   if (inv.findings_evaluated) gap_section(out, inv);
   const auto findings_of = findings_by_asset(inv);
-  for (std::size_t i = 0; i < assets.size(); ++i) device_section(out, assets[i], i, ctx.cmdb, findings_of);
+  for (std::size_t i = 0; i < assets.size(); ++i) device_section(out, assets[i], i, ctx.cmdb, findings_of, anchor_of_ip);
   out << "</main><script>" << kScript << "</script></body></html>\n";
 }
 

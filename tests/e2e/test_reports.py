@@ -69,11 +69,11 @@ class Reports(unittest.TestCase):
     def test_help_lists_every_format_and_an_unknown_one_is_a_usage_error(self):
         p = run("report", "--help")
         self.assertEqual(p.returncode, 0)
-        for name in ("json", "csv", "cyclonedx", "html", "dot"):
+        for name in ("json", "csv", "cyclonedx", "html", "dot", "svg"):
             self.assertIn(f"  {name}: ", p.stdout)
         p = run("report", "--db", self.db, "--format", "xml")
         self.assertEqual(p.returncode, 2)
-        self.assertIn("unknown report format 'xml' (csv|cyclonedx|dot|html|json)", p.stderr)
+        self.assertIn("unknown report format 'xml' (csv|cyclonedx|dot|html|json|svg)", p.stderr)
 
     def test_json_contract_and_devices(self):
         doc = json.loads(self.report("json"))
@@ -353,9 +353,13 @@ class Reports(unittest.TestCase):
 
     def test_dot_interface_map_renders_with_graphviz(self):
         dot = self.report("dot")
-        self.assertIn("digraph clinical_interfaces", dot)
+        self.assertIn("digraph communication_map", dot)
         self.assertIn('"EPIC@GENHOSP" -> "CLOVERLEAF@LAB"', dot)        # the lab's HL7 link
         self.assertIn('"AE RADWS01" -> "AE PACS_QR"', dot)               # a DICOM association
+        # Crown jewels and who talks to them, from conversations: the CT stores to the PACS on 104.
+        self.assertIn("subgraph cluster_jewels", dot)
+        self.assertRegex(dot, r'"p\d+" \[label="GE HealthCare Revolution CT 10\.77\.0\.21"\]')
+        self.assertRegex(dot, r'"p\d+" -> "cj\d+" \[label="dicom tcp/104, 42 packets"\]')
         if not shutil.which("dot"):
             if os.environ.get("CI") == "true":
                 self.fail("graphviz is installed in CI (scripts/install-deps.sh --test)")
@@ -364,6 +368,33 @@ class Reports(unittest.TestCase):
         self.assertEqual(svg.returncode, 0, svg.stderr)
         self.assertIn("<svg", svg.stdout)
         self.assertIn("CLOVERLEAF@LAB", svg.stdout)
+
+    def test_svg_map_needs_graphviz_and_says_so_without_it(self):
+        out = os.path.join(self.dir, "map.svg")
+        if shutil.which("dot"):
+            p = run("report", "--db", self.db, "--format", "svg", "-o", out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(out) as f:
+                svg = f.read()
+            self.assertTrue(svg.startswith("<?xml"), svg[:80])
+            self.assertIn("<svg", svg)
+            self.assertIn("Crown jewels and who talks to them", svg)
+            self.assertIn("CLOVERLEAF@LAB", svg)
+            os.unlink(out)
+        elif os.environ.get("CI") == "true":
+            self.fail("graphviz is installed in CI (scripts/install-deps.sh --test)")
+        # No dot on PATH: one error line naming Graphviz, exit 1, no file; the HTML report says so in place.
+        empty = tempfile.mkdtemp(dir=self.dir)
+        p = run("report", "--db", self.db, "--format", "svg", "-o", out, env={**os.environ, "PATH": empty})
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("graphviz", p.stderr)
+        self.assertFalse(os.path.exists(out))
+        self.assertEqual([n for n in os.listdir(self.dir) if n.startswith("map.svg")], [])  # no temporary left
+        p = run("report", "--db", self.db, "--format", "html", env={**os.environ, "PATH": empty})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('<p class="note">No picture of the map: ', p.stdout)
+        self.assertIn("Crown jewels and who talks to them", p.stdout)
 
     def test_the_classification_in_the_database_matches_the_report(self):
         doc = json.loads(self.report("json"))
@@ -457,6 +488,20 @@ class HtmlReport(unittest.TestCase):
         self.assertIn("dhcp.vendor_class", content)          # a fact
         self.assertIn("Baxter SIGMA Spectrum 8.01", content)  # its value
         self.assertIn("Why", content)                         # the evidence table
+
+    def test_map_and_conversations_in_the_page(self):
+        page = self.open(self.html)
+        if shutil.which("dot"):
+            self.assertGreater(page.evaluate("document.querySelectorAll('#map .map svg g.node').length"), 5)
+        rows = page.evaluate("Array.prototype.slice.call(document.querySelectorAll('#map table tbody tr'))"
+                             ".map(function (r) { return r.textContent; })")
+        self.assertTrue(any("10.77.0.21" in r and "dicom tcp/104" in r for r in rows), rows)
+        ct = next(i for i, a in enumerate(self.report["assets"]) if a["mac"] == "44:4b:5d:77:00:21")
+        page.evaluate(f"location.hash = '#d{ct}'")
+        content = page.evaluate(f"document.getElementById('d{ct}').textContent")
+        self.assertIn("Conversations", content)
+        self.assertIn("10.77.0.10", content)
+        self.assertEqual(page.errors, [])
 
     def test_wire_text_is_shown_never_run(self):
         cap, db, html = (os.path.join(self.dir, n) for n in ("hostile.pcap", "hostile.db", "hostile.html"))

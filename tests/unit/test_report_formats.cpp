@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "reports/csv.hpp"
+#include "reports/communication_map.hpp"
+#include "reports/graphviz.hpp"
 #include "reports/report_format.hpp"
 #include "reports/report_model.hpp"
 
@@ -146,7 +148,8 @@ TEST(ReportDot, Hl7LinksAndDicomAssociationsWithEscapedNames) {
   pacs.observations = {{"dicom.ae_title", "PACS", 0, 0, 1}, {"dicom.association", "CT1->PACS", 0, 0, 1}};
   inv.assets = {pacs, ehr, engine};
   const std::string dot = written("dot", inv);
-  EXPECT_NE(dot.find("digraph clinical_interfaces {"), std::string::npos);
+  EXPECT_NE(dot.find("digraph communication_map {"), std::string::npos);
+  EXPECT_NE(dot.find("subgraph cluster_interfaces {"), std::string::npos);
   // One edge per link, the message types together; the ACK runs back along it and draws nothing.
   EXPECT_NE(dot.find("\"EPIC@GENHOSP\" -> \"ENGINE@LAB\" [label=\"ADT^A01 tcp/2575\\nORU^R01 tcp/2575\"]"), std::string::npos) << dot;
   EXPECT_EQ(dot.find("\"ENGINE@LAB\" -> \"EPIC@GENHOSP\""), std::string::npos) << dot;
@@ -157,6 +160,91 @@ TEST(ReportDot, Hl7LinksAndDicomAssociationsWithEscapedNames) {
   EXPECT_NE(dot.find("fillcolor", pacs_node), std::string::npos);
   // A host name with a quote, a backslash and a line break stays inside its quoted string.
   EXPECT_NE(dot.find("ehr\\\"1\\\\x\\ny"), std::string::npos) << dot;
+}
+
+// A conversation as the PACS at 10.0.0.10 saw it.
+ConversationView conversation(const std::string& peer, const std::string& role, std::uint16_t port, const std::string& app,
+                              std::uint64_t bytes) {
+  ConversationView c;
+  c.peer = peer;
+  c.proto = "tcp";
+  c.port = port;
+  c.role = role;
+  c.app = app;
+  c.packets_sent = c.packets_received = 2;
+  c.bytes_sent = c.bytes_received = bytes / 2;
+  c.first_us = 1'000'000;
+  c.last_us = 2'000'000;
+  return c;
+}
+
+TEST(CommunicationMap, CrownJewelsWithWhoTalksToThemMostBytesFirstAndBounded) {
+  Inventory inv;
+  AssetView pacs = device("00:00:00:00:00:10", "clinical-system", {});
+  pacs.addresses = {{"10.0.0.10", 0, 0, {}}};
+  pacs.crown_jewel = CrownJewel{"pacs", {}, {}};
+  pacs.conversations = {conversation("10.0.0.21", "server", 104, "dicom", 4000),
+                        conversation("10.0.0.21", "server", 104, "dicom", 1000),  // same peer and service: summed
+                        conversation("10.0.0.30", "client", 11113, "dicom", 9000),
+                        conversation("203.0.113.9", "server", 443, "", 100)};
+  AssetView ct = device("00:00:00:00:00:21", "medical-imaging", {{"vendor", "GE HealthCare"}, {"model", "Revolution CT"}});
+  ct.addresses = {{"10.0.0.21", 0, 0, {}}};
+  AssetView ws = device("00:00:00:00:00:30", "clinical-workstation", {});
+  ws.addresses = {{"10.0.0.30", 0, 0, {}}};
+  ws.observations = {{"dhcp.hostname", "rad\"ws", 0, 0, 1}};
+  inv.assets = {pacs, ct, ws};
+
+  const auto jewels = crown_jewel_contacts(inv, 2);
+  ASSERT_EQ(jewels.size(), 1u);
+  EXPECT_EQ(jewels[0].peers, 3u);
+  ASSERT_EQ(jewels[0].contacts.size(), 2u);
+  EXPECT_EQ(jewels[0].more, 1u);
+  EXPECT_EQ(jewels[0].contacts[0].peer_ip, "10.0.0.30");  // 9000 bytes
+  EXPECT_FALSE(jewels[0].contacts[0].jewel_serves);
+  EXPECT_EQ(jewels[0].contacts[0].service, "dicom tcp/11113");
+  EXPECT_EQ(jewels[0].contacts[1].peer_ip, "10.0.0.21");
+  EXPECT_EQ(jewels[0].contacts[1].bytes, 5000u);
+  EXPECT_EQ(jewels[0].contacts[1].packets, 8u);
+  ASSERT_NE(jewels[0].contacts[1].peer, nullptr);
+  EXPECT_EQ(jewels[0].contacts[1].peer->id, "mac:00:00:00:00:00:21");
+
+  const std::string dot = written("dot", inv);
+  EXPECT_NE(dot.find("subgraph cluster_jewels {"), std::string::npos) << dot;
+  // The CT, named by maker and model, stores to the jewel; the jewel opens a connection to the workstation;
+  // the unknown address is named as such.
+  EXPECT_NE(dot.find("[label=\"GE HealthCare Revolution CT 10.0.0.21\"]"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("\"p2\" -> \"cj1\" [label=\"dicom tcp/104, 8 packets\"]"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("\"cj1\" -> \"p1\" [label=\"dicom tcp/11113, 4 packets\"]"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("203.0.113.9\\n(not in the inventory)"), std::string::npos) << dot;
+  // A host name with a quote stays inside its quoted string.
+  EXPECT_NE(dot.find("rad\\\"ws 10.0.0.30"), std::string::npos) << dot;
+}
+
+}  // namespace
+}  // namespace ww
+
+namespace ww {
+namespace {
+
+// Graphviz writes label text escaped: wire text that looks like markup stays text in the embedded picture.
+TEST(Graphviz, LabelsThatLookLikeMarkupStayTextInTheSvg) {
+  const SvgResult r = render_svg("digraph g { a [label=\"<script>alert(1)</script> & <img onerror=x>\"]; }");
+  if (!r.svg) {
+    if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") FAIL() << "graphviz is installed in CI";
+    GTEST_SKIP() << "needs Graphviz's dot (scripts/install-deps.sh --test): " << r.why_not;
+  }
+  EXPECT_EQ(r.svg->rfind("<svg", 0), 0u);
+  EXPECT_EQ(r.svg->find("<script"), std::string::npos) << *r.svg;
+  EXPECT_EQ(r.svg->find("<img"), std::string::npos) << *r.svg;
+  EXPECT_NE(r.svg->find("&lt;script&gt;"), std::string::npos) << *r.svg;
+}
+
+TEST(Graphviz, ABrokenGraphIsAOneLineReason) {
+  const SvgResult r = render_svg("digraph g { a -> ");
+  if (!r.svg && r.why_not.find("could not run") != std::string::npos) GTEST_SKIP() << "needs Graphviz's dot";
+  EXPECT_FALSE(r.svg.has_value());
+  EXPECT_NE(r.why_not.find("dot failed"), std::string::npos) << r.why_not;
+  EXPECT_EQ(r.why_not.find('\n'), std::string::npos);
 }
 
 }  // namespace
