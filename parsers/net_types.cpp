@@ -62,6 +62,33 @@ bool IpAddr::is_loopback() const {
   return *this == one;
 }
 
+bool IpAddr::is_global_unicast() const {
+  if (is_unspecified() || is_loopback() || is_link_local() || is_multicast_or_broadcast()) return false;
+  if (is_v4()) {
+    const std::uint32_t v = v4_host_order();
+    struct Block {
+      std::uint32_t base;
+      int bits;
+    };
+    // IANA IPv4 Special-Purpose Address Registry, the blocks whose "Globally Reachable" is False.
+    static constexpr Block kNotGlobal[] = {
+        {0x00000000, 8},  {0x0a000000, 8},  {0x64400000, 10}, {0xac100000, 12}, {0xc0000000, 24},
+        {0xc0000200, 24}, {0xc0a80000, 16}, {0xc6120000, 15}, {0xc6336400, 24}, {0xcb007100, 24},
+        {0xf0000000, 4}};
+    for (const Block& b : kNotGlobal) {
+      if ((v >> (32 - b.bits)) == (b.base >> (32 - b.bits))) return false;
+    }
+    return true;
+  }
+  // IANA IPv6 Special-Purpose Address Registry: unique-local fc00::/7, documentation 2001:db8::/32, the
+  // IETF protocol block 2001::/23 (its globally reachable sub-blocks are anycast services, not devices),
+  // discard 100::/64; global unicast is 2000::/3.
+  if ((bytes[0] & 0xfe) == 0xfc) return false;
+  if (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0x0d && bytes[3] == 0xb8) return false;
+  if (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] < 0x02) return false;
+  return (bytes[0] & 0xe0) == 0x20;
+}
+
 std::string IpAddr::to_string() const {
   char buf[INET6_ADDRSTRLEN];
   if (is_v4()) {

@@ -14,6 +14,7 @@
 
 #include "fingerprints/engine/classifier.hpp"
 #include "fingerprints/engine/condition_json.hpp"
+#include "wardwatch/net_types.hpp"
 
 namespace ww {
 namespace {
@@ -31,7 +32,7 @@ const std::set<std::string, std::less<>>& finding_asset_facts() {
   static const std::set<std::string, std::less<>> f{
       "asset.category", "asset.device_type", "asset.vendor", "asset.model",   "asset.os",
       "asset.firmware", "asset.software",    "asset.modality", "asset.role", "asset.crown_jewel",
-      "asset.medical",  "asset.clinical",    "asset.tls_cert_expired"};
+      "asset.medical",  "asset.clinical",    "asset.tls_cert_expired", "asset.public_peer"};
   return f;
 }
 
@@ -341,6 +342,19 @@ Affected mixed_subnet(const FindingRule& rule, const Inventory& inv, const std::
   return affected;
 }
 
+// The globally reachable addresses the device had conversations with (IpAddr::is_global_unicast), the first
+// kMaxPublicPeers in address order: evidence, not a list of every Internet host a device reached.
+void add_public_peers(const AssetView& a, FactSet& f) {
+  static constexpr std::size_t kMaxPublicPeers = 16;
+  std::set<std::string> peers;
+  for (const ConversationView& c : a.conversations) {
+    if (peers.size() >= kMaxPublicPeers) break;
+    const auto ip = IpAddr::parse(c.peer);
+    if (ip && ip->is_global_unicast()) peers.insert(c.peer);
+  }
+  for (const auto& p : peers) f["asset.public_peer"].push_back(p);
+}
+
 }  // namespace
 
 FactSet finding_facts(const AssetView& a, std::int64_t end_us) {
@@ -359,6 +373,7 @@ FactSet finding_facts(const AssetView& a, std::int64_t end_us) {
   if (a.crown_jewel) f["asset.crown_jewel"].push_back(a.crown_jewel->kind);
   f["asset.medical"].push_back(is_medical_category(c.category) ? "true" : "false");
   f["asset.clinical"].push_back(is_clinical_category(c.category) ? "true" : "false");
+  add_public_peers(a, f);
   if (end_us > 0) {
     if (const auto it = f.find("tls.cert.not_after"); it != f.end()) {
       const std::string end = iso_utc(end_us);

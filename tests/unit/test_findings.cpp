@@ -272,6 +272,51 @@ const FindingRules& shipped() {
   return rules;
 }
 
+// A medical device's conversations with globally reachable addresses raise exposure.medical-public-peer;
+// private, shared, link-local and documentation peers, or a non-medical device, do not.
+TEST(FindingEngine, MedicalDeviceTalkingToPublicAddresses) {
+  const auto talks_to = [](AssetView a, std::vector<std::string> peers) {
+    for (auto& p : peers) {
+      ConversationView c;
+      c.peer = p;
+      c.proto = "tcp";
+      c.port = 443;
+      c.role = "client";
+      a.conversations.push_back(c);
+    }
+    return a;
+  };
+  Inventory inv;
+  inv.assets.push_back(talks_to(asset("mac:02:00:00:00:00:01", "10.0.0.1", "infusion"),
+                                {"10.0.0.9", "100.64.1.1", "192.0.2.7", "2001:db8::1", "93.184.216.34", "2a00:1450::5"}));
+  inv.assets.push_back(talks_to(asset("mac:02:00:00:00:00:02", "10.0.0.2", "patient-monitoring"),
+                                {"10.0.0.9", "172.16.5.5", "fd00::1", "169.254.1.1", "198.18.0.1"}));
+  inv.assets.push_back(talks_to(asset("mac:02:00:00:00:00:03", "10.0.0.3", "computer"), {"93.184.216.34"}));
+  const FactSet f = finding_facts(inv.assets[0], 0);
+  EXPECT_EQ(f.at("asset.public_peer"), (std::vector<std::string>{"2a00:1450::5", "93.184.216.34"}));
+  EXPECT_FALSE(finding_facts(inv.assets[1], 0).contains("asset.public_peer"));
+  evaluate_findings(inv, shipped());
+  const Finding* public_peer = find(inv, "exposure.medical-public-peer");
+  ASSERT_NE(public_peer, nullptr);
+  EXPECT_EQ(public_peer->assets, std::vector<std::string>{"mac:02:00:00:00:00:01"});
+  EXPECT_NE(std::find(public_peer->references.begin(), public_peer->references.end(), "CyFun2023:ID.AM-4"),
+            public_peer->references.end());
+}
+
+TEST(IpAddrGlobal, SpecialPurposeBlocksAreNotGloballyReachable) {
+  for (const char* ip : {"8.8.8.8", "93.184.216.34", "2a00:1450::5", "2606:4700::1111"}) {
+    EXPECT_TRUE(IpAddr::parse(ip)->is_global_unicast()) << ip;
+  }
+  for (const char* ip : {"0.1.2.3", "10.1.1.1", "100.64.0.1", "100.127.255.255", "127.0.0.1", "169.254.3.4",
+                         "172.16.0.1", "172.31.255.255", "192.0.0.8", "192.0.2.1", "192.168.1.1", "198.18.0.1",
+                         "198.51.100.1", "203.0.113.1", "224.0.0.251", "240.0.0.1", "255.255.255.255", "::", "::1",
+                         "fe80::1", "fc00::1", "fd12::1", "ff02::1", "2001:db8::1", "2001::1", "100::1"}) {
+    EXPECT_FALSE(IpAddr::parse(ip)->is_global_unicast()) << ip;
+  }
+  EXPECT_TRUE(IpAddr::parse("172.32.0.1")->is_global_unicast());  // just past 172.16/12
+  EXPECT_TRUE(IpAddr::parse("100.128.0.1")->is_global_unicast());  // just past 100.64/10
+}
+
 TEST(FindingLibrary, LoadsStrictlyWithTheVocabularyAndItsExamplesPass) {
   const FindingRules& rules = shipped();
   EXPECT_GE(rules.size(), 25u);

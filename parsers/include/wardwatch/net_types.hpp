@@ -76,6 +76,10 @@ struct IpAddr {
   [[nodiscard]] bool is_multicast_or_broadcast() const;
   [[nodiscard]] bool is_link_local() const;  // 169.254/16, fe80::/10
   [[nodiscard]] bool is_loopback() const;
+  // Globally reachable unicast: none of the special-purpose blocks that IANA's IPv4 and IPv6 Special-Purpose
+  // Address Registries (RFC 6890) mark not globally reachable — private (RFC 1918), shared (RFC 6598),
+  // unique-local (RFC 4193), link-local, loopback, documentation, benchmarking, reserved — nor multicast.
+  [[nodiscard]] bool is_global_unicast() const;
   [[nodiscard]] std::string to_string() const;
   static std::optional<IpAddr> parse(std::string_view text);
   [[nodiscard]] std::uint64_t high64() const {
