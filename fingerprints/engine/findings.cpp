@@ -54,46 +54,19 @@ std::string iso_utc(std::int64_t us) {
   return buf;
 }
 
-class FindingLoader {
- public:
-  FindingLoader(std::string file, std::string id, const Vocabulary* vocabulary)
-      : src_{std::move(file), "finding", std::move(id), vocabulary, &finding_asset_facts()} {}
-
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw RuleError(src_.file + (src_.id.empty() ? "" : ": finding '" + src_.id + "'") + ": " + problem);
-  }
-  void only_keys(const json& obj, std::initializer_list<std::string_view> allowed, std::string_view where) const {
-    for (const auto& [k, v] : obj.items()) {
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        fail("unknown key '" + k + "' in " + std::string(where));
-      }
-    }
-  }
-  std::string text(const json& obj, const char* key, bool required = true) const {
-    if (!obj.contains(key)) {
-      if (required) fail(std::string("missing '") + key + "'");
-      return {};
-    }
-    if (!obj[key].is_string() || (required && obj[key].get<std::string>().empty())) {
-      fail(std::string("'") + key + "' must be a non-empty string");
-    }
-    return obj[key].get<std::string>();
-  }
-  Condition condition(const json& j) const { return read_condition(j, src_); }
-  FactSet facts(const json& j) const { return read_example_facts(j, src_); }
-  void check_fact(const std::string& fact) const { check_condition_fact(fact, src_); }
-
- private:
-  ConditionSource src_;
-};
+// A finding's reader: the rule reader, naming "finding 'id'" in errors and allowing the finding-only asset.*
+// facts; its required texts must not be empty.
+RuleReader finding_reader(std::string file, std::string id, const Vocabulary* vocabulary) {
+  return RuleReader(ConditionSource{std::move(file), "finding", std::move(id), vocabulary, &finding_asset_facts()});
+}
 
 std::string id_for_errors(const json& j) {
   return j.is_object() && j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : "?";
 }
 
-FindingAggregate read_aggregate(const FindingLoader& l, const json& j) {
+FindingAggregate read_aggregate(const RuleReader& l, const json& j) {
   if (!j.is_object()) l.fail("'aggregate' must be an object with a 'kind'");
-  const std::string kind = l.text(j, "kind");
+  const std::string kind = l.nonempty_text(j, "kind");
   FindingAggregate a;
   if (kind == "devices_matching_at_least") {
     l.only_keys(j, {"kind", "when", "at_least"}, "aggregate");
@@ -107,7 +80,7 @@ FindingAggregate read_aggregate(const FindingLoader& l, const json& j) {
   } else if (kind == "same_value_on_several_devices") {
     l.only_keys(j, {"kind", "fact", "when"}, "aggregate");
     a.kind = FindingAggregate::Kind::same_value_on_several_devices;
-    a.fact = l.text(j, "fact");
+    a.fact = l.nonempty_text(j, "fact");
     l.check_fact(a.fact);
     if (j.contains("when")) a.when = l.condition(j["when"]);
   } else if (kind == "mixed_subnet") {
@@ -127,7 +100,7 @@ FindingAggregate read_aggregate(const FindingLoader& l, const json& j) {
       a.use_vlans = j["vlans"].get<bool>();
     }
     if (j.contains("affected")) {
-      a.affected = l.text(j, "affected");
+      a.affected = l.nonempty_text(j, "affected");
       if (a.affected != "both" && a.affected != "a" && a.affected != "b") l.fail("'affected' must be 'both', 'a' or 'b'");
     }
   } else {
@@ -137,16 +110,7 @@ FindingAggregate read_aggregate(const FindingLoader& l, const json& j) {
   return a;
 }
 
-std::vector<FactSet> read_example_list(const FindingLoader& l, const json& examples, const char* which) {
-  if (!examples.contains(which) || !examples[which].is_array() || examples[which].empty()) {
-    l.fail(std::string("examples need a non-empty '") + which + "' list");
-  }
-  std::vector<FactSet> list;
-  for (const auto& ex : examples[which]) list.push_back(l.facts(ex));
-  return list;
-}
-
-FindingRule read_finding(const FindingLoader& l, const json& j, const std::string& file, std::set<std::string>& ids,
+FindingRule read_finding(const RuleReader& l, const json& j, const std::string& file, std::set<std::string>& ids,
                          const std::vector<ControlReference>& controls) {
   if (!j.is_object()) l.fail("a finding must be an object");
   l.only_keys(j,
@@ -155,18 +119,18 @@ FindingRule read_finding(const FindingLoader& l, const json& j, const std::strin
               "the finding");
   FindingRule r;
   r.file = file;
-  r.id = l.text(j, "id");
+  r.id = l.nonempty_text(j, "id");
   static const RE2 id_re("[a-z0-9][a-z0-9_.-]*");
   if (!RE2::FullMatch(r.id, id_re)) l.fail("id must be lower-case letters, digits, '.', '-', '_'");
   if (!ids.insert(r.id).second) l.fail("duplicate id");
-  r.title = l.text(j, "title");
-  r.severity = l.text(j, "severity");
+  r.title = l.nonempty_text(j, "title");
+  r.severity = l.nonempty_text(j, "severity");
   if (std::find(severities().begin(), severities().end(), r.severity) == severities().end()) {
     l.fail("'severity' must be one of info, low, medium, high, critical");
   }
-  r.description = l.text(j, "description");
-  r.remediation = l.text(j, "remediation");
-  r.source = l.text(j, "source");
+  r.description = l.nonempty_text(j, "description");
+  r.remediation = l.nonempty_text(j, "remediation");
+  r.source = l.nonempty_text(j, "source");
   if (r.source.size() < 3) l.fail("'source' must name the public document the finding's basis comes from");
   if (!j.contains("references") || !j["references"].is_array() || j["references"].empty()) {
     l.fail("'references' must be a non-empty list of control ids of the mapping file");
@@ -185,8 +149,8 @@ FindingRule read_finding(const FindingLoader& l, const json& j, const std::strin
     r.when = l.condition(j["when"]);
     if (!j.contains("examples") || !j["examples"].is_object()) l.fail("missing 'examples' {match, no_match}");
     l.only_keys(j["examples"], {"match", "no_match"}, "examples");
-    r.match_examples = read_example_list(l, j["examples"], "match");
-    r.no_match_examples = read_example_list(l, j["examples"], "no_match");
+    r.match_examples = l.example_list(j["examples"], "match");
+    r.no_match_examples = l.example_list(j["examples"], "no_match");
   } else {
     r.aggregate = read_aggregate(l, j["aggregate"]);
     if (j.contains("examples")) l.fail("'examples' are for per-device findings ('when'); aggregates are tested in code");
@@ -394,13 +358,13 @@ void FindingRules::load_controls_text(const std::string& name, const std::string
   } catch (const json::parse_error& e) {
     throw RuleError(name + ": not valid JSON: " + e.what());
   }
-  const FindingLoader file(name, "", nullptr);
+  const RuleReader file = finding_reader(name, "", nullptr);
   if (!doc.is_object() || !doc.contains("controls") || !doc["controls"].is_array() || doc["controls"].empty()) {
     file.fail("a mapping file is an object {\"version\", \"source\": [...], \"controls\": [...]}");
   }
   file.only_keys(doc, {"version", "source", "description", "controls"}, "the mapping file");
   try {
-    controls_version_ = file.text(doc, "version");
+    controls_version_ = file.nonempty_text(doc, "version");
     if (!doc.contains("source") || !doc["source"].is_array() || doc["source"].empty()) {
       file.fail("'source' must be a non-empty list naming the frameworks' public documents");
     }
@@ -410,10 +374,10 @@ void FindingRules::load_controls_text(const std::string& name, const std::string
       if (!c.is_object()) file.fail("a control must be an object");
       file.only_keys(c, {"id", "framework", "control", "title", "key_measure"}, "a control");
       ControlReference ref;
-      ref.id = file.text(c, "id");
-      ref.framework = file.text(c, "framework");
-      ref.control = file.text(c, "control");
-      ref.title = file.text(c, "title");
+      ref.id = file.nonempty_text(c, "id");
+      ref.framework = file.nonempty_text(c, "framework");
+      ref.control = file.nonempty_text(c, "control");
+      ref.title = file.nonempty_text(c, "title");
       if (c.contains("key_measure")) {
         if (!c["key_measure"].is_boolean()) file.fail("control '" + ref.id + "': 'key_measure' must be true or false");
         ref.key_measure = c["key_measure"].get<bool>();
@@ -437,7 +401,7 @@ void FindingRules::load_text(const std::string& name, const std::string& text, c
   } catch (const json::parse_error& e) {
     throw RuleError(name + ": not valid JSON: " + e.what());
   }
-  const FindingLoader file(name, "", vocabulary);
+  const RuleReader file = finding_reader(name, "", vocabulary);
   if (!doc.is_object() || !doc.contains("findings") || !doc["findings"].is_array()) {
     file.fail("a finding file is an object {\"findings\": [...]}");
   }
@@ -446,7 +410,7 @@ void FindingRules::load_text(const std::string& name, const std::string& text, c
   std::set<std::string> ids;
   for (const auto& r : rules_) ids.insert(r.id);
   for (const json& j : doc["findings"]) {
-    const FindingLoader l(name, id_for_errors(j), vocabulary);
+    const RuleReader l = finding_reader(name, id_for_errors(j), vocabulary);
     try {
       rules_.push_back(read_finding(l, j, name, ids, controls_));
     } catch (const json::exception& e) {

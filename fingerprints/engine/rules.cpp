@@ -329,142 +329,148 @@ struct RuleRegex {
   }
 };
 
-namespace {
+// The reader of rule files (condition_json.hpp).
+void RuleReader::check_fact(const std::string& fact) const {
+  if (fact.rfind("asset.", 0) == 0) {
+    if (!asset_facts().contains(fact) && !(src_.more_asset_facts && src_.more_asset_facts->contains(fact))) {
+      fail("unknown fact '" + fact + "'");
+    }
+    return;
+  }
+  if (src_.vocabulary && src_.vocabulary->fact(fact) == nullptr) {
+    fail("unknown fact '" + fact + "': no parser declares it (nearest declared key: '" +
+         src_.vocabulary->nearest_fact(fact) + "'; docs/observations.md)");
+  }
+}
 
-class Loader {
- public:
-  Loader(std::string file, std::string rule_id, const Vocabulary* vocabulary = nullptr, std::string what = "rule",
-         const std::set<std::string, std::less<>>* more_asset_facts = nullptr)
-      : file_(std::move(file)), rule_(std::move(rule_id)), vocabulary_(vocabulary), what_(std::move(what)),
-        more_asset_facts_(more_asset_facts) {}
-  // A fact a rule names must be an asset.* fact or a key some parser declares: a typo would make a rule
-  // that loads and silently never matches.
-  void check_fact(const std::string& fact) const {
-    if (fact.rfind("asset.", 0) == 0) {
-      if (!asset_facts().contains(fact) && !(more_asset_facts_ && more_asset_facts_->contains(fact))) {
-        fail("unknown fact '" + fact + "'");
-      }
-      return;
-    }
-    if (vocabulary_ && vocabulary_->fact(fact) == nullptr) {
-      fail("unknown fact '" + fact + "': no parser declares it (nearest declared key: '" +
-           vocabulary_->nearest_fact(fact) + "'; docs/observations.md)");
-    }
-  }
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw RuleError(file_ + (rule_.empty() ? "" : ": " + what_ + " '" + rule_ + "'") + ": " + problem);
-  }
-  void only_keys(const json& obj, std::initializer_list<std::string_view> allowed, std::string_view where) const {
-    for (const auto& [k, v] : obj.items()) {
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        fail("unknown key '" + k + "' in " + std::string(where));
-      }
-    }
-  }
-  std::string text(const json& obj, const char* key, bool required = true) const {
-    if (!obj.contains(key)) {
-      if (required) fail(std::string("missing '") + key + "'");
-      return {};
-    }
-    if (!obj[key].is_string()) fail(std::string("'") + key + "' must be a string");
-    return obj[key].get<std::string>();
-  }
+void RuleReader::fail(const std::string& problem) const {
+  throw RuleError(src_.file + (src_.id.empty() ? "" : ": " + src_.what + " '" + src_.id + "'") + ": " + problem);
+}
 
-  Condition condition(const json& j) const {
-    if (!j.is_object()) fail("a condition must be an object");
-    Condition c;
-    if (j.contains("all") || j.contains("any")) {
-      only_keys(j, {"all", "any"}, "a condition");
-      if (j.size() != 1) fail("a condition has either 'all' or 'any'");
-      const bool all = j.contains("all");
-      const json& list = all ? j["all"] : j["any"];
-      if (!list.is_array() || list.empty()) fail("'all'/'any' needs a non-empty list");
-      c.kind = all ? Condition::Kind::all : Condition::Kind::any;
-      for (const auto& child : list) c.children.push_back(condition(child));
-      return c;
+void RuleReader::only_keys(const json& obj, std::initializer_list<std::string_view> allowed,
+                            std::string_view where) const {
+  for (const auto& [k, v] : obj.items()) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      fail("unknown key '" + k + "' in " + std::string(where));
     }
-    if (j.contains("not")) {
-      only_keys(j, {"not"}, "a condition");
-      c.kind = Condition::Kind::negate;
-      c.children.push_back(condition(j["not"]));
-      return c;
-    }
-    only_keys(j, {"fact", "op", "value", "values", "ci", "min"}, "a test");
-    c.kind = Condition::Kind::test;
-    c.fact = text(j, "fact");
-    c.lookup = c.fact;
-    if (static const RE2 key_re("[a-z0-9_]+\\.[A-Za-z0-9_.-]+"); !RE2::FullMatch(c.fact, key_re)) {
-      fail("fact '" + c.fact + "' is not an observation key (<protocol>.<field>) nor an asset.* fact");
-    }
-    check_fact(c.fact);
-    const std::string op = text(j, "op");
-    auto it = operators().find(op);
-    if (it == operators().end()) fail("unknown operator '" + op + "'");
-    c.op = it->second;
-    if (c.op == Op::port_offered) c.lookup = "asset.offered";
-    c.case_insensitive = j.value("ci", false);
-    switch (c.op) {
-      case Op::exists:
-        if (j.contains("value") || j.contains("values")) fail("'exists' takes no value");
-        break;
-      case Op::in:
-        if (!j.contains("values") || !j["values"].is_array() || j["values"].empty()) fail("'in' needs 'values'");
-        for (const auto& v : j["values"]) {
-          if (!v.is_string()) fail("'values' must be strings");
-          c.values.push_back(c.case_insensitive ? lower(v.get<std::string>()) : v.get<std::string>());
-        }
-        break;
-      case Op::count_at_least:
-        if (!j.contains("min") || !j["min"].is_number_unsigned() || j["min"].get<std::size_t>() == 0) {
-          fail("'count-at-least' needs a positive integer 'min'");
-        }
-        c.min = j["min"].get<std::size_t>();
-        break;
-      default:
-        c.value = text(j, "value");
-        if (c.case_insensitive) c.value = lower(c.value);
-        if (c.op == Op::regex || c.op == Op::regex_search) {
-          c.pattern = text(j, "value");
-          try {
-            c.re = std::make_shared<const RuleRegex>(c.pattern, c.op == Op::regex, c.case_insensitive);
-          } catch (const std::invalid_argument& e) {
-            fail("bad regex '" + c.value + "': " + e.what());
-          }
-        }
-        if (c.op == Op::list_equals) {
-          c.list_value = c.value;
-          std::erase(c.list_value, ' ');
-        }
-        if (c.op == Op::port_offered) {
-          static const RE2 port_re("(tcp|udp)/[0-9]{1,5}");
-          if (!RE2::FullMatch(c.value, port_re)) fail("'port-offered' value must be tcp/N or udp/N");
-        }
-        break;
-    }
-    if (c.op != Op::count_at_least && j.contains("min")) fail("'min' only goes with count-at-least");
+  }
+}
+
+std::string RuleReader::text(const json& obj, const char* key, bool required) const {
+  if (!obj.contains(key)) {
+    if (required) fail(std::string("missing '") + key + "'");
+    return {};
+  }
+  if (!obj[key].is_string()) fail(std::string("'") + key + "' must be a string");
+  return obj[key].get<std::string>();
+}
+
+Condition RuleReader::condition(const json& j) const {
+  if (!j.is_object()) fail("a condition must be an object");
+  Condition c;
+  if (j.contains("all") || j.contains("any")) {
+    only_keys(j, {"all", "any"}, "a condition");
+    if (j.size() != 1) fail("a condition has either 'all' or 'any'");
+    const bool all = j.contains("all");
+    const json& list = all ? j["all"] : j["any"];
+    if (!list.is_array() || list.empty()) fail("'all'/'any' needs a non-empty list");
+    c.kind = all ? Condition::Kind::all : Condition::Kind::any;
+    for (const auto& child : list) c.children.push_back(condition(child));
     return c;
   }
-
-  FactSet facts(const json& j) const {
-    if (!j.is_object()) fail("an example must be an object of fact -> [values]");
-    FactSet f;
-    for (const auto& [k, v] : j.items()) {
-      check_fact(k);
-      if (!v.is_array()) fail("example fact '" + k + "' must be a list of strings");
-      for (const auto& x : v) {
-        if (!x.is_string()) fail("example fact '" + k + "' must be a list of strings");
-        f[k].push_back(x.get<std::string>());
-      }
-    }
-    return f;
+  if (j.contains("not")) {
+    only_keys(j, {"not"}, "a condition");
+    c.kind = Condition::Kind::negate;
+    c.children.push_back(condition(j["not"]));
+    return c;
   }
+  only_keys(j, {"fact", "op", "value", "values", "ci", "min"}, "a test");
+  c.kind = Condition::Kind::test;
+  c.fact = text(j, "fact");
+  c.lookup = c.fact;
+  if (static const RE2 key_re("[a-z0-9_]+\\.[A-Za-z0-9_.-]+"); !RE2::FullMatch(c.fact, key_re)) {
+    fail("fact '" + c.fact + "' is not an observation key (<protocol>.<field>) nor an asset.* fact");
+  }
+  check_fact(c.fact);
+  const std::string op = text(j, "op");
+  auto it = operators().find(op);
+  if (it == operators().end()) fail("unknown operator '" + op + "'");
+  c.op = it->second;
+  if (c.op == Op::port_offered) c.lookup = "asset.offered";
+  c.case_insensitive = j.value("ci", false);
+  switch (c.op) {
+    case Op::exists:
+      if (j.contains("value") || j.contains("values")) fail("'exists' takes no value");
+      break;
+    case Op::in:
+      if (!j.contains("values") || !j["values"].is_array() || j["values"].empty()) fail("'in' needs 'values'");
+      for (const auto& v : j["values"]) {
+        if (!v.is_string()) fail("'values' must be strings");
+        c.values.push_back(c.case_insensitive ? lower(v.get<std::string>()) : v.get<std::string>());
+      }
+      break;
+    case Op::count_at_least:
+      if (!j.contains("min") || !j["min"].is_number_unsigned() || j["min"].get<std::size_t>() == 0) {
+        fail("'count-at-least' needs a positive integer 'min'");
+      }
+      c.min = j["min"].get<std::size_t>();
+      break;
+    default:
+      c.value = text(j, "value");
+      if (c.case_insensitive) c.value = lower(c.value);
+      if (c.op == Op::regex || c.op == Op::regex_search) {
+        c.pattern = text(j, "value");
+        try {
+          c.re = std::make_shared<const RuleRegex>(c.pattern, c.op == Op::regex, c.case_insensitive);
+        } catch (const std::invalid_argument& e) {
+          fail("bad regex '" + c.value + "': " + e.what());
+        }
+      }
+      if (c.op == Op::list_equals) {
+        c.list_value = c.value;
+        std::erase(c.list_value, ' ');
+      }
+      if (c.op == Op::port_offered) {
+        static const RE2 port_re("(tcp|udp)/[0-9]{1,5}");
+        if (!RE2::FullMatch(c.value, port_re)) fail("'port-offered' value must be tcp/N or udp/N");
+      }
+      break;
+  }
+  if (c.op != Op::count_at_least && j.contains("min")) fail("'min' only goes with count-at-least");
+  return c;
+}
 
- private:
-  std::string file_, rule_;
-  const Vocabulary* vocabulary_;
-  std::string what_;  // "rule", "finding": the word errors name the entry with
-  const std::set<std::string, std::less<>>* more_asset_facts_;
-};
+FactSet RuleReader::facts(const json& j) const {
+  if (!j.is_object()) fail("an example must be an object of fact -> [values]");
+  FactSet f;
+  for (const auto& [k, v] : j.items()) {
+    check_fact(k);
+    if (!v.is_array()) fail("example fact '" + k + "' must be a list of strings");
+    for (const auto& x : v) {
+      if (!x.is_string()) fail("example fact '" + k + "' must be a list of strings");
+      f[k].push_back(x.get<std::string>());
+    }
+  }
+  return f;
+}
+
+std::vector<FactSet> RuleReader::example_list(const json& examples, const char* which) const {
+  if (!examples.contains(which) || !examples[which].is_array() || examples[which].empty()) {
+    fail(std::string("examples need a non-empty '") + which + "' list");
+  }
+  std::vector<FactSet> list;
+  for (const auto& ex : examples[which]) list.push_back(facts(ex));
+  return list;
+}
+
+std::string RuleReader::nonempty_text(const json& obj, const char* key) const {
+  if (obj.contains(key) && obj[key].is_string() && obj[key].get<std::string>().empty()) {
+    fail(std::string("'") + key + "' must be a non-empty string");
+  }
+  return text(obj, key);
+}
+
+namespace {
 
 // list-equals: `v` with its spaces removed equals `stripped` (the rule's list, spaces removed at load).
 bool equal_without_spaces(std::string_view v, std::string_view stripped) {
@@ -734,7 +740,7 @@ json read_rule_file(const std::string& name, const std::string& text) {
   } catch (const json::parse_error& e) {
     throw RuleError(name + ": not valid JSON: " + e.what());
   }
-  const Loader file_loader(name, "");
+  const RuleReader file_loader(ConditionSource{name, "rule", "", nullptr, nullptr});
   if (!doc.is_object() || !doc.contains("rules") || !doc["rules"].is_array()) {
     file_loader.fail("a rule file is an object {\"rules\": [...]}");
   }
@@ -749,7 +755,7 @@ std::string id_for_errors(const json& j) {
 
 // The rule's keys, its id (unique among `ids`, the rules loaded so far, to which it is added) and its
 // description.
-Rule read_identity(const Loader& l, const json& j, const std::string& file, std::set<std::string>& ids) {
+Rule read_identity(const RuleReader& l, const json& j, const std::string& file, std::set<std::string>& ids) {
   if (!j.is_object()) l.fail("a rule must be an object");
   l.only_keys(j, {"id", "description", "when", "claims", "crown_jewel", "weight", "specificity", "source", "examples"},
               "the rule");
@@ -764,13 +770,13 @@ Rule read_identity(const Loader& l, const json& j, const std::string& file, std:
 }
 
 // "when": the condition. The facts it names are checked against the vocabulary as it is read.
-Condition read_when(const Loader& l, const json& j) {
+Condition read_when(const RuleReader& l, const json& j) {
   if (!j.contains("when")) l.fail("missing 'when'");
   return l.condition(j["when"]);
 }
 
 // "claims": attribute -> value template, the attributes (and the categories) from the lists in rules.hpp.
-std::vector<std::pair<std::string, std::string>> read_claims(const Loader& l, const json& j) {
+std::vector<std::pair<std::string, std::string>> read_claims(const RuleReader& l, const json& j) {
   std::vector<std::pair<std::string, std::string>> claims;
   if (!j.contains("claims")) return claims;
   if (!j["claims"].is_object() || j["claims"].empty()) l.fail("'claims' must be a non-empty object");
@@ -789,7 +795,7 @@ std::vector<std::pair<std::string, std::string>> read_claims(const Loader& l, co
 }
 
 // "crown_jewel": {kind, reason template}, the kind from the list in rules.hpp.
-std::optional<std::pair<std::string, std::string>> read_crown_jewel(const Loader& l, const json& j) {
+std::optional<std::pair<std::string, std::string>> read_crown_jewel(const RuleReader& l, const json& j) {
   if (!j.contains("crown_jewel")) return std::nullopt;
   const json& cj = j["crown_jewel"];
   if (!cj.is_object()) l.fail("'crown_jewel' must be an object {kind, reason}");
@@ -802,14 +808,14 @@ std::optional<std::pair<std::string, std::string>> read_crown_jewel(const Loader
 }
 
 // What the rule says about a device that matches: claims, a crown jewel, or both.
-void read_outcome(const Loader& l, const json& j, Rule& rule) {
+void read_outcome(const RuleReader& l, const json& j, Rule& rule) {
   rule.claims = read_claims(l, j);
   rule.crown_jewel = read_crown_jewel(l, j);
   if (rule.claims.empty() && !rule.crown_jewel) l.fail("a rule needs 'claims' or 'crown_jewel'");
 }
 
 // How much a match counts: "weight" in (0, 1], "specificity", and the "source" that says why.
-void read_weighting(const Loader& l, const json& j, Rule& rule) {
+void read_weighting(const RuleReader& l, const json& j, Rule& rule) {
   if (!j.contains("weight") || !j["weight"].is_number()) l.fail("missing numeric 'weight'");
   rule.weight = j["weight"].get<double>();
   if (!(rule.weight > 0 && rule.weight <= 1)) l.fail("'weight' must be in (0, 1]");
@@ -821,26 +827,17 @@ void read_weighting(const Loader& l, const json& j, Rule& rule) {
 }
 
 // One list of "examples": devices' facts, which check_examples runs the rule on once every file is loaded.
-std::vector<FactSet> read_example_list(const Loader& l, const json& examples, const char* which) {
-  if (!examples.contains(which) || !examples[which].is_array() || examples[which].empty()) {
-    l.fail(std::string("examples need a non-empty '") + which + "' list");
-  }
-  std::vector<FactSet> list;
-  for (const auto& ex : examples[which]) list.push_back(l.facts(ex));
-  return list;
-}
-
 // "examples": {match: [...], no_match: [...]}, both non-empty.
-void read_examples(const Loader& l, const json& j, Rule& rule) {
+void read_examples(const RuleReader& l, const json& j, Rule& rule) {
   if (!j.contains("examples") || !j["examples"].is_object()) l.fail("missing 'examples' {match, no_match}");
   l.only_keys(j["examples"], {"match", "no_match"}, "examples");
-  rule.match_examples = read_example_list(l, j["examples"], "match");
-  rule.no_match_examples = read_example_list(l, j["examples"], "no_match");
+  rule.match_examples = l.example_list(j["examples"], "match");
+  rule.no_match_examples = l.example_list(j["examples"], "no_match");
 }
 
 // Two rules with the same conditions must not claim different values for the same attribute; `first` is
 // the rule loaded first with the conditions of `rule`.
-void check_claims_agree(const Loader& l, const Rule& rule, const Rule& first) {
+void check_claims_agree(const RuleReader& l, const Rule& rule, const Rule& first) {
   for (const auto& [attr, value] : rule.claims) {
     for (const auto& [first_attr, first_value] : first.claims) {
       if (attr == first_attr && value != first_value) {
@@ -858,7 +855,7 @@ void RuleSet::load_text(const std::string& name, const std::string& text, const 
   std::set<std::string> ids;
   for (const auto& r : rules_) ids.insert(r.id);
   for (const json& j : doc["rules"]) {
-    const Loader l(name, id_for_errors(j), vocabulary);
+    const RuleReader l(ConditionSource{name, "rule", id_for_errors(j), vocabulary});
     try {
       Rule rule = read_identity(l, j, name, ids);
       rule.when = read_when(l, j);
@@ -970,24 +967,6 @@ RuleSet RuleSet::load_directory(const std::string& dir, const Vocabulary* vocabu
   }
   set.check_examples();
   return set;
-}
-
-Condition read_condition(const nlohmann::json& j, const ConditionSource& src) {
-  const Loader l(src.file, src.id, src.vocabulary, src.what, src.more_asset_facts);
-  try {
-    return l.condition(j);
-  } catch (const json::exception& e) {
-    l.fail(std::string("a value of the wrong type: ") + e.what());
-  }
-}
-
-FactSet read_example_facts(const nlohmann::json& j, const ConditionSource& src) {
-  const Loader l(src.file, src.id, src.vocabulary, src.what, src.more_asset_facts);
-  return l.facts(j);
-}
-
-void check_condition_fact(const std::string& fact, const ConditionSource& src) {
-  Loader(src.file, src.id, src.vocabulary, src.what, src.more_asset_facts).check_fact(fact);
 }
 
 std::string sha256_text_hex(const std::string& data) { return sha256_hex(data); }
