@@ -53,7 +53,7 @@ po::options_description limit_options(ww::Limits& l) {
        "observations per device")
       ("max-values-per-key", po::value(&l.max_values_per_key)->default_value(l.max_values_per_key),
        "values per observation key per device")
-      ("max-peers", po::value(&l.max_peers_per_asset)->default_value(l.max_peers_per_asset), "peers per device")
+      ("max-peers", po::value(&l.max_peers_per_asset)->default_value(l.max_peers_per_asset), "conversations (peer, service, role) per address binding")
       ("router-min-foreign-ips", po::value(&l.router_min_foreign_ips)->default_value(l.router_min_foreign_ips),
        "unproven IPs behind one MAC that make it a router")
       ("flow-idle-timeout", po::value(&l.flow_idle_timeout_s)->default_value(l.flow_idle_timeout_s),
