@@ -17,6 +17,7 @@
 #include "agent/capture/file_digest.hpp"
 #include "agent/capture/pcap_source.hpp"
 #include "agent/capture/prefetch_reader.hpp"
+#include "agent/cli/progress.hpp"
 #include "agent/cli/run_common.hpp"
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/inventory_builder.hpp"
@@ -49,29 +50,6 @@ void error_line(const std::string& msg) { std::cerr << "wardwatch: error: " << m
 void warning_line(const std::string& msg) { std::cerr << "wardwatch: warning: " << msg << '\n'; }
 
 namespace {
-
-// Draws a one-line progress bar on stderr (only used when stderr is a terminal).
-class Progress {
- public:
-  Progress(bool enabled, std::uint64_t total) : enabled_(enabled && total > 0), total_(total) {}
-  void update(std::uint64_t done) {
-    if (!enabled_) return;
-    const int pct = static_cast<int>(done * 100 / total_);
-    if (pct == last_pct_) return;
-    last_pct_ = pct;
-    const int width = 40, filled = pct * width / 100;
-    std::fprintf(stderr, "\r[%.*s%*s] %3d%%", filled, "########################################", width - filled, "", pct);
-    std::fflush(stderr);
-  }
-  void finish() {
-    if (enabled_ && last_pct_ >= 0) std::fprintf(stderr, "\r%60s\r", "");
-  }
-
- private:
-  bool enabled_;
-  std::uint64_t total_;
-  int last_pct_ = -1;
-};
 
 // Where the fingerprint rules are: --rules, $WARDWATCH_RULES, <prefix>/share/wardwatch/rules beside the
 // installed binary, or the source tree this binary was built from.
@@ -332,7 +310,7 @@ PcapSource::Next ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& in
     info.bytes += pkt.wire_len;
     if (info.first_us == 0 || pkt.ts_us < info.first_us) info.first_us = pkt.ts_us;
     info.last_us = std::max(info.last_us, pkt.ts_us);
-    if ((info.packets & 0xffff) == 0) on_progress(reader.file_offset());
+    if ((info.packets & 0xffff) == 0) on_progress(reader.file_offset(), info.packets);
   }
   if (rc != PcapSource::Next::end) error = reader.last_error();
   return rc;
@@ -345,14 +323,14 @@ PcapSource::Next ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& in
 std::optional<std::string> ingest_captures(std::vector<PcapSource>& sources, const std::vector<std::string>& paths,
                                            Pipeline& pipeline, SqliteStore& store, Progress& progress,
                                            const std::vector<std::string>& digests = {}) {
-  std::uint64_t done_before = 0;
+  std::uint64_t done_before = 0, packets_before = 0;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     PcapSource& src = sources[i];
     SourceInfo info{paths[i], src.format(), src.linktype(), src.linktype_name()};
     if (i < digests.size()) info.content_hash = digests[i];
     std::string error;
-    const PcapSource::Next end = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset) {
-      progress.update(done_before + offset);
+    const PcapSource::Next end = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset, std::uint64_t packets) {
+      progress.update(done_before + offset, packets_before + packets);
     });
     if (end == PcapSource::Next::error) {
       progress.finish();
@@ -368,6 +346,7 @@ std::optional<std::string> ingest_captures(std::vector<PcapSource>& sources, con
                    " packets read before it");
     }
     done_before += src.file_size();
+    packets_before += info.packets;
     store.record_source(info);
   }
   progress.finish();

@@ -1,0 +1,85 @@
+#include "agent/cli/progress.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ww {
+namespace {
+
+std::string fixed(double v, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// 1.21 M, 56.3 k, 812: three significant figures for a count.
+std::string count_text(double n) {
+  if (n >= 1e9) return fixed(n / 1e9, n >= 1e11 ? 0 : n >= 1e10 ? 1 : 2) + " G";
+  if (n >= 1e6) return fixed(n / 1e6, n >= 1e8 ? 0 : n >= 1e7 ? 1 : 2) + " M";
+  if (n >= 1e3) return fixed(n / 1e3, n >= 1e5 ? 0 : n >= 1e4 ? 1 : 2) + " k";
+  return fixed(n, 0);
+}
+
+// The done and total sizes in the total's unit: "388 / 924 MiB", "1.2 / 3.5 GiB".
+std::string sizes_text(std::uint64_t done, std::uint64_t total) {
+  const bool gib = total >= (std::uint64_t{10} << 30);
+  const double unit = gib ? double(1 << 30) : double(1 << 20);
+  const int decimals = gib || total < (std::uint64_t{10} << 20) ? 1 : 0;
+  return fixed(double(done) / unit, decimals) + " / " + fixed(double(total) / unit, decimals) + (gib ? " GiB" : " MiB");
+}
+
+std::string eta_text(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+  const auto s = static_cast<std::uint64_t>(std::llround(seconds));
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%llu:%02llu:%02llu", static_cast<unsigned long long>(s / 3600),
+                  static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%llu:%02llu", static_cast<unsigned long long>(s / 60),
+                  static_cast<unsigned long long>(s % 60));
+  }
+  return buf;
+}
+
+}  // namespace
+
+std::string progress_text(std::uint64_t done_bytes, std::uint64_t total_bytes, std::uint64_t packets,
+                          double elapsed_s) {
+  const std::uint64_t done = std::min(done_bytes, total_bytes);
+  const double fraction = total_bytes == 0 ? 0.0 : double(done) / double(total_bytes);
+  constexpr int kWidth = 20;
+  const int filled = static_cast<int>(fraction * kWidth);
+  const int pct = static_cast<int>(fraction * 100);
+  std::string line = "[" + std::string(static_cast<std::size_t>(filled), '#') +
+                     std::string(static_cast<std::size_t>(kWidth - filled), '-') + "] ";
+  line += (pct < 10 ? "  " : pct < 100 ? " " : "") + std::to_string(pct) + "%  " + sizes_text(done, total_bytes) + "  " +
+          count_text(double(packets)) + " packets";
+  const bool timed = elapsed_s >= 1.0 && done > 0;
+  line += "  " + (timed ? count_text(double(packets) / elapsed_s) : std::string("-")) + "/s";
+  line += "  ETA " + (timed ? eta_text(elapsed_s * double(total_bytes - done) / double(done)) : eta_text(-1));
+  return line;
+}
+
+Progress::Progress(bool enabled, std::uint64_t total_bytes, std::FILE* out)
+    : enabled_(enabled && total_bytes > 0), total_(total_bytes), out_(out) {}
+
+void Progress::update(std::uint64_t done_bytes, std::uint64_t packets) {
+  if (!enabled_) return;
+  const auto now = Clock::now();
+  if (drawn_ && now - last_drawn_ < std::chrono::milliseconds(200)) return;
+  last_drawn_ = now;
+  drawn_ = true;
+  const double elapsed = std::chrono::duration<double>(now - started_).count();
+  std::fprintf(out_, "\r%s\033[K", progress_text(done_bytes, total_, packets, elapsed).c_str());
+  std::fflush(out_);
+}
+
+void Progress::finish() {
+  if (!enabled_ || !drawn_) return;
+  std::fprintf(out_, "\r\033[K");
+  std::fflush(out_);
+  drawn_ = false;
+}
+
+}  // namespace ww
