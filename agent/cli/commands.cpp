@@ -21,6 +21,7 @@
 #include "agent/cli/run_common.hpp"
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/inventory_builder.hpp"
+#include "agent/store/row_batch.hpp"
 #include "agent/store/sqlite_store.hpp"
 #include "fingerprints/engine/classifier.hpp"
 #include "fingerprints/engine/findings.hpp"
@@ -249,22 +250,56 @@ void print_summary(const CommonOptions& opts, const Inventory& inv, const Stats&
 
 namespace {
 
-// Ends a read or capture run: the pipeline's last deltas are written out and the pipeline is freed; returns
-// the resolved inventory when one is wanted (a summary or a JSON export). With a database file everything
-// goes through it, so the export shows what the database holds, earlier runs included. Without one, the
-// deltas go straight from the tracker to the inventory builder that took what was evicted (`spill`): a round
-// trip through an in-memory SQL database would only cost time.
+// The last deltas of a run with a database file, written on a second thread while the first resolves the
+// inventory from the database as it was before them (a read snapshot) plus the same deltas: the inventory
+// a flush followed by a load would give, without waiting for the write or reading the rows back
+// (docs/performance.md, "The export side"). Wait for `write` before touching the store again.
+struct LastWrite {
+  std::future<void> write;
+};
+
+Inventory inventory_while_writing(const CommonOptions& opts, SqliteStore& store, std::unique_ptr<Pipeline>& pipeline,
+                                  Stats& stats, LastWrite& last) {
+  auto batch = std::make_shared<RowBatch>();
+  pipeline->tracker().settle();
+  drain_deltas(pipeline->tracker(), *batch);
+  stats = pipeline->stats();
+  pipeline.reset();  // the batch holds copies: the tracker's memory goes before the inventory is built
+  const SqliteStore snapshot(*opts.db_path, /*read_only=*/true);
+  snapshot.begin_read();
+  const std::int64_t run = store.run_id();
+  auto sources = std::make_shared<std::vector<SourceInfo>>(store.take_pending_sources());
+  last.write = std::async(std::launch::async, [&store, batch, sources, &stats] {
+    store.write_batch(*batch, stats, *sources);
+    store.complete_run();
+  });
+  // What the database will hold once the batch is written: its rows, this run's unflushed sources, and this
+  // run's statistics as they are now (the snapshot may hold an older copy from a periodic flush).
+  InventoryBuilder builder(opts.limits);
+  snapshot.load_into(builder, run);
+  snapshot.end_read();
+  for (const SourceInfo& s : *sources) builder.source(source_view(s));
+  for (const auto& [name, value] : stat_rows(stats)) builder.stat(name, value);
+  for (const FloodEpisode& f : stats.floods) builder.flood(f);
+  batch->replay(builder);
+  return builder.build();
+}
+
+// Ends a read run: the pipeline's last deltas are written out and the pipeline is freed; returns the resolved
+// inventory when one is wanted (a summary or a JSON export). With a database file the export shows what the
+// database holds, earlier runs included. Without one, the deltas go straight from the tracker to the inventory
+// builder that took what was evicted (`spill`): a round trip through an in-memory SQL database would only cost
+// time.
 std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, MemorySpill& spill,
-                                 std::unique_ptr<Pipeline>& pipeline, Stats& stats) {
+                                 std::unique_ptr<Pipeline>& pipeline, Stats& stats, PhaseTimes& phases,
+                                 LastWrite& last) {
   const bool want_inventory = !opts.quiet || opts.json_path;
   pipeline->end_of_input();
   if (opts.db_path) {
     // Always resolved with a database: its classification tables are rewritten from it (finish_run).
-    pipeline->flush();
-    store.complete_run();
-    stats = pipeline->stats();
-    pipeline.reset();
-    return store.load(opts.limits);
+    Inventory inv = inventory_while_writing(opts, store, pipeline, stats, last);
+    phases.mark("inventory");
+    return inv;
   }
   stats = pipeline->stats();
   if (!want_inventory) {
@@ -275,19 +310,41 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
   store.write_run_stats(stats);
   Inventory inv = take_inventory(store, pipeline->tracker(), opts.limits, &spill);
   pipeline.reset();
+  phases.mark("inventory");
   return inv;
 }
 
 // Classifies the inventory, stores the classification in the database (with --db), prints the summary and
 // writes the JSON. Returns the exit code.
 int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std::future<ReferenceData>& reference,
-               const Stats& stats, double seconds, SqliteStore& store) {
-  if (!resolved) return kExitOk;
-  const auto inv = enrich_inventory(std::move(*resolved), reference.get());
-  if (!inv) return kExitRuntime;
-  if (opts.db_path) store.save_classifications(*inv);
+               const Stats& stats, double seconds, SqliteStore& store, PhaseTimes& phases, LastWrite& last) {
+  // Every way out waits for the last write: its error (a full disk) is the run's, and the store is ours again.
+  const auto wait_for_write = [&] {
+    if (!last.write.valid()) return;
+    last.write.get();  // a StoreError of the writer thread is thrown here
+    phases.mark("write-wait");
+  };
+  if (!resolved) {
+    wait_for_write();
+    return kExitOk;
+  }
+  const ReferenceData& ref = reference.get();
+  phases.mark("reference");
+  const auto inv = enrich_inventory(std::move(*resolved), ref);
+  if (!inv) {
+    wait_for_write();
+    return kExitRuntime;
+  }
+  phases.mark("classify");
   print_summary(opts, *inv, stats, seconds);
-  return write_inventory(opts, *inv) ? kExitOk : kExitRuntime;
+  const bool written = write_inventory(opts, *inv);
+  phases.mark("json");
+  wait_for_write();
+  if (opts.db_path) {
+    store.save_classifications(*inv);
+    phases.mark("save-classification");
+  }
+  return written ? kExitOk : kExitRuntime;
 }
 
 // How many packets ahead the flow table is prefetched: measured best among 2–6 on the benchmark capture
@@ -401,10 +458,12 @@ int run_read(const ReadOptions& opts) {
     return kExitRuntime;
   }
   try {
+    PhaseTimes phases;
     SqliteStore store(store_path(opts));
     CapturesToRead input;
     if (opts.db_path) {
       input = drop_captures_already_read(std::move(sources), opts.captures, store, opts.force);
+      phases.mark("hash");
     } else {
       input.sources = std::move(sources);
       input.paths = opts.captures;
@@ -426,11 +485,13 @@ int run_read(const ReadOptions& opts) {
       store.complete_run(/*failed=*/true);
       return kExitRuntime;
     }
+    phases.mark("packets");
     Stats stats;
-    std::optional<Inventory> inv = end_run(opts, store, spill, pipeline, stats);
+    LastWrite last;
+    std::optional<Inventory> inv = end_run(opts, store, spill, pipeline, stats, phases, last);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A truncated capture still yields its inventory: exit 0 with the warning above.
-    return finish_run(opts, std::move(inv), reference, stats, secs, store);
+    return finish_run(opts, std::move(inv), reference, stats, secs, store, phases, last);
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;

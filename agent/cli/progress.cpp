@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace ww {
 namespace {
@@ -80,6 +81,20 @@ void Progress::finish() {
   std::fprintf(out_, "\r\033[K");
   std::fflush(out_);
   drawn_ = false;
+}
+
+PhaseTimes::PhaseTimes() : enabled_(std::getenv("WARDWATCH_PHASE_TIMES") != nullptr) {}
+
+PhaseTimes::~PhaseTimes() {
+  if (enabled_ && !line_.empty()) std::fprintf(stderr, "wardwatch: phases:%s\n", line_.c_str());
+}
+
+void PhaseTimes::mark(const char* phase) {
+  if (!enabled_) return;
+  const auto now = Clock::now();
+  line_ += std::string(line_.empty() ? " " : ", ") + phase + " " +
+           fixed(std::chrono::duration<double>(now - last_).count(), 3) + " s";
+  last_ = now;
 }
 
 }  // namespace ww

@@ -33,4 +33,23 @@ class Progress {
   bool drawn_ = false;
 };
 
+// The wall time of each phase of a run (hashing, packets, flush, load, classification, ...), printed as one
+// line on stderr at the end when the environment has WARDWATCH_PHASE_TIMES set (docs/performance.md): how
+// the export side's cost is measured, without a profiler.
+class PhaseTimes {
+ public:
+  PhaseTimes();
+  ~PhaseTimes();
+  PhaseTimes(const PhaseTimes&) = delete;
+  PhaseTimes& operator=(const PhaseTimes&) = delete;
+  // Ends the phase running since the last mark (or construction), naming it.
+  void mark(const char* phase);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled_;
+  Clock::time_point last_ = Clock::now();
+  std::string line_;
+};
+
 }  // namespace ww

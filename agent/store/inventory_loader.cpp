@@ -33,30 +33,45 @@ FloodEpisode flood_at(const Stmt& q) {
 
 }  // namespace
 
-void SqliteStore::load_into(InventoryBuilder& builder) const {
+SourceView source_view(const SourceInfo& info) {
+  SourceView s;
+  s.path = info.path;
+  s.name = s.path.substr(s.path.find_last_of('/') == std::string::npos ? 0 : s.path.find_last_of('/') + 1);
+  s.format = info.format;
+  s.linktype = info.linktype_name;
+  s.packets = info.packets;
+  s.bytes = info.bytes;
+  s.first_us = info.first_us;
+  s.last_us = info.last_us;
+  s.truncated = info.truncated;
+  return s;
+}
+
+void SqliteStore::load_into(InventoryBuilder& builder, std::int64_t except_run) const {
   {
     Stmt q(db_, "SELECT path, format, linktype_name, packets, bytes, first_us, last_us, truncated FROM sources ORDER BY id");
     while (q.step()) {
-      SourceView s;
+      SourceInfo s;
       s.path = q.text(0);
-      s.name = s.path.substr(s.path.find_last_of('/') == std::string::npos ? 0 : s.path.find_last_of('/') + 1);
       s.format = q.text(1);
-      s.linktype = q.text(2);
+      s.linktype_name = q.text(2);
       s.packets = q.u64(3);
       s.bytes = q.u64(4);
       s.first_us = q.i64(5);
       s.last_us = q.i64(6);
       s.truncated = q.i64(7) != 0;
-      builder.source(std::move(s));
+      builder.source(source_view(s));
     }
   }
   {
-    Stmt q(db_, "SELECT name, sum(value) FROM run_stats GROUP BY name ORDER BY name");
+    Stmt q(db_, "SELECT name, sum(value) FROM run_stats WHERE run_id <> ? GROUP BY name ORDER BY name");
+    q.bind(1, except_run);
     while (q.step()) builder.stat(q.text(0), q.u64(1));
   }
   {
     Stmt q(db_, "SELECT kind, start_us, end_us, sources, admitted, packets, peak_per_s, vlan, sample FROM floods "
-                 "ORDER BY run_id, seq");
+                 "WHERE run_id <> ? ORDER BY run_id, seq");
+    q.bind(1, except_run);
     while (q.step()) builder.flood(flood_at(q));
   }
   {

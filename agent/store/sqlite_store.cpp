@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 namespace ww {
 namespace {
@@ -264,6 +265,17 @@ void SqliteStore::begin_run(const std::string& generator_version, const std::str
 }
 
 void SqliteStore::record_source(const SourceInfo& s) { pending_sources_.push_back(s); }
+
+std::vector<SourceInfo> SqliteStore::take_pending_sources() { return std::exchange(pending_sources_, {}); }
+
+void SqliteStore::begin_read() const {
+  exec("BEGIN");
+  // The snapshot is taken at the first read (SQLite "Isolation"): take it now.
+  Stmt q(db_, "SELECT count(*) FROM sqlite_master");
+  q.step();
+}
+
+void SqliteStore::end_read() const { exec("COMMIT"); }
 
 void SqliteStore::write_sources(const std::vector<SourceInfo>& sources) {
   if (sources.empty()) return;

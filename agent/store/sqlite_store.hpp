@@ -53,6 +53,9 @@ struct RunStatus {
   std::int64_t interrupted_runs = 0;  // in the whole database
 };
 
+// A source as the inventory shows it (its name is the path's last component).
+SourceView source_view(const SourceInfo& s);
+
 // Holds an exclusive lock on "<database>.lock" (flock) for as long as it lives: one writing wardwatch per
 // database at a time. A second one waits, saying so on stderr, until the first ends.
 class WriterLock {
@@ -95,6 +98,8 @@ class SqliteStore final : public FlushTarget {
   void write_batch(const RowBatch& batch, const Stats& stats, const std::vector<SourceInfo>& sources);
   // Writes what is pending (sources) without rows: the end of a run without a database file.
   void commit_pending();
+  // The sources recorded since the last flush, handed over (to go with a batch written by write_batch).
+  [[nodiscard]] std::vector<SourceInfo> take_pending_sources();
   // Marks the run "complete", or "failed" (it stopped on an error, after its last flush). A run that never
   // gets here stays "running" until the next writer opens the database and marks it "interrupted".
   void complete_run(bool failed = false);
@@ -117,8 +122,15 @@ class SqliteStore final : public FlushTarget {
 
   // Loads the resolved inventory: bindings folded into MAC assets, routers split from remote hosts.
   [[nodiscard]] Inventory load(const Limits& limits) const;
-  // Hands every stored row to `builder` (to be merged with rows from elsewhere before it builds).
-  void load_into(InventoryBuilder& builder) const;
+  // Hands every stored row to `builder` (to be merged with rows from elsewhere before it builds); with
+  // `except_run`, without that run's statistics and floods (the caller hands over newer ones).
+  void load_into(InventoryBuilder& builder, std::int64_t except_run = 0) const;
+  // The run begin_run started (0 before).
+  [[nodiscard]] std::int64_t run_id() const { return run_id_; }
+  // A read transaction: from begin_read() until end_read() this connection sees the database as it was at
+  // begin_read (WAL snapshot isolation), whatever another connection commits meanwhile.
+  void begin_read() const;
+  void end_read() const;
   [[nodiscard]] int schema_version() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }
 
