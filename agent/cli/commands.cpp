@@ -666,13 +666,22 @@ int run_fingerprint(const FingerprintOptions& opts) {
       pipeline.flush();
       store.complete_run();
     }
-    const auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
-    if (!inv) return kExitRuntime;
     std::string wanted = opts.explain_mac.value_or("");
     if (!wanted.empty() && wanted.rfind("mac:", 0) != 0 && wanted.rfind("ip:", 0) != 0) {
       const auto mac = MacAddr::parse(wanted);
       wanted = mac ? "mac:" + mac->to_string() : "ip:" + wanted;
     }
+    // One MAC's device is explained from its own rows (a database of 100,000 devices answers at once); every
+    // device, or one keyed by address, from the whole inventory.
+    std::optional<Inventory> inv;
+    if (opts.db_path && wanted.rfind("mac:", 0) == 0) {
+      InventoryBuilder builder(opts.limits);
+      store.load_device_into(builder, wanted.substr(4));
+      inv = enrich_inventory(builder.build(), load_reference_data(opts.rules_dir, opts.ieee_data_dir));
+    } else {
+      inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    }
+    if (!inv) return kExitRuntime;
     bool found = false;
     for (const auto& a : inv->assets) {
       if (!wanted.empty() && a.id != wanted) continue;

@@ -74,38 +74,43 @@ void SqliteStore::load_into(InventoryBuilder& builder, std::int64_t except_run) 
     q.bind(1, except_run);
     while (q.step()) builder.flood(flood_at(q));
   }
-  {
-    Stmt q(db_, "SELECT mac, first_us, last_us, packets_sent, packets_received, bytes_sent, bytes_received FROM macs");
-    while (q.step()) builder.mac({q.text(0), seen_at(q, 1), traffic_at(q, 3)});
-  }
-  {
-    Stmt q(db_, "SELECT mac, vlan FROM mac_vlans");
-    while (q.step()) builder.vlan(q.text(0), static_cast<std::uint16_t>(q.i64(1)));
-  }
-  {
-    Stmt q(db_, "SELECT ip, mac, first_us, last_us, packets_sent, packets_received, bytes_sent, bytes_received, "
-                 "confirmed FROM bindings");
-    while (q.step()) builder.binding({q.text(0), q.text(1), seen_at(q, 2), traffic_at(q, 4), static_cast<int>(q.i64(8))});
-  }
-  {
-    Stmt q(db_, "SELECT ip, mac, role, proto, port, first_us, last_us, count FROM services");
-    while (q.step()) {
-      builder.service({q.text(0), q.text(1), q.text(2), q.text(3), static_cast<std::uint16_t>(q.i64(4)), seen_at(q, 5),
-                       q.u64(7)});
-    }
-  }
-  {
-    Stmt q(db_, "SELECT ip, mac, peer, role, proto, port, app, first_us, last_us, packets_sent, packets_received, "
-                 "bytes_sent, bytes_received FROM conversations");
-    while (q.step()) {
-      builder.conversation({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4),
-                            static_cast<std::uint16_t>(q.i64(5)), q.text(6), seen_at(q, 7), traffic_at(q, 9)});
-    }
-  }
-  {
-    Stmt q(db_, "SELECT ip, mac, key, value, first_us, last_us, count FROM observations");
-    while (q.step()) builder.observation({q.text(0), q.text(1), q.text(2), q.text(3), seen_at(q, 4), q.u64(6)});
-  }
+  load_device_rows(builder, nullptr);
+}
+
+void SqliteStore::load_device_into(InventoryBuilder& builder, const std::string& mac) const {
+  load_device_rows(builder, &mac);
+}
+
+// The device tables, whole or (`mac`) for one MAC: its own rows, and every binding of its addresses (another
+// device claiming one of them, or the hosts a router carries, are resolved as in the whole inventory).
+void SqliteStore::load_device_rows(InventoryBuilder& builder, const std::string* mac) const {
+  const auto each_row = [&](const std::string& sql, const char* filter, const auto& row) {
+    Stmt q(db_, (mac ? sql + filter : sql).c_str());
+    if (mac) q.bind(1, std::string_view(*mac));
+    while (q.step()) row(q);
+  };
+  constexpr const char* kOwn = " WHERE mac = ?1";
+  constexpr const char* kItsAddresses = " WHERE ip IN (SELECT ip FROM bindings WHERE mac = ?1) OR mac = ?1";
+  each_row("SELECT mac, first_us, last_us, packets_sent, packets_received, bytes_sent, bytes_received FROM macs", kOwn,
+           [&](const Stmt& q) { builder.mac({q.text(0), seen_at(q, 1), traffic_at(q, 3)}); });
+  each_row("SELECT mac, vlan FROM mac_vlans", kOwn,
+           [&](const Stmt& q) { builder.vlan(q.text(0), static_cast<std::uint16_t>(q.i64(1))); });
+  each_row("SELECT ip, mac, first_us, last_us, packets_sent, packets_received, bytes_sent, bytes_received, "
+           "confirmed FROM bindings", kItsAddresses, [&](const Stmt& q) {
+             builder.binding({q.text(0), q.text(1), seen_at(q, 2), traffic_at(q, 4), static_cast<int>(q.i64(8))});
+           });
+  each_row("SELECT ip, mac, role, proto, port, first_us, last_us, count FROM services", kOwn, [&](const Stmt& q) {
+    builder.service({q.text(0), q.text(1), q.text(2), q.text(3), static_cast<std::uint16_t>(q.i64(4)), seen_at(q, 5),
+                     q.u64(7)});
+  });
+  each_row("SELECT ip, mac, peer, role, proto, port, app, first_us, last_us, packets_sent, packets_received, "
+           "bytes_sent, bytes_received FROM conversations", kOwn, [&](const Stmt& q) {
+             builder.conversation({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4),
+                                   static_cast<std::uint16_t>(q.i64(5)), q.text(6), seen_at(q, 7), traffic_at(q, 9)});
+           });
+  each_row("SELECT ip, mac, key, value, first_us, last_us, count FROM observations", kOwn, [&](const Stmt& q) {
+    builder.observation({q.text(0), q.text(1), q.text(2), q.text(3), seen_at(q, 4), q.u64(6)});
+  });
 }
 
 Inventory SqliteStore::load(const Limits& limits) const {

@@ -125,6 +125,9 @@ class SqliteStore final : public FlushTarget {
   // Hands every stored row to `builder` (to be merged with rows from elsewhere before it builds); with
   // `except_run`, without that run's statistics and floods (the caller hands over newer ones).
   void load_into(InventoryBuilder& builder, std::int64_t except_run = 0) const;
+  // Hands `builder` the rows of one MAC's device (and every binding of its addresses): what explaining one
+  // device needs, without reading the whole database.
+  void load_device_into(InventoryBuilder& builder, const std::string& mac) const;
   // The run begin_run started (0 before).
   [[nodiscard]] std::int64_t run_id() const { return run_id_; }
   // A read transaction: from begin_read() until end_read() this connection sees the database as it was at
@@ -142,6 +145,7 @@ class SqliteStore final : public FlushTarget {
   void transaction(Body body);
   void write_sources(const std::vector<SourceInfo>& sources);
   void mark_flushed();
+  void load_device_rows(InventoryBuilder& builder, const std::string* mac) const;
 
   std::unique_ptr<WriterLock> lock_;
   sqlite3* db_ = nullptr;

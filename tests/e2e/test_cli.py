@@ -176,6 +176,29 @@ class Outputs(unittest.TestCase):
                 self.assertEqual(written[key], exported[key], key)
         self.assertEqual(len(written["sources"]), 2)
 
+    def test_explain_one_device_from_its_rows_equals_the_whole_inventory(self):
+        # fingerprint --explain MAC --db reads only that device's rows (and every binding of its addresses);
+        # its explanation must be the one --all gives from the whole inventory, for every device of the labs.
+        db = os.path.join(self.dir, "explain.db")
+        self.assertEqual(run("read", LAB_PCAP, IDENTITY_PCAP, "--db", db, "--quiet").returncode, 0)
+        p = run("fingerprint", "--all", "--db", db)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        blocks, current = {}, None
+        for line in p.stdout.splitlines(keepends=True):
+            if line.startswith(("mac:", "ip:")):
+                current = line.split()[0]
+                blocks[current] = ""
+            blocks[current] += line
+        macs = [k for k in blocks if k.startswith("mac:")]
+        self.assertGreaterEqual(len(macs), 19)
+        for asset in macs:
+            one = run("fingerprint", "--explain", asset[4:], "--db", db)
+            self.assertEqual(one.returncode, 0, one.stderr)
+            self.assertEqual(one.stdout.rstrip("\n"), blocks[asset].rstrip("\n"), asset)
+        missing = run("fingerprint", "--explain", "02:00:00:00:99:99", "--db", db)
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("no asset mac:02:00:00:00:99:99", missing.stderr)
+
     def test_db_accumulates_and_exports_match(self):
         db = os.path.join(self.dir, "inv.db")
         for extra in ([], ["--force"]):   # --force: the same capture again, counted again
