@@ -34,14 +34,8 @@ mkdir -p "$cache"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# Runs "$@" with the page cache warm; prints "seconds max_rss_kib".
-measure() {
-  cat "$capture" >/dev/null
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
-    echo "scale_benchmark: failed: $*" >&2; cat "$work/stderr" >&2; exit 1; }
-  cat "$work/time"
-}
+# shellcheck source=bench/bench_lib.sh
+. bench/bench_lib.sh
 
 printf "%-8s %-8s %-9s %-9s %-9s %-12s %-11s %-9s %-9s %-9s\n" devices packets loop_s read_s per_dev_us \
   db_json_s db_json_MiB ratio explain_s export_s
