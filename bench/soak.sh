@@ -7,13 +7,16 @@
 # counters (kernel/interface drops), the sustained packet rate, the writer's flush figures, and whether the
 # inventory's devices equal those of `wardwatch read` on the same file.
 #
-# Usage (root): bench/soak.sh [--minutes M] [--mbps R | --topspeed] [--scale S] [--build DIR]
-#   defaults: 10 minutes at 1000 Mbit/s, scale 1.0, build/
+# Usage (root): bench/soak.sh [--minutes M] [--mbps R | --topspeed] [--scale S] [--capture FILE]
+#                              [--agent-args "ARGS"] [--build DIR]
+#   defaults: 10 minutes at 1000 Mbit/s, scale 1.0, build/. --capture replays FILE instead of the benchmark
+#   capture (e.g. bench/gen_devices.py's 100,000 devices, for the flush cost at that size); --agent-args are
+#   added to the agent's command line (e.g. "--max-assets 200000").
 # Only the two namespaces made here carry traffic; they are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-minutes=10 rate=(--mbps=1000) scale=1.0 build=build
+minutes=10 rate=(--mbps=1000) scale=1.0 build=build given_capture="" agent_args=""
 while (($#)); do
   case "$1" in
     --minutes) minutes=$2; shift 2 ;;
@@ -21,7 +24,9 @@ while (($#)); do
     --topspeed) rate=(--topspeed); shift ;;
     --scale) scale=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    *) echo "usage: $0 [--minutes M] [--mbps R | --topspeed] [--scale S] [--build DIR]" >&2; exit 2 ;;
+    --capture) given_capture=$(realpath "$2"); shift 2 ;;
+    --agent-args) agent_args=$2; shift 2 ;;
+    *) echo "usage: $0 [--minutes M] [--mbps R | --topspeed] [--scale S] [--capture FILE] [--agent-args ARGS] [--build DIR]" >&2; exit 2 ;;
   esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "soak: needs root (network namespaces)" >&2; exit 1; }
@@ -38,8 +43,12 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup
-echo "soak: generating the benchmark capture (scale $scale) in $work"
-/usr/bin/python3 "$gen" "$capture" --scale "$scale" >/dev/null
+if [[ -n $given_capture ]]; then
+  capture=$given_capture
+else
+  echo "soak: generating the benchmark capture (scale $scale) in $work"
+  /usr/bin/python3 "$gen" "$capture" --scale "$scale" >/dev/null
+fi
 
 ip netns add wwsoak-tx
 ip netns add wwsoak-rx
@@ -49,7 +58,8 @@ ip -n wwsoak-rx link set soak-rx up mtu 9000
 ip netns exec wwsoak-rx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 
 db=$work/soak.db
-ip netns exec wwsoak-rx "$bin" capture --config /dev/null -i soak-rx --db "$db" --json "$work/live.json" \
+# shellcheck disable=SC2086  # agent_args holds words
+ip netns exec wwsoak-rx "$bin" capture --config /dev/null -i soak-rx --db "$db" --json "$work/live.json" $agent_args \
   --status-interval 10 2>"$work/agent.log" &
 agent=$!
 sleep 2
@@ -66,7 +76,7 @@ while kill -0 "$replay" 2>/dev/null; do
   t=$((t + 10))
   rss=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$agent/status" 2>/dev/null || echo "?")
   size=$(du -cm "$db" "$db-wal" 2>/dev/null | awk 'END {print $1}')
-  last=$(grep 'status:' "$work/agent.log" | tail -n1 | sed 's/^wardwatch: status: //' | cut -c1-110)
+  last=$(grep 'status:' "$work/agent.log" | tail -n1 | sed 's/^wardwatch: status: //' | cut -c1-110 || true)
   printf '%6d %10s %10s  %s\n' "$t" "$rss" "$size" "$last"
 done
 wait "$replay" || true
