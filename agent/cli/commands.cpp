@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -159,8 +160,10 @@ namespace {
 // names `what` and the path, and no partial file is left — also when `write` fails with a ReportError (a
 // report that needs a missing tool, reports/report_format.hpp).
 template <typename Write>
-bool write_output(const std::string& path, const std::string& what, Write write) {
+bool write_output(const std::string& path, const std::string& what, Write write,
+                  const std::function<void()>& before_commit = {}) {
   if (path == "-") {
+    if (before_commit) before_commit();  // standard output cannot be taken back: write only once committed
     try {
       write(std::cout);
     } catch (const ReportError& e) {
@@ -193,6 +196,13 @@ bool write_output(const std::string& path, const std::string& what, Write write)
       return false;
     }
   }
+  // What must succeed before the file may appear (read --db: the database write it describes).
+  try {
+    if (before_commit) before_commit();
+  } catch (...) {
+    ::unlink(temp.c_str());
+    throw;
+  }
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(temp.c_str());
@@ -204,9 +214,13 @@ bool write_output(const std::string& path, const std::string& what, Write write)
 
 }  // namespace
 
-bool write_inventory(const CommonOptions& opts, const Inventory& inv) {
-  if (!opts.json_path) return true;
-  return write_output(*opts.json_path, "JSON", [&](std::ostream& out) { write_json(inv, version(), out); });
+bool write_inventory(const CommonOptions& opts, const Inventory& inv, const std::function<void()>& before_commit) {
+  if (!opts.json_path) {
+    if (before_commit) before_commit();
+    return true;
+  }
+  return write_output(
+      *opts.json_path, "JSON", [&](std::ostream& out) { write_json(inv, version(), out); }, before_commit);
 }
 
 InventoryCounts count_inventory(const Inventory& inv) {
@@ -337,9 +351,12 @@ int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std
   }
   phases.mark("classify");
   print_summary(opts, *inv, stats, seconds);
-  const bool written = write_inventory(opts, *inv);
-  phases.mark("json");
-  wait_for_write();
+  // The JSON is written while the database write goes on, and appears (renamed into place) only once the
+  // database has its rows: a run whose write failed (a full disk) leaves no export of what it does not hold.
+  const bool written = write_inventory(opts, *inv, [&] {
+    phases.mark("json");
+    wait_for_write();
+  });
   if (opts.db_path) {
     store.save_classifications(*inv);
     phases.mark("save-classification");

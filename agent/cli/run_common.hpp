@@ -2,6 +2,8 @@
 // inventory's enrichment, the JSON written atomically, and the end-of-run summary (agent/cli/commands.cpp).
 #pragma once
 
+#include <functional>
+
 #include <future>
 #include <iosfwd>
 #include <optional>
@@ -40,7 +42,9 @@ std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limit
 
 // Writes the JSON to opts.json_path: "-" is stdout; a file is written beside its final name and renamed
 // over it (a reader never sees half a file), created 0640.
-bool write_inventory(const CommonOptions& opts, const Inventory& inv);
+// Writes --json (if asked) whole or not at all; `before_commit` runs once the file is written and before it
+// appears under its name (or before anything goes to standard output); if it throws, no file appears.
+bool write_inventory(const CommonOptions& opts, const Inventory& inv, const std::function<void()>& before_commit = {});
 
 // Devices of clinical categories and crown jewels, as the summary and the status lines count them.
 struct InventoryCounts {
