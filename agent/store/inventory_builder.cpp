@@ -280,14 +280,24 @@ void InventoryBuilder::merge_observations(const Ranks& ranks) {
 }
 
 Inventory InventoryBuilder::build() {
+  // Each table of rows is freed as soon as it is merged: the rows and the devices they become never all
+  // exist at once (100,000 devices: most of an export's memory, and of its time in page faults).
+  const auto release = [](auto& table) { std::remove_reference_t<decltype(table)>().swap(table); };
   AssetMap assets;
   add_mac_devices(assets);
+  release(macs_);
   const std::vector<std::string> owner_asset = assign_addresses(assets);
   const Ranks ranks = rank_owners(assets, owner_asset);
+  release(bindings_);
+  release(binding_of_owner_);
+  release(owner_ids_);
+  release(owners_);
   merge_services(ranks);
+  release(services_);
   merge_conversations(ranks);
-  decltype(conversations_)().swap(conversations_);
+  release(conversations_);
   merge_observations(ranks);
+  release(observations_);
   inv_.assets.reserve(assets.size());
   for (auto& [id, a] : assets) {
     std::sort(a.addresses.begin(), a.addresses.end(), [](const AddressView& x, const AddressView& y) {
