@@ -21,16 +21,9 @@ while [[ $# -gt 0 ]]; do
 done
 gen=../shared/bench/gen_hospital.py
 [[ -f $gen ]] || { echo "curve_benchmark: $gen not found (../shared must be beside the checkout)" >&2; exit 1; }
-for tool in "$build/wardwatch" "$build/ww_pcap_count"; do
-  [[ -x $tool ]] || { echo "curve_benchmark: $tool not built (cmake --build $build)" >&2; exit 1; }
-done
-cache=${WARDWATCH_BENCH_DIR:-/var/tmp/wardwatch-bench}
-mkdir -p "$cache"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
 # shellcheck source=bench/bench_lib.sh
 . bench/bench_lib.sh
+bench_setup "$build"
 
 printf "%-6s %-9s %-8s %-7s %-7s %-9s %-7s %-10s %-9s %-9s\n" scale packets devices loop_s read_s read_MiB \
   read_x job_s job_MiB job_x

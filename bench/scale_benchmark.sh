@@ -26,16 +26,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--build DIR] [--runs N] [--devices \"N ...\"] [--profile three|full]" >&2; exit 2 ;;
   esac
 done
-for tool in "$build/wardwatch" "$build/ww_pcap_count"; do
-  [[ -x $tool ]] || { echo "scale_benchmark: $tool not built (cmake --build $build)" >&2; exit 1; }
-done
-cache=${WARDWATCH_BENCH_DIR:-/var/tmp/wardwatch-bench}
-mkdir -p "$cache"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
 # shellcheck source=bench/bench_lib.sh
 . bench/bench_lib.sh
+bench_setup "$build"
 
 printf "%-8s %-8s %-9s %-9s %-9s %-12s %-11s %-9s %-9s %-9s\n" devices packets loop_s read_s per_dev_us \
   db_json_s db_json_MiB ratio explain_s export_s

@@ -53,34 +53,30 @@ void warning_line(const std::string& msg) { std::cerr << "wardwatch: warning: " 
 
 namespace {
 
-// Where the fingerprint rules are: --rules, $WARDWATCH_RULES, <prefix>/share/wardwatch/rules beside the
-// installed binary, or the source tree this binary was built from.
-std::optional<std::string> find_rules_dir(const std::optional<std::string>& given) {
+// Where a shipped data directory is: given on the command line, else $ENV_VAR, else
+// <prefix>/share/wardwatch/<name> beside the installed binary, else the source tree this binary was built from.
+std::optional<std::string> find_data_dir(const std::optional<std::string>& given, const char* env_var,
+                                         const char* name, const std::string& source_dir) {
   if (given) return given;
-  if (const char* env = std::getenv("WARDWATCH_RULES"); env && *env) return std::string(env);
+  if (const char* env = std::getenv(env_var); env && *env) return std::string(env);
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const auto installed = exe.parent_path().parent_path() / "share" / "wardwatch" / "rules";
+    const auto installed = exe.parent_path().parent_path() / "share" / "wardwatch" / name;
     if (std::filesystem::is_directory(installed, ec)) return installed.string();
   }
-  if (std::string src = WARDWATCH_SOURCE_RULES_DIR; !src.empty() && std::filesystem::is_directory(src, ec)) return src;
+  if (!source_dir.empty() && std::filesystem::is_directory(source_dir, ec)) return source_dir;
   return std::nullopt;
 }
 
-// Where the finding rules are: --findings, $WARDWATCH_FINDINGS, <prefix>/share/wardwatch/findings beside the
-// installed binary, or the source tree this binary was built from.
+// The fingerprint rules: --rules, $WARDWATCH_RULES, .../share/wardwatch/rules, the source tree.
+std::optional<std::string> find_rules_dir(const std::optional<std::string>& given) {
+  return find_data_dir(given, "WARDWATCH_RULES", "rules", WARDWATCH_SOURCE_RULES_DIR);
+}
+
+// The finding rules: --findings, $WARDWATCH_FINDINGS, .../share/wardwatch/findings, the source tree.
 std::optional<std::string> find_findings_dir(const std::optional<std::string>& given) {
-  if (given) return given;
-  if (const char* env = std::getenv("WARDWATCH_FINDINGS"); env && *env) return std::string(env);
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const auto installed = exe.parent_path().parent_path() / "share" / "wardwatch" / "findings";
-    if (std::filesystem::is_directory(installed, ec)) return installed.string();
-  }
-  if (std::string src = WARDWATCH_SOURCE_FINDINGS_DIR; !src.empty() && std::filesystem::is_directory(src, ec)) return src;
-  return std::nullopt;
+  return find_data_dir(given, "WARDWATCH_FINDINGS", "findings", WARDWATCH_SOURCE_FINDINGS_DIR);
 }
 
 // Evaluates the finding rules on a classified inventory (docs/findings.md). Returns an error line for a broken
