@@ -36,11 +36,12 @@ int stored_schema_version(const std::string& path) {
   sqlite3* db = nullptr;
   int version = 0;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* q = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
-      version = sqlite3_column_int(q, 0);
+    try {
+      Stmt q(db, "PRAGMA user_version");
+      if (q.step()) version = static_cast<int>(q.i64(0));
+    } catch (const StoreError&) {
+      // not a database: the open that follows says so
     }
-    sqlite3_finalize(q);
   }
   sqlite3_close(db);
   return version;
@@ -401,14 +402,10 @@ std::uint64_t SqliteStore::age_out(std::int64_t cutoff_us) {
     exec("DELETE FROM temp.aged");
     // Statistics of old runs go too (their run rows stay: a few bytes each, the history of the sensor).
     Stmt old_stats(db_, "DELETE FROM run_stats WHERE run_id IN (SELECT id FROM runs WHERE started_at < ? AND id <> ?)");
-    const std::time_t cutoff_s = static_cast<std::time_t>(cutoff_us / 1'000'000);
-    std::tm tm{};
-    gmtime_r(&cutoff_s, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    old_stats.bind(1, std::string_view(buf)).bind(2, run_id_).run();
+    const std::string cutoff = iso_time(cutoff_us);
+    old_stats.bind(1, std::string_view(cutoff)).bind(2, run_id_).run();
     Stmt old_floods(db_, "DELETE FROM floods WHERE run_id IN (SELECT id FROM runs WHERE started_at < ? AND id <> ?)");
-    old_floods.bind(1, std::string_view(buf)).bind(2, run_id_).run();
+    old_floods.bind(1, std::string_view(cutoff)).bind(2, run_id_).run();
   });
   return devices;
 }
