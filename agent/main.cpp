@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/cli/commands.hpp"
+#include "agent/store/central_store.hpp"
 #include "reports/report_format.hpp"
 #include "wardwatch/text.hpp"
 
@@ -28,6 +29,7 @@ constexpr const char* kUsage =
     "  report --db PATH --format FORMAT   a report for auditors, procurement, network teams\n"
     "  diff OLD NEW           what changed between two databases or inventory JSON files\n"
     "  fingerprint --explain MAC   explain what a device is, claim by claim\n"
+    "  push --db PATH --to URL     send a database's changes to the central PostgreSQL store\n"
     "\n"
     "options:\n"
     "  -h [ --help ]          this help (also: wardwatch <command> --help)\n"
@@ -237,7 +239,12 @@ int cmd_capture(const std::vector<std::string>& args) {
       "status-interval", po::value(&o.status_interval_s)->default_value(o.status_interval_s),
       "seconds between status lines on stderr (0: none)")(
       "retention-days", po::value(&o.retention_days)->default_value(o.retention_days),
-      "delete devices not seen for this many days (0: keep forever)");
+      "delete devices not seen for this many days (0: keep forever)")(
+      "push-to", po::value<std::string>(), "central store to push the database's changes to (postgresql://...)")(
+      "push-interval", po::value(&o.push_interval_s)->default_value(o.push_interval_s),
+      "seconds between pushes to the central store")(
+      "agent-id", po::value(&o.agent_id), "this agent's id in the central store (default: the host name)")(
+      "site", po::value(&o.site), "this agent's site in the central store (default: \"default\")");
   desc.add(output_options(o)).add(limit_options(o.limits));
   po::variables_map vm;
   const char* usage =
@@ -268,6 +275,12 @@ int cmd_capture(const std::vector<std::string>& args) {
   if (const std::string err = check_limits(o.limits); !err.empty()) return usage_error(err);
   if (vm.count("user")) o.user = vm["user"].as<std::string>();
   take_outputs(vm, o);
+  if (vm.count("push-to")) {
+    o.push_to = vm["push-to"].as<std::string>();
+    if (!ww::is_central_store_url(*o.push_to)) return usage_error("--push-to must be a postgresql:// URL");
+    if (!o.db_path) return usage_error("--push-to needs --db (a push sends the database's changes)");
+    if (o.push_interval_s < 1) return usage_error("--push-interval must be at least 1 second");
+  }
   return ww::run_capture(o);
 }
 
@@ -287,15 +300,18 @@ int cmd_status(const std::vector<std::string>& args) {
 int cmd_export(const std::vector<std::string>& args) {
   ww::ExportOptions o;
   po::options_description desc("export options");
-  desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(), "SQLite database")(
+  desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(),
+                                             "SQLite database, or a central store (postgresql://...)")(
+      "site", po::value<std::string>(), "a central store: only this site's devices")(
       "format", po::value(&o.format)->default_value("json"), "json | csv")(
       "output,o", po::value(&o.output)->default_value("-"), "output file ('-' for stdout)")(
       "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")(
       "rules", po::value<std::string>(), "fingerprint rules directory");
   po::variables_map vm;
-  const char* usage = "usage: wardwatch export --db PATH --format json|csv [-o PATH]";
+  const char* usage = "usage: wardwatch export --db PATH|URL [--site SITE] --format json|csv [-o PATH]";
   if (auto rc = parse(args, desc, nullptr, vm, usage)) return *rc;
   if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  if (vm.count("site")) o.site = vm["site"].as<std::string>();
   if (o.format != "json" && o.format != "csv") {
     std::cerr << "wardwatch: usage error: --format must be json or csv\n" << usage << "\n";
     return ww::kExitUsage;
@@ -311,7 +327,9 @@ int cmd_report(const std::vector<std::string>& args) {
     formats_help += "\n  " + std::string(f.name) + ": " + std::string(f.description);
   }
   po::options_description desc("report options");
-  desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(), "SQLite database to report on")(
+  desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(),
+                                             "SQLite database, or a central store (postgresql://...), to report on")(
+      "site", po::value<std::string>(), "a central store: only this site's devices")(
       "format", po::value(&o.format)->required(), formats_help.c_str())(
       "output,o", po::value(&o.output)->default_value("-"), "output file ('-' for stdout)")(
       "cmdb", po::value(&o.cmdb_files)->composing(),
@@ -323,8 +341,10 @@ int cmd_report(const std::vector<std::string>& args) {
       "rules", po::value<std::string>(), "fingerprint rules directory");
   po::variables_map vm;
   const std::string usage =
-      "usage: wardwatch report --db PATH --format " + ww::report_format_names() + " [-o FILE] [--cmdb CSV]...";
+      "usage: wardwatch report --db PATH|URL [--site SITE] --format " + ww::report_format_names() +
+      " [-o FILE] [--cmdb CSV]...";
   if (auto rc = parse(args, desc, nullptr, vm, usage.c_str())) return *rc;
+  if (vm.count("site")) o.site = vm["site"].as<std::string>();
   if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
   if (vm.count("findings")) o.findings_dir = vm["findings"].as<std::string>();
   if (o.stale_days < 0) {
@@ -344,7 +364,8 @@ int cmd_diff(const std::vector<std::string>& args) {
   std::vector<std::string> sides;
   po::options_description desc("diff options");
   desc.add_options()("help,h", "this help")("inventory", po::value(&sides)->multitoken(),
-                                             "OLD and NEW: databases or inventory JSON files")(
+                                             "OLD and NEW: databases (or central store URLs) or inventory JSON files")(
+      "site", po::value<std::string>(), "central stores: only this site's devices")(
       "format", po::value(&o.format)->default_value("json"), "json")(
       "output,o", po::value(&o.output)->default_value("-"), "output file ('-' for stdout)")(
       "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs")(
@@ -363,6 +384,7 @@ int cmd_diff(const std::vector<std::string>& args) {
     return ww::kExitUsage;
   }
   if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  if (vm.count("site")) o.site = vm["site"].as<std::string>();
   o.before = sides[0];
   o.after = sides[1];
   return ww::run_diff(o);
@@ -373,7 +395,8 @@ int cmd_fingerprint(const std::vector<std::string>& args) {
   po::options_description desc("fingerprint options");
   desc.add_options()("help,h", "this help")("explain", po::value<std::string>(), "explain every claim about this MAC (or asset id)")(
       "all", "explain every asset")("check-rules", "load the rules, run every rule's examples, print the rules version")(
-      "db", po::value<std::string>(), "SQLite database to read")("capture", po::value(&o.captures)->multitoken(),
+      "db", po::value<std::string>(), "SQLite database, or a central store (postgresql://...), to read")(
+      "site", po::value<std::string>(), "a central store: only this site's rows")("capture", po::value(&o.captures)->multitoken(),
                                                                   "capture files to read instead of a database")(
       "rules", po::value<std::string>(), "fingerprint rules directory")(
       "ieee-data", po::value(&o.ieee_data_dir)->default_value(o.ieee_data_dir), "directory of the IEEE OUI CSVs");
@@ -388,6 +411,7 @@ int cmd_fingerprint(const std::vector<std::string>& args) {
   if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
   if (vm.count("db")) o.db_path = vm["db"].as<std::string>();
   if (vm.count("explain")) o.explain_mac = vm["explain"].as<std::string>();
+  if (vm.count("site")) o.site = vm["site"].as<std::string>();
   o.check_rules = vm.count("check-rules") > 0;
   const bool source = o.db_path.has_value() != !o.captures.empty();
   if (!o.check_rules && (!source || (!o.explain_mac && !vm.count("all")))) {
@@ -395,6 +419,26 @@ int cmd_fingerprint(const std::vector<std::string>& args) {
     return ww::kExitUsage;
   }
   return ww::run_fingerprint(o);
+}
+
+int cmd_push(const std::vector<std::string>& args) {
+  ww::PushOptions o;
+  po::options_description desc("push options");
+  desc.add_options()("help,h", "this help")("db", po::value(&o.db_path)->required(), "the agent's SQLite database")(
+      "to", po::value(&o.to)->required(),
+      "the central store: postgresql://[user@]host[:port]/dbname (password from ~/.pgpass, PGPASSFILE or a service "
+      "file)")("agent-id", po::value(&o.agent_id), "this agent's id (default: the host name)")(
+      "site", po::value(&o.site), "this agent's site (default: \"default\")")(
+      "verbose,v", po::bool_switch(&o.verbose), "name each table as it is sent")(
+      "quiet,q", po::bool_switch(&o.quiet), "no summary on stderr");
+  po::variables_map vm;
+  const char* usage = "usage: wardwatch push --db LOCAL.db --to postgresql://... [--agent-id ID] [--site SITE]";
+  if (auto rc = parse(args, desc, nullptr, vm, usage)) return *rc;
+  if (!ww::is_central_store_url(o.to)) {
+    std::cerr << "wardwatch: usage error: --to must be a postgresql:// URL\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
+  return ww::run_push(o);
 }
 
 }  // namespace
@@ -423,6 +467,7 @@ int main(int argc, char** argv) {
     if (command == "diff") return cmd_diff(args);
     if (command == "status") return cmd_status(args);
     if (command == "fingerprint") return cmd_fingerprint(args);
+    if (command == "push") return cmd_push(args);
   } catch (const std::exception& e) {
     std::cerr << "wardwatch: error: " << e.what() << '\n';
     return ww::kExitRuntime;

@@ -81,6 +81,12 @@ struct CrownJewel {
   std::vector<std::string> rules;
 };
 
+// An agent whose rows make a device (an inventory read from the central store, docs/central.md).
+struct SeenBy {
+  std::string agent_id, site;
+  bool operator==(const SeenBy&) const = default;
+};
+
 struct AssetView {
   std::string id;                 // "mac:aa:bb:cc:dd:ee:ff" or "ip:10.0.0.5"
   std::optional<std::string> mac;
@@ -93,6 +99,7 @@ struct AssetView {
   std::int64_t first_us = 0, last_us = 0;
   std::uint64_t packets_sent = 0, packets_received = 0, bytes_sent = 0, bytes_received = 0;
   std::vector<std::uint16_t> vlans;
+  std::vector<SeenBy> seen_by;  // the central store's agents that saw it (empty in an agent's own inventory)
   std::vector<ServiceView> offered, used;
   std::uint64_t peer_count = 0;               // distinct peer addresses among the conversations
   std::vector<ConversationView> conversations;  // by (peer, proto, port, role)
@@ -103,6 +110,7 @@ struct AssetView {
 
 struct SourceView {
   std::string path, name, format, linktype;
+  std::string agent_id, site;  // the agent that read it (an inventory read from the central store)
   std::uint64_t packets = 0, bytes = 0;
   std::int64_t first_us = 0, last_us = 0;
   bool truncated = false;

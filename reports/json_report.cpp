@@ -226,6 +226,19 @@ void write_asset(JsonWriter& w, const AssetView& a) {
   w.begin_array();
   for (std::uint16_t v : a.vlans) w.value(v);
   w.end_array();
+  if (!a.seen_by.empty()) {  // an inventory of the central store: the agents whose rows make this device
+    w.key("seen_by");
+    w.begin_array();
+    for (const SeenBy& s : a.seen_by) {
+      w.begin_object();
+      w.key("agent_id");
+      w.value(s.agent_id);
+      w.key("site");
+      w.value(s.site);
+      w.end_object();
+    }
+    w.end_array();
+  }
   w.key("services");
   w.begin_object();
   w.key("offered");
@@ -331,6 +344,10 @@ ordered_json header_json(const Inventory& inv, const std::string& generator_vers
                    {"packets", s.packets}, {"bytes", s.bytes}};
     add_seen(j, s.first_us, s.last_us);
     j["truncated"] = s.truncated;
+    if (!s.agent_id.empty()) {  // read by an agent of the central store
+      j["agent_id"] = s.agent_id;
+      j["site"] = s.site;
+    }
     sources.push_back(std::move(j));
   }
   root["sources"] = std::move(sources);

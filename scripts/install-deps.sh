@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs=(
   build-essential cmake pkg-config ca-certificates
-  libpcap-dev libtins-dev libboost-program-options-dev libsqlite3-dev
+  libpcap-dev libtins-dev libboost-program-options-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libdcmtk-dev libssl-dev libabsl-dev libre2-dev libxxhash-dev ieee-data p0f libwireshark-data
   python3 python3-scapy dcmtk tcpdump iproute2 python3-hl7 sqlite3
   libcap-ng-dev libsystemd-dev scdoc dpkg-dev fakeroot
@@ -15,7 +15,7 @@ test_pkgs=(
   googletest libgtest-dev lintian systemd tshark python3-jsonschema python3-yaml clang libclang-rt-14-dev
   dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
   python3-zeroconf procps time iputils-ping ethtool
-  curl openssl openssh-server rsyslog wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig graphviz
+  curl openssl openssh-server rsyslog postgresql wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig graphviz
   chromium python3-websocket
 )
 

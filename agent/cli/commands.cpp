@@ -21,6 +21,7 @@
 #include "agent/cli/progress.hpp"
 #include "agent/cli/run_common.hpp"
 #include "agent/pipeline/pipeline.hpp"
+#include "agent/store/central_store.hpp"
 #include "agent/store/inventory_builder.hpp"
 #include "agent/store/row_batch.hpp"
 #include "agent/store/sqlite_store.hpp"
@@ -147,6 +148,21 @@ std::optional<Inventory> enrich_inventory(Inventory inv, const ReferenceData& re
 std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limits, const std::string& ieee_dir,
                                          const std::optional<std::string>& rules_dir) {
   return enrich_inventory(store.load(limits), load_reference_data(rules_dir, ieee_dir));
+}
+
+std::optional<Inventory> build_stored_inventory(const std::string& db, const std::optional<std::string>& site,
+                                                const Limits& limits, const std::string& ieee_dir,
+                                                const std::optional<std::string>& rules_dir) {
+  if (is_central_store_url(db)) {
+    const CentralStore central(db);
+    InventoryBuilder builder(limits);
+    central.load_into(builder, site);
+    return enrich_inventory(builder.build(), load_reference_data(rules_dir, ieee_dir));
+  }
+  if (site) throw StoreError("--site selects rows of a central store (--db postgresql://...), not of '" + db + "'");
+  if (::access(db.c_str(), R_OK) != 0) throw StoreError("cannot read database '" + db + "'");
+  SqliteStore store(db, /*read_only=*/true);
+  return build_inventory(store, limits, ieee_dir, rules_dir);
 }
 
 namespace {
@@ -513,12 +529,7 @@ int run_read(const ReadOptions& opts) {
 
 int run_export(const ExportOptions& opts) {
   try {
-    if (::access(opts.db_path.c_str(), R_OK) != 0) {
-      error_line("cannot read database '" + opts.db_path + "'");
-      return kExitRuntime;
-    }
-    SqliteStore store(opts.db_path, /*read_only=*/true);
-    const auto built = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    const auto built = build_stored_inventory(opts.db_path, opts.site, opts.limits, opts.ieee_data_dir, opts.rules_dir);
     if (!built) return kExitRuntime;
     const Inventory& inv = *built;
     std::ofstream file;
@@ -550,7 +561,7 @@ int run_report(const ReportOptions& opts) {
     return kExitUsage;
   }
   try {
-    if (::access(opts.db_path.c_str(), R_OK) != 0) {
+    if (!is_central_store_url(opts.db_path) && ::access(opts.db_path.c_str(), R_OK) != 0) {
       error_line("cannot read database '" + opts.db_path + "'");
       return kExitRuntime;
     }
@@ -564,8 +575,7 @@ int run_report(const ReportOptions& opts) {
         return kExitRuntime;
       }
     }
-    SqliteStore store(opts.db_path, /*read_only=*/true);
-    auto inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    auto inv = build_stored_inventory(opts.db_path, opts.site, opts.limits, opts.ieee_data_dir, opts.rules_dir);
     if (!inv) return kExitRuntime;
     if (const auto failed = add_findings(*inv, opts.findings_dir)) {
       error_line(*failed);
@@ -593,7 +603,13 @@ constexpr std::uintmax_t kMaxDiffJsonBytes = 4ull << 30;
 
 // One side of a diff: a database (by its SQLite header) or an inventory JSON. Returns an error line.
 std::optional<std::string> load_side(const std::string& path, const DiffOptions& opts, InventorySide& side) {
-  side.source = path;
+  side.source = is_central_store_url(path) ? CentralStore::display_name(path) : path;
+  if (is_central_store_url(path) || opts.site) {
+    const auto inv = build_stored_inventory(path, opts.site, opts.limits, opts.ieee_data_dir, opts.rules_dir);
+    if (!inv) return std::string();  // the reason is already printed
+    side.devices = device_states(*inv);
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path)) return "cannot read '" + path + "'";
   char header[16] = {};
@@ -640,6 +656,49 @@ int run_diff(const DiffOptions& opts) {
   }
 }
 
+namespace {
+
+// The asset id --explain names ("" for --all): a MAC, an address, or an id as given.
+std::string wanted_asset(const FingerprintOptions& opts) {
+  std::string wanted = opts.explain_mac.value_or("");
+  if (!wanted.empty() && wanted.rfind("mac:", 0) != 0 && wanted.rfind("ip:", 0) != 0) {
+    const auto mac = MacAddr::parse(wanted);
+    wanted = mac ? "mac:" + mac->to_string() : "ip:" + wanted;
+  }
+  return wanted;
+}
+
+int print_explanations(const std::optional<Inventory>& inv, const std::string& wanted) {
+  if (!inv) return kExitRuntime;
+  bool found = false;
+  for (const auto& a : inv->assets) {
+    if (!wanted.empty() && a.id != wanted) continue;
+    std::cout << explain(a) << "\n";
+    found = true;
+  }
+  if (!found) {
+    error_line("no asset " + wanted + " in the inventory");
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+
+// --explain on the central store: one MAC's device from its rows of every agent, else the whole inventory.
+int explain_central(const FingerprintOptions& opts) {
+  const std::string wanted = wanted_asset(opts);
+  if (wanted.rfind("mac:", 0) != 0) {
+    return print_explanations(
+        build_stored_inventory(*opts.db_path, opts.site, opts.limits, opts.ieee_data_dir, opts.rules_dir), wanted);
+  }
+  const CentralStore central(*opts.db_path);
+  InventoryBuilder builder(opts.limits);
+  central.load_device_into(builder, wanted.substr(4), opts.site);
+  return print_explanations(enrich_inventory(builder.build(), load_reference_data(opts.rules_dir, opts.ieee_data_dir)),
+                            wanted);
+}
+
+}  // namespace
+
 int run_fingerprint(const FingerprintOptions& opts) {
   if (opts.check_rules) {
     const auto dir = find_rules_dir(opts.rules_dir);
@@ -661,6 +720,8 @@ int run_fingerprint(const FingerprintOptions& opts) {
     }
   }
   try {
+    if (opts.db_path && is_central_store_url(*opts.db_path)) return explain_central(opts);
+    if (opts.site) throw StoreError("--site selects rows of a central store (--db postgresql://...)");
     SqliteStore store(opts.db_path.value_or(":memory:"), opts.db_path.has_value());
     if (!opts.db_path) store.set_record_budget(opts.limits.max_memory_store_records);
     if (!opts.captures.empty()) {
@@ -679,11 +740,7 @@ int run_fingerprint(const FingerprintOptions& opts) {
       pipeline.flush();
       store.complete_run();
     }
-    std::string wanted = opts.explain_mac.value_or("");
-    if (!wanted.empty() && wanted.rfind("mac:", 0) != 0 && wanted.rfind("ip:", 0) != 0) {
-      const auto mac = MacAddr::parse(wanted);
-      wanted = mac ? "mac:" + mac->to_string() : "ip:" + wanted;
-    }
+    const std::string wanted = wanted_asset(opts);
     // One MAC's device is explained from its own rows (a database of 100,000 devices answers at once); every
     // device, or one keyed by address, from the whole inventory.
     std::optional<Inventory> inv;
@@ -694,18 +751,7 @@ int run_fingerprint(const FingerprintOptions& opts) {
     } else {
       inv = build_inventory(store, opts.limits, opts.ieee_data_dir, opts.rules_dir);
     }
-    if (!inv) return kExitRuntime;
-    bool found = false;
-    for (const auto& a : inv->assets) {
-      if (!wanted.empty() && a.id != wanted) continue;
-      std::cout << explain(a) << "\n";
-      found = true;
-    }
-    if (!found) {
-      error_line("no asset " + wanted + " in the inventory");
-      return kExitRuntime;
-    }
-    return kExitOk;
+    return print_explanations(inv, wanted);
   } catch (const CaptureError& e) {
     error_line(e.what());
     return kExitRuntime;

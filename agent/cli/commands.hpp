@@ -38,6 +38,16 @@ struct CaptureOptions : CommonOptions {
   double json_interval_s = 0;            // 0: the JSON is written at exit only
   double status_interval_s = 300;        // 0: no status lines
   int retention_days = 0;                // 0: devices are kept forever
+  std::optional<std::string> push_to;    // a central store URL (docs/central.md); needs db_path
+  double push_interval_s = 3600;
+  std::string agent_id, site;            // empty: the defaults (agent/cli/push.hpp)
+};
+
+struct PushOptions {
+  std::string db_path;
+  std::string to;                // postgresql://...
+  std::string agent_id, site;    // empty: the defaults (agent/cli/push.hpp)
+  bool quiet = false, verbose = false;
 };
 
 struct StatusOptions {
@@ -49,6 +59,7 @@ struct StatusOptions {
 
 struct ExportOptions {
   std::string db_path;
+  std::optional<std::string> site;  // only this site's rows (a central store)
   std::string format = "json";  // json | csv
   std::string output = "-";
   std::string ieee_data_dir = "/usr/share/ieee-data";
@@ -58,6 +69,7 @@ struct ExportOptions {
 
 struct ReportOptions {
   std::string db_path;
+  std::optional<std::string> site;  // only this site's rows (a central store)
   std::string format;  // a name in report_formats() (reports/report_format.hpp)
   std::string output = "-";
   std::vector<std::string> cmdb_files;  // --cmdb, repeatable: CSV exports (reports/cmdb.hpp)
@@ -69,7 +81,8 @@ struct ReportOptions {
 };
 
 struct DiffOptions {
-  std::string before, after;  // databases or inventory JSON files
+  std::string before, after;  // databases (SQLite files or central store URLs) or inventory JSON files
+  std::optional<std::string> site;  // central stores: only this site's rows
   std::string format = "json";
   std::string output = "-";
   std::string ieee_data_dir = "/usr/share/ieee-data";
@@ -79,6 +92,7 @@ struct DiffOptions {
 
 struct FingerprintOptions {
   std::optional<std::string> db_path;
+  std::optional<std::string> site;  // a central store: only this site's rows
   std::vector<std::string> captures;
   std::optional<std::string> explain_mac;  // a MAC, or an asset id (mac:..., ip:...)
   bool check_rules = false;
@@ -94,6 +108,7 @@ int run_report(const ReportOptions& opts);
 int run_diff(const DiffOptions& opts);
 int run_status(const StatusOptions& opts);
 int run_fingerprint(const FingerprintOptions& opts);
+int run_push(const PushOptions& opts);
 
 const char* version();
 

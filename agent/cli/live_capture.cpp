@@ -18,12 +18,14 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "agent/capture/pcap_source.hpp"
 #include "agent/capture/privileges.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/run_common.hpp"
+#include "agent/cli/push.hpp"
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/background_writer.hpp"
 #include "agent/store/sqlite_store.hpp"
@@ -319,6 +321,15 @@ int run_capture(const CaptureOptions& opts) {
     BackgroundWriter writer(
         store, [&reporter](SqliteStore& s, const Stats& st) { reporter.after_write(s, st); }, 2,
         BackgroundWriter::kWriterNice);
+    // Pushes to the central store on a thread of their own, with their own connections (agent/cli/push.hpp).
+    std::optional<PeriodicPush> pusher;
+    if (opts.push_to) {
+      pusher.emplace(*opts.db_path, *opts.push_to,
+                     AgentIdentity{opts.agent_id.empty() ? default_agent_id() : opts.agent_id,
+                                   opts.site.empty() ? kDefaultSite : opts.site},
+                     opts.push_interval_s);
+      pusher->start();
+    }
     auto pipeline = std::make_unique<Pipeline>(opts.limits, registry, &writer);
     pipeline->set_periodic_flush(false);  // the loop flushes on the clock, also when no packet comes
     const auto started = Clock::now();
@@ -348,10 +359,12 @@ int run_capture(const CaptureOptions& opts) {
         store.complete_run(/*failed=*/true);  // may fail the same way (a full disk): the next writer says interrupted
       } catch (const StoreError&) {
       }
+      if (pusher) pusher->stop();
       return kExitRuntime;
     }
     store.write_run_stats(stats);
     store.complete_run(loop.error.has_value());
+    if (pusher) pusher->stop();  // its last push carries the last flush and the run's end
     std::cerr << "wardwatch: libpcap counters: " << stats[Counter::pcap_received] << " received, " << stats[Counter::pcap_dropped]
               << " dropped by kernel, " << stats[Counter::pcap_if_dropped] << " dropped by interface\n";
     if (loop.error) error_line(*loop.error + "; the last flush is written");

@@ -40,6 +40,12 @@ std::optional<Inventory> enrich_inventory(Inventory inv, const ReferenceData& re
 std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limits, const std::string& ieee_dir,
                                          const std::optional<std::string>& rules_dir);
 
+// The inventory of a database: an SQLite file, or a central store URL (only `site`'s rows, given one).
+// Throws StoreError (an unreadable file, an unreachable server, --site on a file).
+std::optional<Inventory> build_stored_inventory(const std::string& db, const std::optional<std::string>& site,
+                                                const Limits& limits, const std::string& ieee_dir,
+                                                const std::optional<std::string>& rules_dir);
+
 // Writes the JSON to opts.json_path: "-" is stdout; a file is written beside its final name and renamed
 // over it (a reader never sees half a file), created 0640.
 // Writes --json (if asked) whole or not at all; `before_commit` runs once the file is written and before it

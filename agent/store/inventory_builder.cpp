@@ -63,6 +63,30 @@ void merge_address(AssetView& a, const Binding& b) {
 
 }  // namespace
 
+void InventoryBuilder::set_origin(std::string_view agent_id, std::string_view site) {
+  const auto it = std::find_if(origins_.begin(), origins_.end(),
+                               [&](const SeenBy& o) { return o.agent_id == agent_id && o.site == site; });
+  if (it != origins_.end()) {
+    origin_ = static_cast<std::uint16_t>(it - origins_.begin());
+    return;
+  }
+  if (origins_.size() >= kNoOrigin) throw std::length_error("more than 65,534 agents in one inventory");
+  origin_ = static_cast<std::uint16_t>(origins_.size());
+  origins_.push_back({std::string(agent_id), std::string(site)});
+}
+
+void InventoryBuilder::note_origin(Origins& origins) const {
+  if (origin_ != kNoOrigin && std::find(origins.begin(), origins.end(), origin_) == origins.end()) {
+    origins.push_back(origin_);
+  }
+}
+
+void InventoryBuilder::add_seen_by(AssetView& a, const Origins& origins) const {
+  for (const std::uint16_t o : origins) {
+    if (std::find(a.seen_by.begin(), a.seen_by.end(), origins_[o]) == a.seen_by.end()) a.seen_by.push_back(origins_[o]);
+  }
+}
+
 void InventoryBuilder::source(SourceView s) {
   if (s.packets > 0) widen(inv_.first_us, inv_.last_us, s.first_us, s.last_us);
   inv_.sources.push_back(std::move(s));
@@ -87,6 +111,7 @@ void InventoryBuilder::mac(const MacRow& row) {
   MacEntry& e = macs_[std::string(row.mac)];
   widen(e.seen, row.seen);
   add(e.traffic, row.traffic);
+  note_origin(e.origins);
 }
 
 void InventoryBuilder::vlan(std::string_view mac, std::uint16_t vlan) {
@@ -100,7 +125,7 @@ InventoryBuilder::BindingEntry& InventoryBuilder::binding_entry(std::string_view
   std::size_t& at = binding_of_owner_[owner];
   if (at == kNoBinding) {
     at = bindings_.size();
-    bindings_.push_back({owner, std::string(ip), std::string(mac), {}, {}, 0});
+    bindings_.push_back({owner, std::string(ip), std::string(mac), {}, {}, 0, {}});
   }
   return bindings_[at];
 }
@@ -110,6 +135,7 @@ void InventoryBuilder::binding(const BindingRow& row) {
   widen(e.seen, row.seen);
   add(e.traffic, row.traffic);
   e.confirmed |= row.confirmed;
+  note_origin(e.origins);
 }
 
 void InventoryBuilder::service(const ServiceRow& row) {
@@ -142,6 +168,7 @@ void InventoryBuilder::add_mac_devices(AssetMap& assets) {
     if (auto m = MacAddr::parse(mac)) a.locally_administered = m->is_locally_administered();
     std::sort(e.vlans.begin(), e.vlans.end());
     a.vlans = std::move(e.vlans);
+    add_seen_by(a, e.origins);
   }
 }
 
@@ -174,6 +201,7 @@ std::vector<std::string> InventoryBuilder::assign_addresses(AssetMap& assets) {
       a.bytes_received += b.traffic.bytes_received;
     }
     merge_address(a, b);
+    add_seen_by(a, b.origins);
     owner_asset[b.owner] = std::move(id);
   }
   for (const std::string& mac : owners.routers()) {
@@ -304,6 +332,8 @@ Inventory InventoryBuilder::build() {
       const auto px = IpAddr::parse(x.ip), py = IpAddr::parse(y.ip);
       return px && py ? *px < *py : x.ip < y.ip;
     });
+    std::sort(a.seen_by.begin(), a.seen_by.end(),
+              [](const SeenBy& x, const SeenBy& y) { return std::tie(x.agent_id, x.site) < std::tie(y.agent_id, y.site); });
     inv_.assets.push_back(std::move(a));
   }
   return std::move(inv_);

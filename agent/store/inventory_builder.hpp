@@ -22,6 +22,10 @@ class InventoryBuilder final : public RowSink {
  public:
   explicit InventoryBuilder(const Limits& limits) : limits_(limits) {}
 
+  // Rows from the central store carry the agent (and its site) that pushed them: the rows handed after this
+  // call are that agent's, and the devices they make list it in seen_by.
+  void set_origin(std::string_view agent_id, std::string_view site);
+
   void source(SourceView s);
   void stat(std::string_view name, std::uint64_t value);  // summed over runs
   void flood(FloodEpisode f) { inv_.floods.push_back(std::move(f)); }
@@ -37,10 +41,12 @@ class InventoryBuilder final : public RowSink {
   [[nodiscard]] Inventory build();
 
  private:
+  using Origins = std::vector<std::uint16_t>;  // indexes into origins_
   struct MacEntry {
     Seen seen;
     Traffic traffic;
     std::vector<std::uint16_t> vlans;
+    Origins origins;
   };
   struct BindingEntry {
     std::uint32_t owner;  // the binding's rows (services, conversations, facts) carry the same owner id
@@ -48,6 +54,7 @@ class InventoryBuilder final : public RowSink {
     Seen seen;
     Traffic traffic;
     int confirmed = 0;
+    Origins origins;
   };
   struct ServiceEntry {
     std::uint32_t owner;
@@ -97,8 +104,14 @@ class InventoryBuilder final : public RowSink {
   std::uint32_t owner_id(std::string_view ip, std::string_view mac);
   BindingEntry& binding_entry(std::string_view ip, std::string_view mac);
 
+  void note_origin(Origins& origins) const;
+  void add_seen_by(AssetView& a, const Origins& origins) const;
+
   const Limits& limits_;
   Inventory inv_;
+  static constexpr std::uint16_t kNoOrigin = UINT16_MAX;
+  std::vector<SeenBy> origins_;
+  std::uint16_t origin_ = kNoOrigin;
   std::unordered_map<std::string, MacEntry> macs_;
   std::vector<BindingEntry> bindings_;
   std::vector<std::size_t> binding_of_owner_;  // owner id -> position in bindings_ (kNoBinding: none)

@@ -130,6 +130,21 @@ const std::vector<const char*>& schema_migrations() {
       DROP TABLE peers;
       CREATE INDEX conversations_peer ON conversations(peer);
       )sql",
+      // v5 -> v6: a change clock, for `wardwatch push` (docs/central.md). Every flush advances it by one and
+      // stamps the device rows it writes with the new value; a push sends the rows stamped after the value it
+      // last pushed. Rows of an older database count as changed at 1 (all of them go with the first push).
+      // store_id: a random name of this database, so that the central store notices another database pushed
+      // under the same agent id (its clock starts again) and takes it whole.
+      R"sql(
+      CREATE TABLE change_clock(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, store_id TEXT NOT NULL);
+      INSERT INTO change_clock VALUES(1, 1, lower(hex(randomblob(16))));
+      ALTER TABLE macs ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE mac_vlans ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE bindings ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE services ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE conversations ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE observations ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+      )sql",
   };
   return migrations;
 }
@@ -452,28 +467,32 @@ namespace {
 // Writes drained rows with upserts, so that runs accumulate (first_seen = min, last_seen = max, counters add).
 class SqlRowWriter final : public RowSink {
  public:
-  explicit SqlRowWriter(sqlite3* db)
-      : up_mac_(db,
-                "INSERT INTO macs VALUES(?,?,?,?,?,?,?) ON CONFLICT(mac) DO UPDATE SET "
+  // `seq`: the change clock's value for this flush (stamped on every row written).
+  SqlRowWriter(sqlite3* db, std::int64_t seq)
+      : seq_(seq),
+        up_mac_(db,
+                "INSERT INTO macs VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(mac) DO UPDATE SET change_seq=excluded.change_seq, "
                 "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
                 "packets_sent=packets_sent+excluded.packets_sent, "
                 "packets_received=packets_received+excluded.packets_received, "
                 "bytes_sent=bytes_sent+excluded.bytes_sent, bytes_received=bytes_received+excluded.bytes_received"),
-        ins_vlan_(db, "INSERT OR IGNORE INTO mac_vlans VALUES(?,?)"),
+        ins_vlan_(db, "INSERT OR IGNORE INTO mac_vlans VALUES(?,?,?)"),
         up_binding_(db,
-                    "INSERT INTO bindings VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(ip, mac) DO UPDATE SET "
+                    "INSERT INTO bindings VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(ip, mac) DO UPDATE SET "
+                    "change_seq=excluded.change_seq, "
                     "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
                     "packets_sent=packets_sent+excluded.packets_sent, "
                     "packets_received=packets_received+excluded.packets_received, "
                     "bytes_sent=bytes_sent+excluded.bytes_sent, bytes_received=bytes_received+excluded.bytes_received, "
                     "confirmed=confirmed | excluded.confirmed"),
         up_service_(db,
-                    "INSERT INTO services VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(ip, mac, role, proto, port) DO UPDATE SET "
+                    "INSERT INTO services VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(ip, mac, role, proto, port) DO UPDATE SET "
+                    "change_seq=excluded.change_seq, "
                     "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
                     "count=count+excluded.count"),
         up_conversation_(db,
-                         "INSERT INTO conversations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                         "ON CONFLICT(ip, mac, peer, proto, port, role) DO UPDATE SET "
+                         "INSERT INTO conversations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                         "ON CONFLICT(ip, mac, peer, proto, port, role) DO UPDATE SET change_seq=excluded.change_seq, "
                          "app=CASE WHEN excluded.app <> '' THEN excluded.app ELSE app END, "
                          "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
                          "packets_sent=packets_sent+excluded.packets_sent, "
@@ -481,39 +500,41 @@ class SqlRowWriter final : public RowSink {
                          "bytes_sent=bytes_sent+excluded.bytes_sent, "
                          "bytes_received=bytes_received+excluded.bytes_received"),
         up_obs_(db,
-                "INSERT INTO observations VALUES(?,?,?,?,?,?,?) ON CONFLICT(ip, mac, key, value) DO UPDATE SET "
+                "INSERT INTO observations VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(ip, mac, key, value) DO UPDATE SET "
+                "change_seq=excluded.change_seq, "
                 "first_us=min(first_us, excluded.first_us), last_us=max(last_us, excluded.last_us), "
                 "count=count+excluded.count") {}
 
   void mac(const MacRow& r) override {
     const Traffic& t = r.traffic;
     up_mac_.bind(1, r.mac).bind(2, r.seen.first_us).bind(3, r.seen.last_us).bind(4, t.packets_sent);
-    up_mac_.bind(5, t.packets_received).bind(6, t.bytes_sent).bind(7, t.bytes_received).run();
+    up_mac_.bind(5, t.packets_received).bind(6, t.bytes_sent).bind(7, t.bytes_received).bind(8, seq_).run();
   }
-  void vlan(std::string_view mac, std::uint16_t vlan) override { ins_vlan_.bind(1, mac).bind(2, int{vlan}).run(); }
+  void vlan(std::string_view mac, std::uint16_t vlan) override { ins_vlan_.bind(1, mac).bind(2, int{vlan}).bind(3, seq_).run(); }
   void binding(const BindingRow& r) override {
     const Traffic& t = r.traffic;
     up_binding_.bind(1, r.ip).bind(2, r.mac).bind(3, r.seen.first_us).bind(4, r.seen.last_us);
     up_binding_.bind(5, t.packets_sent).bind(6, t.packets_received).bind(7, t.bytes_sent);
-    up_binding_.bind(8, t.bytes_received).bind(9, r.confirmed).run();
+    up_binding_.bind(8, t.bytes_received).bind(9, r.confirmed).bind(10, seq_).run();
   }
   void service(const ServiceRow& r) override {
     up_service_.bind(1, r.ip).bind(2, r.mac).bind(3, r.role).bind(4, r.proto).bind(5, int{r.port});
-    up_service_.bind(6, r.seen.first_us).bind(7, r.seen.last_us).bind(8, r.count).run();
+    up_service_.bind(6, r.seen.first_us).bind(7, r.seen.last_us).bind(8, r.count).bind(9, seq_).run();
   }
   void conversation(const ConversationRow& r) override {
     const Traffic& t = r.traffic;
     up_conversation_.bind(1, r.ip).bind(2, r.mac).bind(3, r.peer).bind(4, r.proto).bind(5, int{r.port});
     up_conversation_.bind(6, r.role).bind(7, r.app).bind(8, r.seen.first_us).bind(9, r.seen.last_us);
     up_conversation_.bind(10, t.packets_sent).bind(11, t.packets_received).bind(12, t.bytes_sent);
-    up_conversation_.bind(13, t.bytes_received).run();
+    up_conversation_.bind(13, t.bytes_received).bind(14, seq_).run();
   }
   void observation(const ObservationRow& r) override {
     up_obs_.bind(1, r.ip).bind(2, r.mac).bind(3, r.key).bind(4, r.value).bind(5, r.seen.first_us);
-    up_obs_.bind(6, r.seen.last_us).bind(7, r.count).run();
+    up_obs_.bind(6, r.seen.last_us).bind(7, r.count).bind(8, seq_).run();
   }
 
  private:
+  std::int64_t seq_;
   Stmt up_mac_, ins_vlan_, up_binding_, up_service_, up_conversation_, up_obs_;
 };
 
@@ -540,10 +561,38 @@ void SqliteStore::write_run_stats(const Stats& stats) {
   }
 }
 
+std::int64_t SqliteStore::advance_change_clock() {
+  Stmt tick(db_, "UPDATE change_clock SET seq = seq + 1 RETURNING seq");
+  if (!tick.step()) throw StoreError("the change clock is missing");
+  return tick.i64(0);
+}
+
+std::int64_t SqliteStore::change_clock() const {
+  Stmt q(db_, "SELECT seq FROM change_clock");
+  return q.step() ? q.i64(0) : 0;
+}
+
+std::string SqliteStore::store_id() const {
+  Stmt q(db_, "SELECT store_id FROM change_clock");
+  return q.step() ? std::string(q.text(0)) : std::string();
+}
+
+void SqliteStore::check_integrity() const {
+  Stmt q(db_, "PRAGMA quick_check");
+  std::string problems;
+  while (q.step()) {
+    const std::string_view line = q.text(0);
+    if (line == "ok") continue;
+    problems += problems.empty() ? std::string(line) : "; " + std::string(line);
+    if (problems.size() > 200) break;
+  }
+  if (!problems.empty()) throw StoreError("database is damaged: " + problems.substr(0, 200));
+}
+
 void SqliteStore::flush(Tracker& tracker, Stats& stats, DrainScope scope) {
   const bool whole = scope == DrainScope::all;
   transaction([&] {
-    SqlRowWriter writer(db_);
+    SqlRowWriter writer(db_, advance_change_clock());
     drain_deltas(tracker, writer, false, scope, record_budget());
     write_run_stats(stats);
     if (whole) write_sources(pending_sources_);
@@ -554,7 +603,7 @@ void SqliteStore::flush(Tracker& tracker, Stats& stats, DrainScope scope) {
 
 void SqliteStore::write_batch(const RowBatch& batch, const Stats& stats, const std::vector<SourceInfo>& sources) {
   transaction([&] {
-    SqlRowWriter writer(db_);
+    SqlRowWriter writer(db_, advance_change_clock());
     batch.replay(writer);
     write_run_stats(stats);
     write_sources(sources);

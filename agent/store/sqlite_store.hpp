@@ -73,7 +73,7 @@ class WriterLock {
 
 class SqliteStore final : public FlushTarget {
  public:
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   // Opens (creating if needed) and migrates the database; ":memory:" for a private in-memory one.
   // Throws StoreError with a one-line message on failure (unwritable path, newer schema, not a DB).
@@ -135,6 +135,13 @@ class SqliteStore final : public FlushTarget {
   void begin_read() const;
   void end_read() const;
   [[nodiscard]] int schema_version() const;
+  // The change clock (schema 6): every flush advances it and stamps the device rows it writes with the new
+  // value, so that `push` can send what changed since the value it last sent.
+  [[nodiscard]] std::int64_t change_clock() const;
+  // A random name given to the database when it was created (or reached schema 6).
+  [[nodiscard]] std::string store_id() const;
+  // SQLite's quick_check: throws StoreError naming the first problems of a damaged file.
+  void check_integrity() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }
 
  private:
@@ -145,6 +152,7 @@ class SqliteStore final : public FlushTarget {
   void transaction(Body body);
   void write_sources(const std::vector<SourceInfo>& sources);
   void mark_flushed();
+  std::int64_t advance_change_clock();
   void load_device_rows(InventoryBuilder& builder, const std::string* mac) const;
 
   std::unique_ptr<WriterLock> lock_;

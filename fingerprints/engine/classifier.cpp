@@ -199,6 +199,11 @@ std::string explain(const AssetView& a) {
   const Classification& c = a.classification;
   out << a.id << "  " << (a.vendor ? *a.vendor : "(no OUI vendor)") << "\n";
   out << "  category: " << c.category << " (confidence " << c.confidence << ")\n";
+  if (!a.seen_by.empty()) {  // the central store: the agents whose rows this explanation rests on
+    out << "  seen by:";
+    for (const SeenBy& s : a.seen_by) out << ' ' << s.agent_id << " (site " << s.site << ')';
+    out << "\n";
+  }
   auto print_claim = [&](const ClaimEvidence& ce, const char* prefix) {
     out << "  " << prefix << ce.attribute << " = " << ce.value << "  (score " << ce.score << ")\n";
     for (const auto& r : ce.rules) {
