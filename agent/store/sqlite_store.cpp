@@ -581,9 +581,10 @@ void SqliteStore::check_integrity() const {
   Stmt q(db_, "PRAGMA quick_check");
   std::string problems;
   while (q.step()) {
-    const std::string_view line = q.text(0);
+    std::string line(q.text(0));
     if (line == "ok") continue;
-    problems += problems.empty() ? std::string(line) : "; " + std::string(line);
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    problems += problems.empty() ? line : "; " + line;
     if (problems.size() > 200) break;
   }
   if (!problems.empty()) throw StoreError("database is damaged: " + problems.substr(0, 200));

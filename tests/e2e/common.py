@@ -37,3 +37,12 @@ def write_pcap(path, linktype, records, truncate_last=0):
             if truncate_last and i == len(records) - 1:
                 data = data[: len(data) - truncate_last]
             f.write(data)
+
+
+def hostile_dhcp_pcap(path, hostname):
+    """One DHCPDISCOVER (RFC 2131) whose option 12 host name is `hostname`, from 02:99:00:00:00:01."""
+    from scapy.all import BOOTP, DHCP, IP, UDP, Ether, raw  # Debian: python3-scapy
+    frame = (Ether(src="02:99:00:00:00:01", dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
+             UDP(sport=68, dport=67) / BOOTP(chaddr=bytes.fromhex("029900000001"), xid=7) /
+             DHCP(options=[("message-type", "discover"), ("hostname", hostname.encode()), "end"]))
+    write_pcap(path, 1, [(1_700_000_000, raw(frame))])

@@ -223,7 +223,7 @@ class Outputs(unittest.TestCase):
                 self.assertEqual(c["packets"]["sent"], 2 * d["packets"]["sent"])
                 self.assertEqual(c["bytes"]["received"], 2 * d["bytes"]["received"])
         con = sqlite3.connect(db)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 5)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 6)
         # The communication map in SQL (docs/output.md): who talks DICOM to the archive 10.77.0.10.
         talkers = con.execute("SELECT DISTINCT ip FROM conversations WHERE peer='10.77.0.10' AND app='dicom' "
                               "AND role='client' ORDER BY ip").fetchall()

@@ -27,7 +27,7 @@ import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import LAB, REPO, read_json, run, write_pcap  # noqa: E402
+from common import LAB, REPO, hostile_dhcp_pcap, read_json, run, write_pcap  # noqa: E402
 
 LAB_PCAP = os.path.join(LAB, "hospital-lab.pcap")
 IDENTITY_PCAP = os.path.join(REPO, "tests", "fixtures", "identity", "identity-lab.pcap")
@@ -37,15 +37,6 @@ CMDB_ARGS = [arg for name in ("netbox-devices.csv", "netbox-interfaces.csv", "ne
                               "netbox-ui-interfaces.csv") for arg in ("--cmdb", os.path.join(CMDB, name))]
 CDX_SCHEMAS = os.path.join(os.environ.get("WARDWATCH_TEST_DATA", "/var/cache/wardwatch-test"),
                            "cyclonedx-library-10.3.0", "package", "res", "schema")
-
-
-def hostile_dhcp_pcap(path, hostname):
-    """One DHCPDISCOVER (RFC 2131) whose option 12 host name is `hostname`, from 02:99:00:00:00:01."""
-    from scapy.all import BOOTP, DHCP, IP, UDP, Ether, raw  # Debian: python3-scapy
-    frame = (Ether(src="02:99:00:00:00:01", dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
-             UDP(sport=68, dport=67) / BOOTP(chaddr=bytes.fromhex("029900000001"), xid=7) /
-             DHCP(options=[("message-type", "discover"), ("hostname", hostname.encode()), "end"]))
-    write_pcap(path, 1, [(1_700_000_000, raw(frame))])
 
 
 class Reports(unittest.TestCase):

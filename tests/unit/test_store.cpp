@@ -88,6 +88,63 @@ TEST(Store, AReaderMigratesASchema4DatabaseAndKeepsItsPeers) {
   EXPECT_EQ(c.packets_sent + c.packets_received, 0u);
 }
 
+std::int64_t count_where(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+  const std::int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  return n;
+}
+
+// The change clock (schema 6, for `push`): each flush advances it and stamps exactly the rows it wrote.
+TEST(Store, EachFlushAdvancesTheChangeClockAndStampsOnlyTheRowsItWrote) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore store(dir.file("clock.db"));
+  EXPECT_EQ(store.change_clock(), 1);
+  EXPECT_EQ(store.store_id().size(), 32u);
+  Pipeline p(limits, registry, &store);
+  store.begin_run("test");
+  feed_one_flow(p, 100);
+  p.flush();
+  EXPECT_EQ(store.change_clock(), 2);
+  const std::int64_t macs = count_where(store.handle(), "SELECT count(*) FROM macs");
+  EXPECT_EQ(macs, 2);
+  EXPECT_EQ(count_where(store.handle(), "SELECT count(*) FROM macs WHERE change_seq = 2"), macs);
+  EXPECT_GT(count_where(store.handle(), "SELECT count(*) FROM observations WHERE change_seq = 2"), -1);
+  // A frame of one new device only: the old rows keep their stamp.
+  Tins::EthernetII pkt = Tins::EthernetII("ff:ff:ff:ff:ff:ff", "00:00:00:00:00:0c") /
+                         Tins::ARP("10.0.0.10", "10.0.0.12", "00:00:00:00:00:00", "00:00:00:00:00:0c");
+  const auto frame = pkt.serialize();
+  p.process_frame(linktype::ethernet, frame, static_cast<std::uint32_t>(frame.size()), 300'000'000);
+  p.flush();
+  EXPECT_EQ(store.change_clock(), 3);
+  EXPECT_EQ(count_where(store.handle(), "SELECT count(*) FROM macs WHERE change_seq = 3"), 1);
+  EXPECT_EQ(count_where(store.handle(), "SELECT mac = '00:00:00:00:00:0c' FROM macs WHERE change_seq = 3"), 1);
+  EXPECT_EQ(count_where(store.handle(), "SELECT count(*) FROM macs WHERE change_seq = 2"), macs);
+}
+
+// A schema 5 database's rows count as changed at 1: the first push after the upgrade takes them all.
+TEST(Store, UpgradedRowsAreStampedOne) {
+  TempDir dir;
+  const std::string path = dir.file("v5.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    for (int v = 0; v < 5; ++v) ASSERT_EQ(sqlite3_exec(db, schema_migrations()[v], nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA user_version=5;"
+                           "INSERT INTO macs VALUES('00:00:00:00:00:0a', 1000000, 2000000, 1, 1, 60, 60);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const SqliteStore reader(path, /*read_only=*/true);
+  EXPECT_EQ(reader.change_clock(), 1);
+  EXPECT_EQ(count_where(reader.handle(), "SELECT change_seq FROM macs"), 1);
+}
+
 // A flow's packets and bytes land in both ends' conversations, with the service port and each end's role,
 // and accumulate over flushes as the store's upserts add them.
 TEST(Store, ConversationsAccumulateOverFlushesWithRolesAndService) {
