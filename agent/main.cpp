@@ -78,6 +78,19 @@ po::options_description output_options(ww::CommonOptions& o) {
   return d;
 }
 
+po::options_description feed_options(ww::CommonOptions& o) {
+  po::options_description d("SIEM feed and identity (docs/events.md)");
+  d.add_options()
+      ("events", po::value<std::string>(), "append ECS events (NDJSON) to PATH ('-' for stdout)")
+      ("syslog", po::value<std::string>(), "send CEF events over syslog: udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT")
+      ("syslog-ca", po::value<std::string>(), "CA certificates a tls:// syslog server must chain to (default: the system's)")
+      ("syslog-rate", po::value(&o.syslog_rate)->default_value(o.syslog_rate), "syslog events a second at most (more are dropped and counted)")
+      ("findings", po::value<std::string>(), "finding rules directory, for finding events (default: the installed rules)")
+      ("agent-id", po::value(&o.agent_id), "this agent's id in events and the central store (default: the host name)")
+      ("site", po::value(&o.site), "this agent's site in events and the central store (default: \"default\")");
+  return d;
+}
+
 // Limits must be positive: a zero would make every packet evict the whole table. Returns an error text.
 std::string check_limits(const ww::Limits& l) {
   const std::pair<const char*, long long> values[] = {
@@ -107,6 +120,20 @@ void take_outputs(const po::variables_map& vm, ww::CommonOptions& o) {
   if (vm.count("db")) o.db_path = vm["db"].as<std::string>();
   if (vm.count("json")) o.json_path = vm["json"].as<std::string>();
   if (vm.count("rules")) o.rules_dir = vm["rules"].as<std::string>();
+  if (vm.count("events")) o.events_path = vm["events"].as<std::string>();
+  if (vm.count("syslog")) o.syslog_url = vm["syslog"].as<std::string>();
+  if (vm.count("syslog-ca")) o.syslog_ca = vm["syslog-ca"].as<std::string>();
+  if (vm.count("findings")) o.findings_dir = vm["findings"].as<std::string>();
+}
+
+// The feed's options that cannot be checked one by one. Returns an error text.
+std::string check_feed(const ww::CommonOptions& o) {
+  if (o.events_path && o.json_path && *o.events_path == "-" && *o.json_path == "-") {
+    return "--events - and --json - would both write to standard output";
+  }
+  if (!(o.syslog_rate > 0)) return "--syslog-rate must be positive";
+  if (o.syslog_ca && !o.syslog_url) return "--syslog-ca needs --syslog tls://...";
+  return {};
 }
 
 // Parses `args` against `desc`; prints help and returns 0, or reports a usage error and returns 2.
@@ -138,7 +165,7 @@ int cmd_read(const std::vector<std::string>& args) {
       "filter", po::value(&o.filter), "BPF filter applied to the packets read")(
       "force", "with --db: read a capture even if the database already holds it (same content hash)")(
       "no-progress", "never draw a progress bar");
-  desc.add(output_options(o)).add(limit_options(o.limits));
+  desc.add(output_options(o)).add(feed_options(o)).add(limit_options(o.limits));
   po::positional_options_description pos;
   pos.add("capture", -1);
   po::variables_map vm;
@@ -153,6 +180,10 @@ int cmd_read(const std::vector<std::string>& args) {
     return ww::kExitUsage;
   }
   take_outputs(vm, o);
+  if (const std::string err = check_feed(o); !err.empty()) {
+    std::cerr << "wardwatch: usage error: " << err << "\n" << usage << "\n";
+    return ww::kExitUsage;
+  }
   o.progress = vm.count("no-progress") == 0;
   o.force = vm.count("force") > 0;
   return ww::run_read(o);
@@ -243,9 +274,9 @@ int cmd_capture(const std::vector<std::string>& args) {
       "push-to", po::value<std::string>(), "central store to push the database's changes to (postgresql://...)")(
       "push-interval", po::value(&o.push_interval_s)->default_value(o.push_interval_s),
       "seconds between pushes to the central store")(
-      "agent-id", po::value(&o.agent_id), "this agent's id in the central store (default: the host name)")(
-      "site", po::value(&o.site), "this agent's site in the central store (default: \"default\")");
-  desc.add(output_options(o)).add(limit_options(o.limits));
+      "events-interval", po::value(&o.events_interval_s)->default_value(o.events_interval_s),
+      "seconds between event computations (--events, --syslog)");
+  desc.add(output_options(o)).add(feed_options(o)).add(limit_options(o.limits));
   po::variables_map vm;
   const char* usage =
       "usage: wardwatch capture -i IFACE [-i IFACE2] [-Z USER] [--filter BPF] [--duration SECONDS] [--db PATH] "
@@ -266,6 +297,7 @@ int cmd_capture(const std::vector<std::string>& args) {
     return ww::kExitUsage;
   };
   if (o.interfaces.empty()) return usage_error("no interface given (-i IFACE)");
+  if (!(o.events_interval_s >= 1)) return usage_error("--events-interval must be at least 1 second");
   if (o.duration_s < 0) return usage_error("--duration must be positive");
   if (o.snaplen < 64 || o.snaplen > 262144) return usage_error("--snaplen must be between 64 and 262144");
   if (o.buffer_mib < 1 || o.buffer_mib > 4096) return usage_error("--buffer-size must be between 1 and 4096 MiB");
@@ -275,6 +307,7 @@ int cmd_capture(const std::vector<std::string>& args) {
   if (const std::string err = check_limits(o.limits); !err.empty()) return usage_error(err);
   if (vm.count("user")) o.user = vm["user"].as<std::string>();
   take_outputs(vm, o);
+  if (const std::string err = check_feed(o); !err.empty()) return usage_error(err);
   if (vm.count("push-to")) {
     o.push_to = vm["push-to"].as<std::string>();
     if (!ww::is_central_store_url(*o.push_to)) return usage_error("--push-to must be a postgresql:// URL");

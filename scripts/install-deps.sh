@@ -15,7 +15,7 @@ test_pkgs=(
   googletest libgtest-dev lintian systemd tshark python3-jsonschema python3-yaml clang libclang-rt-14-dev
   dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
   python3-zeroconf procps time iputils-ping ethtool
-  curl openssl openssh-server rsyslog postgresql wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig graphviz
+  curl openssl openssh-server rsyslog rsyslog-openssl postgresql wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig graphviz
   chromium python3-websocket
 )
 

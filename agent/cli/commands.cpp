@@ -18,6 +18,7 @@
 #include "agent/capture/file_digest.hpp"
 #include "agent/capture/pcap_source.hpp"
 #include "agent/capture/prefetch_reader.hpp"
+#include "agent/cli/event_feed.hpp"
 #include "agent/cli/progress.hpp"
 #include "agent/cli/run_common.hpp"
 #include "agent/pipeline/pipeline.hpp"
@@ -80,8 +81,8 @@ std::optional<std::string> find_findings_dir(const std::optional<std::string>& g
   return find_data_dir(given, "WARDWATCH_FINDINGS", "findings", WARDWATCH_SOURCE_FINDINGS_DIR);
 }
 
-// Evaluates the finding rules on a classified inventory (docs/findings.md). Returns an error line for a broken
-// finding file; without any finding rules the inventory is left without findings, with a warning.
+}  // namespace
+
 std::optional<std::string> add_findings(Inventory& inv, const std::optional<std::string>& findings_dir) {
   const auto dir = find_findings_dir(findings_dir);
   if (!dir) {
@@ -99,7 +100,6 @@ std::optional<std::string> add_findings(Inventory& inv, const std::optional<std:
   return std::nullopt;
 }
 
-}  // namespace
 
 // What classification needs besides the inventory: the fingerprint rules and the IEEE registries. Loading
 // them takes ~0.1 s, so `read` does it on a helper thread while packets are processed; what it has to say
@@ -126,7 +126,7 @@ ReferenceData load_reference_data(const std::optional<std::string>& rules_dir, c
 // Starts loading the reference data on a helper thread when the run will classify an inventory (a summary
 // or a JSON export is wanted); otherwise it is never loaded.
 std::future<ReferenceData> start_loading_reference_data(const CommonOptions& opts) {
-  const bool wanted = !opts.quiet || opts.json_path || opts.db_path;
+  const bool wanted = !opts.quiet || opts.json_path || opts.db_path || events_wanted(opts);
   return std::async(wanted ? std::launch::async : std::launch::deferred, load_reference_data, opts.rules_dir,
                     opts.ieee_data_dir);
 }
@@ -319,7 +319,7 @@ Inventory inventory_while_writing(const CommonOptions& opts, SqliteStore& store,
 std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, MemorySpill& spill,
                                  std::unique_ptr<Pipeline>& pipeline, Stats& stats, PhaseTimes& phases,
                                  LastWrite& last) {
-  const bool want_inventory = !opts.quiet || opts.json_path;
+  const bool want_inventory = !opts.quiet || opts.json_path || events_wanted(opts);
   pipeline->end_of_input();
   if (opts.db_path) {
     // Always resolved with a database: its classification tables are rewritten from it (finish_run).
@@ -343,7 +343,8 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
 // Classifies the inventory, stores the classification in the database (with --db), prints the summary and
 // writes the JSON. Returns the exit code.
 int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std::future<ReferenceData>& reference,
-               const Stats& stats, double seconds, SqliteStore& store, PhaseTimes& phases, LastWrite& last) {
+               const Stats& stats, double seconds, SqliteStore& store, PhaseTimes& phases, LastWrite& last,
+               EventFeed* feed) {
   // Every way out waits for the last write: its error (a full disk) is the run's, and the store is ours again.
   const auto wait_for_write = [&] {
     if (!last.write.valid()) return;
@@ -356,7 +357,7 @@ int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std
   }
   const ReferenceData& ref = reference.get();
   phases.mark("reference");
-  const auto inv = enrich_inventory(std::move(*resolved), ref);
+  auto inv = enrich_inventory(std::move(*resolved), ref);
   if (!inv) {
     wait_for_write();
     return kExitRuntime;
@@ -369,6 +370,13 @@ int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std
     phases.mark("json");
     wait_for_write();
   });
+  if (feed != nullptr && written) {
+    // Against the classification the database holds from the last run (none without --db): before it is
+    // replaced.
+    wait_for_write();
+    publish_inventory_events(*feed, store, *inv, stats, opts.findings_dir);
+    phases.mark("events");
+  }
   if (opts.db_path) {
     store.save_classifications(*inv);
     phases.mark("save-classification");
@@ -486,6 +494,13 @@ int run_read(const ReadOptions& opts) {
     error_line(e.what());
     return kExitRuntime;
   }
+  std::optional<EventFeed> feed;
+  try {
+    if (events_wanted(opts)) feed.emplace(opts);
+  } catch (const FeedError& e) {
+    error_line(e.what());
+    return kExitRuntime;
+  }
   try {
     PhaseTimes phases;
     SqliteStore store(store_path(opts));
@@ -520,7 +535,7 @@ int run_read(const ReadOptions& opts) {
     std::optional<Inventory> inv = end_run(opts, store, spill, pipeline, stats, phases, last);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A truncated capture still yields its inventory: exit 0 with the warning above.
-    return finish_run(opts, std::move(inv), reference, stats, secs, store, phases, last);
+    return finish_run(opts, std::move(inv), reference, stats, secs, store, phases, last, feed ? &*feed : nullptr);
   } catch (const StoreError& e) {
     error_line(e.what());
     return kExitRuntime;

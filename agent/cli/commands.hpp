@@ -19,6 +19,12 @@ struct CommonOptions {
   std::optional<std::string> rules_dir;  // none: WARDWATCH_RULES, installed share dir, or the source tree
   Limits limits;
   bool quiet = false;
+  // The SIEM feed (docs/events.md): ECS NDJSON (--events, "-" for stdout) and CEF over syslog (--syslog
+  // udp://|tcp://|tls://HOST:PORT), at most syslog_rate events a second to syslog.
+  std::optional<std::string> events_path, syslog_url, syslog_ca;
+  double syslog_rate = 100;
+  std::optional<std::string> findings_dir;  // finding rules for the feed's finding events
+  std::string agent_id, site;  // who reports (events, pushes); empty: the defaults (agent/cli/push.hpp)
 };
 
 struct ReadOptions : CommonOptions {
@@ -40,7 +46,7 @@ struct CaptureOptions : CommonOptions {
   int retention_days = 0;                // 0: devices are kept forever
   std::optional<std::string> push_to;    // a central store URL (docs/central.md); needs db_path
   double push_interval_s = 3600;
-  std::string agent_id, site;            // empty: the defaults (agent/cli/push.hpp)
+  double events_interval_s = 60;         // events computed at most this often (and at exit)
 };
 
 struct PushOptions {

@@ -25,6 +25,7 @@
 #include "agent/capture/privileges.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/run_common.hpp"
+#include "agent/cli/event_feed.hpp"
 #include "agent/cli/push.hpp"
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/background_writer.hpp"
@@ -124,9 +125,9 @@ void age_out(SqliteStore& store, int days) {
 // line (stderr, journald under systemd, and systemd's STATUS=), the JSON export, and ageing once a day.
 class LiveReporter {
  public:
-  LiveReporter(const CaptureOptions& opts, std::shared_future<ReferenceData> reference)
-      : opts_(opts), reference_(std::move(reference)), started_(Clock::now()), last_status_(started_),
-        last_json_(started_), last_ageing_(started_) {}
+  LiveReporter(const CaptureOptions& opts, std::shared_future<ReferenceData> reference, EventFeed* feed)
+      : opts_(opts), reference_(std::move(reference)), feed_(feed), started_(Clock::now()), last_status_(started_),
+        last_json_(started_), last_ageing_(started_), last_events_(started_) {}
 
   void after_write(SqliteStore& store, const Stats& stats) {
     const auto now = Clock::now();
@@ -137,9 +138,14 @@ class LiveReporter {
       last_ageing_ = now;
       age_out(store, opts_.retention_days);
     }
-    if (!status_due && !json_due) return;
-    const auto inv = enrich_inventory(store.load(opts_.limits), reference_.get(), /*report=*/false);
+    const bool events_due = feed_ != nullptr && seconds_between(last_events_, now) >= opts_.events_interval_s;
+    if (!status_due && !json_due && !events_due) return;
+    auto inv = enrich_inventory(store.load(opts_.limits), reference_.get(), /*report=*/false);
     if (!inv) return;  // a broken rule file: reported when the run ends
+    if (feed_ != nullptr) {  // every build of the inventory is compared with the last stored one
+      last_events_ = now;
+      publish_inventory_events(*feed_, store, *inv, stats, opts_.findings_dir);
+    }
     if (opts_.db_path) store.save_classifications(*inv);
     if (json_due) {
       last_json_ = now;
@@ -170,7 +176,8 @@ class LiveReporter {
 
   const CaptureOptions& opts_;
   std::shared_future<ReferenceData> reference_;
-  Clock::time_point started_, last_status_, last_json_, last_ageing_;
+  EventFeed* feed_;
+  Clock::time_point started_, last_status_, last_json_, last_ageing_, last_events_;
   std::uint64_t last_packets_ = 0;
 };
 
@@ -317,7 +324,9 @@ int run_capture(const CaptureOptions& opts) {
     if (opts.retention_days > 0) age_out(store, opts.retention_days);
     const ParserRegistry registry = make_default_registry();
     std::shared_future<ReferenceData> reference = start_loading_reference_data(opts).share();
-    LiveReporter reporter(opts, reference);
+    std::optional<EventFeed> feed;
+    if (events_wanted(opts)) feed.emplace(opts);
+    LiveReporter reporter(opts, reference, feed ? &*feed : nullptr);
     BackgroundWriter writer(
         store, [&reporter](SqliteStore& s, const Stats& st) { reporter.after_write(s, st); }, 2,
         BackgroundWriter::kWriterNice);
@@ -369,9 +378,10 @@ int run_capture(const CaptureOptions& opts) {
               << " dropped by kernel, " << stats[Counter::pcap_if_dropped] << " dropped by interface\n";
     if (loop.error) error_line(*loop.error + "; the last flush is written");
     const int code = loop.error ? kExitRuntime : kExitOk;
-    if (opts.quiet && !opts.json_path && !opts.db_path) return code;
+    if (opts.quiet && !opts.json_path && !opts.db_path && !feed) return code;
     auto inv = enrich_inventory(store.load(opts.limits), reference.get());
     if (!inv) return kExitRuntime;
+    if (feed) publish_inventory_events(*feed, store, *inv, stats, opts.findings_dir);
     if (opts.db_path) store.save_classifications(*inv);
     print_summary(opts, *inv, stats, seconds_between(started, Clock::now()));
     return write_inventory(opts, *inv) ? code : kExitRuntime;
@@ -379,6 +389,9 @@ int run_capture(const CaptureOptions& opts) {
     error_line(e.what());
     return kExitRuntime;
   } catch (const StoreError& e) {
+    error_line(e.what());
+    return kExitRuntime;
+  } catch (const FeedError& e) {
     error_line(e.what());
     return kExitRuntime;
   }

@@ -40,6 +40,10 @@ std::optional<Inventory> enrich_inventory(Inventory inv, const ReferenceData& re
 std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limits, const std::string& ieee_dir,
                                          const std::optional<std::string>& rules_dir);
 
+// Evaluates the finding rules on a classified inventory (docs/findings.md). Returns an error line for a broken
+// finding file; without any finding rules the inventory is left without findings, with a warning.
+std::optional<std::string> add_findings(Inventory& inv, const std::optional<std::string>& findings_dir);
+
 // The inventory of a database: an SQLite file, or a central store URL (only `site`'s rows, given one).
 // Throws StoreError (an unreadable file, an unreachable server, --site on a file).
 std::optional<Inventory> build_stored_inventory(const std::string& db, const std::optional<std::string>& site,

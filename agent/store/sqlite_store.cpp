@@ -133,6 +133,7 @@ const std::vector<const char*>& schema_migrations() {
       // v5 -> v6: a change clock, for `wardwatch push` (docs/central.md). Every flush advances it by one and
       // stamps the device rows it writes with the new value; a push sends the rows stamped after the value it
       // last pushed. Rows of an older database count as changed at 1 (all of them go with the first push).
+      // reported_findings: the (finding, device) pairs the event feed has already raised (docs/events.md).
       // store_id: a random name of this database, so that the central store notices another database pushed
       // under the same agent id (its clock starts again) and takes it whole.
       R"sql(
@@ -144,6 +145,8 @@ const std::vector<const char*>& schema_migrations() {
       ALTER TABLE services ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
       ALTER TABLE conversations ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
       ALTER TABLE observations ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+      CREATE TABLE reported_findings(finding_id TEXT NOT NULL, asset_id TEXT NOT NULL, reported_at TEXT NOT NULL,
+        PRIMARY KEY(finding_id, asset_id)) WITHOUT ROWID;
       )sql",
   };
   return migrations;
@@ -575,6 +578,36 @@ std::int64_t SqliteStore::change_clock() const {
 std::string SqliteStore::store_id() const {
   Stmt q(db_, "SELECT store_id FROM change_clock");
   return q.step() ? std::string(q.text(0)) : std::string();
+}
+
+std::vector<StoredClassification> SqliteStore::stored_classifications() const {
+  Stmt q(db_,
+         "SELECT asset_id, mac, ips, category, vendor, model, firmware, os, crown_jewel, first_seen, last_seen "
+         "FROM classifications ORDER BY asset_id");
+  const auto optional_text = [&](int c) { return q.is_null(c) ? std::nullopt : std::optional<std::string>(q.text(c)); };
+  std::vector<StoredClassification> out;
+  while (q.step()) {
+    out.push_back({std::string(q.text(0)), optional_text(1), std::string(q.text(2)), std::string(q.text(3)),
+                   optional_text(4), optional_text(5), optional_text(6), optional_text(7), optional_text(8),
+                   std::string(q.text(9)), std::string(q.text(10))});
+  }
+  return out;
+}
+
+std::set<std::pair<std::string, std::string>> SqliteStore::reported_findings() const {
+  Stmt q(db_, "SELECT finding_id, asset_id FROM reported_findings");
+  std::set<std::pair<std::string, std::string>> out;
+  while (q.step()) out.emplace(q.text(0), q.text(1));
+  return out;
+}
+
+void SqliteStore::remember_findings(const std::vector<std::pair<std::string, std::string>>& reported) {
+  if (reported.empty()) return;
+  const std::string now = now_utc_text();
+  transaction([&] {
+    Stmt ins(db_, "INSERT OR IGNORE INTO reported_findings VALUES(?,?,?)");
+    for (const auto& [finding, asset] : reported) ins.bind(1, finding).bind(2, asset).bind(3, now).run();
+  });
 }
 
 void SqliteStore::check_integrity() const {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,15 @@ struct RunStatus {
   std::vector<std::pair<std::string, std::uint64_t>> stats;  // run_stats of that run, by name
   std::vector<SourceInfo> sources;
   std::int64_t interrupted_runs = 0;  // in the whole database
+};
+
+// A device as the last classification stored it (the table classifications): the event feed's previous state.
+struct StoredClassification {
+  std::string asset_id;
+  std::optional<std::string> mac;
+  std::string ips, category;  // ips space-separated
+  std::optional<std::string> vendor, model, firmware, os, crown_jewel;
+  std::string first_seen, last_seen;
 };
 
 // A source as the inventory shows it (its name is the path's last component).
@@ -140,6 +150,11 @@ class SqliteStore final : public FlushTarget {
   [[nodiscard]] std::int64_t change_clock() const;
   // A random name given to the database when it was created (or reached schema 6).
   [[nodiscard]] std::string store_id() const;
+  // The classification stored by the last run that classified (empty before any).
+  [[nodiscard]] std::vector<StoredClassification> stored_classifications() const;
+  // The (finding id, asset id) pairs the event feed has raised, and recording more.
+  [[nodiscard]] std::set<std::pair<std::string, std::string>> reported_findings() const;
+  void remember_findings(const std::vector<std::pair<std::string, std::string>>& reported);
   // SQLite's quick_check: throws StoreError naming the first problems of a damaged file.
   void check_integrity() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }
