@@ -375,6 +375,7 @@ int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std
     // replaced.
     wait_for_write();
     publish_inventory_events(*feed, store, *inv, stats, opts.findings_dir);
+    report_feed_losses(*feed);
     phases.mark("events");
   }
   if (opts.db_path) {

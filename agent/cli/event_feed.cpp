@@ -167,7 +167,7 @@ class TlsTransport final : public SyslogTransport {
     }
   }
   ~TlsTransport() override {
-    close();
+    close_gracefully();
     SSL_CTX_free(ctx_);
   }
   TlsTransport(const TlsTransport&) = delete;
@@ -213,6 +213,20 @@ class TlsTransport final : public SyslogTransport {
     if (ssl_ != nullptr) SSL_free(ssl_);
     ssl_ = nullptr;
     fd_.reset();
+  }
+  // close_notify, then read what the server still sends (TLS 1.3 session tickets) until it closes: closing a
+  // socket with unread data sends a TCP reset, and the server drops the messages it had not yet read.
+  void close_gracefully() {
+    if (ssl_ != nullptr) {
+      SSL_shutdown(ssl_);
+      ::shutdown(fd_.get(), SHUT_WR);
+      char sink[4096];
+      pollfd p{fd_.get(), POLLIN, 0};
+      for (int rounds = 0; rounds < 100 && ::poll(&p, 1, 1000) == 1; ++rounds) {
+        if (::recv(fd_.get(), sink, sizeof sink, 0) <= 0) break;
+      }
+    }
+    close();
   }
 
   Endpoint endpoint_;
@@ -291,6 +305,13 @@ void EventFeed::publish(const std::vector<InventoryEvent>& events) {
     }
   }
   if (file_ != nullptr) std::fflush(file_);
+}
+
+void report_feed_losses(const EventFeed& feed) {
+  const EventFeed::Figures& f = feed.figures();
+  if (f.failed == 0 && f.rate_limited == 0) return;
+  warning_line("syslog: " + std::to_string(f.failed) + " events could not be sent (server unreachable), " +
+               std::to_string(f.rate_limited) + " dropped over --syslog-rate; the --events file has them all");
 }
 
 void publish_inventory_events(EventFeed& feed, SqliteStore& store, Inventory& inv, const Stats& stats,

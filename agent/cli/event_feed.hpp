@@ -77,4 +77,7 @@ class EventFeed {
 void publish_inventory_events(EventFeed& feed, SqliteStore& store, Inventory& inv, const Stats& stats,
                               const std::optional<std::string>& findings_dir);
 
+// One warning line when syslog messages were lost (unsent or over the rate), else nothing.
+void report_feed_losses(const EventFeed& feed);
+
 }  // namespace ww

@@ -381,7 +381,10 @@ int run_capture(const CaptureOptions& opts) {
     if (opts.quiet && !opts.json_path && !opts.db_path && !feed) return code;
     auto inv = enrich_inventory(store.load(opts.limits), reference.get());
     if (!inv) return kExitRuntime;
-    if (feed) publish_inventory_events(*feed, store, *inv, stats, opts.findings_dir);
+    if (feed) {
+      publish_inventory_events(*feed, store, *inv, stats, opts.findings_dir);
+      report_feed_losses(*feed);
+    }
     if (opts.db_path) store.save_classifications(*inv);
     print_summary(opts, *inv, stats, seconds_between(started, Clock::now()));
     return write_inventory(opts, *inv) ? code : kExitRuntime;
