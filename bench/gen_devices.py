@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a capture (classic pcap, Ethernet) of N devices joining a flat network, for the scale benchmark.
 
-    gen_devices.py OUT --devices N [--profile three|full] [--pps R]
+    gen_devices.py OUT --devices N [--first F] [--profile three|full] [--pps R]
 
   three  3 packets a device: an ARP request for the gateway, a DHCPREQUEST with its host name (option 12),
          and a TCP SYN to a server on 443 — the flat network of issue 15's cost table.
@@ -11,7 +11,8 @@
 Devices come in blocks of 1,000: packet k of every device of a block, then packet k+1, so that each device
 speaks again 1,000 packets later (as it would on a real network, not all at once and never again). Device d
 has MAC 02:dd:<d, 4 bytes> and address 10.128.0.0/9 + 16 + d; packets are 1/R s apart (default 100,000 a
-second). Frames follow IEEE 802.3, RFC 826 (ARP), RFC 791 (IPv4, header checksum computed), RFC 768 (UDP,
+second). --first F numbers the devices from F (distinct sites of a hospital group: site s with --first s*N).
+Frames follow IEEE 802.3, RFC 826 (ARP), RFC 791 (IPv4, header checksum computed), RFC 768 (UDP,
 checksum 0: optional in IPv4), RFC 2131/2132 (DHCP), RFC 6762 / RFC 1035 (mDNS), RFC 9293 (TCP, checksum 0:
 wardwatch does not check it) field by field; written with struct, no scapy.
 """
@@ -99,10 +100,10 @@ def device_packets(d: int, profile: str):
     return packets
 
 
-def frames(devices: int, profile: str):
+def frames(devices: int, profile: str, first: int = 0):
     per_device = 3 if profile == "three" else 6
-    for start in range(0, devices, BLOCK):
-        block = [device_packets(d, profile) for d in range(start, min(devices, start + BLOCK))]
+    for start in range(first, first + devices, BLOCK):
+        block = [device_packets(d, profile) for d in range(start, min(first + devices, start + BLOCK))]
         for k in range(per_device):
             for packets in block:
                 yield packets[k]
@@ -112,17 +113,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
     ap.add_argument("--devices", type=int, required=True)
+    ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--profile", choices=["three", "full"], default="three")
     ap.add_argument("--pps", type=int, default=100_000)
     args = ap.parse_args()
-    if args.devices < 1 or args.devices > 8_000_000 - 16:
+    if args.devices < 1 or args.first < 0 or args.first + args.devices > 8_000_000 - 16:
         sys.exit("gen_devices: --devices must be 1 to 8,000,000 (the 10.128.0.0/9 block)")
     step_us = max(1, 1_000_000 // args.pps)
     ts = 1_700_000_000 * 1_000_000
     with open(args.out, "wb") as out:
         # Classic pcap header (microseconds): magic, version 2.4, zone 0, sigfigs 0, snaplen, Ethernet (1).
         out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for frame in frames(args.devices, args.profile):
+        for frame in frames(args.devices, args.profile, args.first):
             out.write(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(frame), len(frame)))
             out.write(frame)
             ts += step_us
