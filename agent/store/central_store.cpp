@@ -174,29 +174,39 @@ void append_copy_text(std::string& out, std::string_view text) {
   }
 }
 
-// Splits one COPY text line into unescaped fields (a NULL becomes "").
-void split_copy_line(std::string_view line, std::vector<std::string>& fields) {
-  fields.clear();
-  fields.emplace_back();
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (c == '\t') {
-      fields.emplace_back();
-    } else if (c == '\\' && i + 1 < line.size()) {
-      const char e = line[++i];
-      switch (e) {
-        case 't': fields.back() += '\t'; break;
-        case 'n': fields.back() += '\n'; break;
-        case 'r': fields.back() += '\r'; break;
-        case 'b': fields.back() += '\b'; break;
-        case 'f': fields.back() += '\f'; break;
-        case 'v': fields.back() += '\v'; break;
-        case 'N': break;  // NULL
-        default: fields.back() += e;
-      }
+// Splits one COPY text line into unescaped fields (a NULL becomes ""). The strings are reused from line to
+// line (their capacity stays): a report reads millions of rows. Returns the number of fields.
+std::size_t split_copy_line(std::string_view line, std::vector<std::string>& fields) {
+  std::size_t n = 0;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t tab = line.find('\t', start);
+    const std::string_view raw = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+    if (n == fields.size()) fields.emplace_back();
+    std::string& out = fields[n++];
+    if (raw.find('\\') == std::string_view::npos) {
+      out.assign(raw);
     } else {
-      fields.back() += c;
+      out.clear();
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] != '\\' || i + 1 == raw.size()) {
+          out += raw[i];
+          continue;
+        }
+        switch (const char e = raw[++i]) {
+          case 't': out += '\t'; break;
+          case 'n': out += '\n'; break;
+          case 'r': out += '\r'; break;
+          case 'b': out += '\b'; break;
+          case 'f': out += '\f'; break;
+          case 'v': out += '\v'; break;
+          case 'N': break;  // NULL
+          default: out += e;
+        }
+      }
     }
+    if (tab == std::string_view::npos) return n;
+    start = tab + 1;
   }
 }
 
@@ -406,7 +416,7 @@ void CentralStore::prepare_reader() const {
   if (version < kSchemaVersion) const_cast<CentralStore*>(this)->migrate();
 }
 
-void CentralStore::copy_out(const std::string& select,
+void CentralStore::copy_out(const std::string& select, std::size_t columns,
                             const std::function<void(const std::vector<std::string>&)>& row) const {
   PGconn* conn = conn_.get();
   checked(conn, PQexec(conn, ("COPY (" + select + ") TO STDOUT").c_str()), "COPY TO");
@@ -418,8 +428,12 @@ void CentralStore::copy_out(const std::string& select,
     if (n < 0) throw StoreError("central store: reading: " + one_line(PQerrorMessage(conn)));
     std::string_view text(line, static_cast<std::size_t>(n));
     if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-    split_copy_line(text, fields);
+    const std::size_t got = split_copy_line(text, fields);
     PQfreemem(line);
+    if (got != columns) {
+      throw StoreError("central store: a row of " + std::to_string(got) + " fields where " + std::to_string(columns) +
+                       " were asked for");
+    }
     row(fields);
   }
   checked(conn, PQgetResult(conn), "COPY TO");
@@ -447,34 +461,34 @@ void CentralStore::load_rows(InventoryBuilder& builder, const std::string& where
     return w;
   };
   copy_out("SELECT agent_id, site, mac, first_us, last_us, packets_sent, packets_received, bytes_sent, bytes_received "
-           "FROM macs" + where(where_device),
+           "FROM macs" + where(where_device), 9,
            [&](const auto& f) {
              origin(f);
              builder.mac({f[2], seen_at(f, 3), traffic_at(f, 5)});
            });
-  copy_out("SELECT agent_id, site, mac, vlan FROM mac_vlans" + where(where_device), [&](const auto& f) {
+  copy_out("SELECT agent_id, site, mac, vlan FROM mac_vlans" + where(where_device), 4, [&](const auto& f) {
     builder.vlan(f[2], static_cast<std::uint16_t>(to_i64(f[3])));
   });
   copy_out("SELECT agent_id, site, ip, mac, first_us, last_us, packets_sent, packets_received, bytes_sent, "
-           "bytes_received, confirmed FROM bindings" + where(where_binding),
+           "bytes_received, confirmed FROM bindings" + where(where_binding), 11,
            [&](const auto& f) {
              origin(f);
              builder.binding({f[2], f[3], seen_at(f, 4), traffic_at(f, 6), static_cast<int>(to_i64(f[10]))});
            });
   copy_out("SELECT agent_id, site, ip, mac, role, proto, port, first_us, last_us, count FROM services" +
-               where(where_device),
+               where(where_device), 10,
            [&](const auto& f) {
              builder.service({f[2], f[3], f[4], f[5], static_cast<std::uint16_t>(to_i64(f[6])), seen_at(f, 7),
                               to_u64(f[9])});
            });
   copy_out("SELECT agent_id, site, ip, mac, peer, role, proto, port, app, first_us, last_us, packets_sent, "
-           "packets_received, bytes_sent, bytes_received FROM conversations" + where(where_device),
+           "packets_received, bytes_sent, bytes_received FROM conversations" + where(where_device), 15,
            [&](const auto& f) {
              builder.conversation({f[2], f[3], f[4], f[5], f[6], static_cast<std::uint16_t>(to_i64(f[7])), f[8],
                                    seen_at(f, 9), traffic_at(f, 11)});
            });
   copy_out("SELECT agent_id, site, ip, mac, key, value, first_us, last_us, count FROM observations" +
-               where(where_device),
+               where(where_device), 9,
            [&](const auto& f) { builder.observation({f[2], f[3], f[4], f[5], seen_at(f, 6), to_u64(f[8])}); });
 }
 
@@ -497,7 +511,7 @@ void CentralStore::load_into(InventoryBuilder& builder, const std::optional<std:
   exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");  // one snapshot: no push half seen
   try {
     copy_out("SELECT agent_id, site, path, format, linktype_name, packets, bytes, first_us, last_us, truncated "
-             "FROM sources" + filter + " ORDER BY agent_id, id",
+             "FROM sources" + filter + " ORDER BY agent_id, id", 10,
              [&](const auto& f) {
                SourceInfo s;
                s.path = f[2];
@@ -513,10 +527,10 @@ void CentralStore::load_into(InventoryBuilder& builder, const std::optional<std:
                view.site = f[1];
                builder.source(std::move(view));
              });
-    copy_out("SELECT '', '', name, sum(value) FROM run_stats" + filter + " GROUP BY name ORDER BY name",
+    copy_out("SELECT '', '', name, sum(value) FROM run_stats" + filter + " GROUP BY name ORDER BY name", 4,
              [&](const auto& f) { builder.stat(f[2], to_u64(f[3])); });
     copy_out("SELECT agent_id, site, kind, start_us, end_us, sources, admitted, packets, peak_per_s, vlan, sample "
-             "FROM floods" + filter + " ORDER BY agent_id, run_id, seq",
+             "FROM floods" + filter + " ORDER BY agent_id, run_id, seq", 11,
              [&](const auto& f) {
                FloodEpisode e;
                e.kind = f[2];

@@ -84,7 +84,9 @@ class CentralStore {
  private:
   void exec(const std::string& sql) const;
   void prepare_reader() const;
-  void copy_out(const std::string& select, const std::function<void(const std::vector<std::string>&)>& row) const;
+  // Streams the rows of `select` (each of exactly `columns` fields) to `row`.
+  void copy_out(const std::string& select, std::size_t columns,
+                const std::function<void(const std::vector<std::string>&)>& row) const;
   void load_rows(InventoryBuilder& builder, const std::string& where_device, const std::string& where_binding,
                  const std::string& where_site) const;
 
