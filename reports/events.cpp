@@ -21,6 +21,7 @@ std::string action_of(const InventoryEvent& e) {
     case InventoryEvent::Kind::asset_discovered: return "asset-discovered";
     case InventoryEvent::Kind::asset_changed: return "asset-changed";
     case InventoryEvent::Kind::finding_raised: return "finding-raised";
+    case InventoryEvent::Kind::conversation_started: return "conversation-started";
     case InventoryEvent::Kind::agent_status: return "agent-status";
   }
   return "unknown";
@@ -149,8 +150,12 @@ std::string cef_escape_extension(std::string_view text) {
   return out;
 }
 
+std::string conversation_key(const ConversationView& c) {
+  return c.peer + " " + c.proto + "/" + std::to_string(c.port);
+}
+
 std::vector<InventoryEvent> inventory_events(std::vector<DeviceState> previous, const Inventory& inv,
-                                             const std::set<ReportedFinding>& reported) {
+                                             const ReportedBefore& reported) {
   InventorySide before{"previous", std::move(previous)};
   InventorySide after{"inventory", device_states(inv)};
   for (InventorySide* side : {&before, &after}) {
@@ -181,7 +186,7 @@ std::vector<InventoryEvent> inventory_events(std::vector<DeviceState> previous, 
   }
   for (const Finding& f : inv.findings) {
     for (const std::string& asset : f.assets) {
-      if (reported.count({f.id, asset}) != 0) continue;
+      if (reported.findings.count({f.id, asset}) != 0) continue;
       const auto it = by_id.find(asset);
       if (it == by_id.end()) continue;
       InventoryEvent e;
@@ -189,6 +194,27 @@ std::vector<InventoryEvent> inventory_events(std::vector<DeviceState> previous, 
       e.asset = it->second;
       e.time_us = e.asset->last_us;
       e.finding = &f;
+      events.push_back(std::move(e));
+    }
+  }
+  // Who talks to the crown jewels: each (client, jewel address, service) once.
+  std::map<std::string_view, const AssetView*> jewel_at;
+  for (const AssetView& a : inv.assets) {
+    if (!a.crown_jewel) continue;
+    for (const AddressView& addr : a.addresses) jewel_at.emplace(addr.ip, &a);
+  }
+  for (const AssetView& a : inv.assets) {
+    for (const ConversationView& c : a.conversations) {
+      if (c.role != "client") continue;
+      const auto jewel = jewel_at.find(c.peer);
+      if (jewel == jewel_at.end() || jewel->second == &a) continue;
+      if (reported.conversations.count({a.id, conversation_key(c)}) != 0) continue;
+      InventoryEvent e;
+      e.kind = InventoryEvent::Kind::conversation_started;
+      e.asset = &a;
+      e.server = jewel->second;
+      e.conversation = &c;
+      e.time_us = c.first_us;
       events.push_back(std::move(e));
     }
   }
@@ -204,6 +230,7 @@ int cef_severity(const InventoryEvent& e) {
                  ? 5
                  : 3;
     case InventoryEvent::Kind::finding_raised: return finding_severity(e.finding->severity);
+    case InventoryEvent::Kind::conversation_started: return 3;
     case InventoryEvent::Kind::agent_status: return 1;
   }
   return 3;
@@ -227,6 +254,12 @@ std::string ecs_json(const InventoryEvent& e, const EventOrigin& origin) {
       event["category"] = {"vulnerability"};
       event["type"] = {"info"};
       event["dataset"] = "wardwatch.finding";
+      break;
+    case InventoryEvent::Kind::conversation_started:
+      event["kind"] = "event";
+      event["category"] = {"network"};
+      event["type"] = {"connection", "start"};
+      event["dataset"] = "wardwatch.conversation";
       break;
     case InventoryEvent::Kind::agent_status:
       event["kind"] = "metric";
@@ -272,6 +305,27 @@ std::string ecs_json(const InventoryEvent& e, const EventOrigin& origin) {
                             {"reference", joined(f.references)}};
     doc["message"] = f.title;
   }
+  if (e.conversation) {
+    const ConversationView& c = *e.conversation;
+    const AssetSummary server = summarize(*e.server);
+    const AssetSummary client = summarize(*e.asset);
+    ordered_json source;
+    if (!client.ips.empty()) source["ip"] = client.ips.front();
+    if (e.asset->mac) source["mac"] = ecs_mac(*e.asset->mac);
+    doc["source"] = std::move(source);
+    ordered_json destination{{"ip", c.peer}, {"port", c.port}};
+    if (e.server->mac) destination["mac"] = ecs_mac(*e.server->mac);
+    doc["destination"] = std::move(destination);
+    ordered_json network{{"transport", c.proto}};
+    if (!c.app.empty()) network["protocol"] = c.app;
+    network["packets"] = c.packets_sent + c.packets_received;
+    network["bytes"] = c.bytes_sent + c.bytes_received;
+    doc["network"] = std::move(network);
+    doc["wardwatch"]["server"] = {{"id", e.server->id}, {"crown_jewel", server.crown_jewel.value_or("")},
+                                  {"category", server.category}};
+    doc["message"] = client.display_name + " -> " + c.peer + " " + c.proto + "/" + std::to_string(c.port) +
+                     (c.app.empty() ? "" : " (" + c.app + ")") + ", crown jewel " + server.crown_jewel.value_or("");
+  }
   if (e.kind == InventoryEvent::Kind::agent_status) {
     ordered_json figures = ordered_json::object();
     for (const auto& [name, value] : e.figures) figures[name] = value;
@@ -293,6 +347,7 @@ std::string cef_message(const InventoryEvent& e, const EventOrigin& origin) {
       class_id = "finding:" + e.finding->id;
       name = e.finding->title;
       break;
+    case InventoryEvent::Kind::conversation_started: name = "Conversation with a crown jewel"; break;
     case InventoryEvent::Kind::agent_status: name = "Agent status"; break;
   }
   std::string out = "CEF:0|wardwatch|wardwatch|" + cef_escape_header(origin.version) + "|" +
@@ -318,6 +373,14 @@ std::string cef_message(const InventoryEvent& e, const EventOrigin& origin) {
     x.custom(4, "firmware", s.firmware);
     x.custom(6, "crownJewel", s.crown_jewel);
     x.add("cat", s.category);
+  }
+  if (e.conversation) {
+    const ConversationView& c = *e.conversation;
+    if (c.peer.find(':') == std::string::npos) x.add("dst", c.peer);
+    if (e.server->mac) x.add("dmac", cef_mac(*e.server->mac));
+    x.add("dpt", std::to_string(c.port));
+    x.add("proto", c.proto);
+    x.add("app", c.app);
   }
   x.custom(5, "site", origin.site);
   if (e.kind == InventoryEvent::Kind::asset_changed) x.add("msg", change_text(e.change));

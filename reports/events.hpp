@@ -21,25 +21,35 @@ struct EventOrigin {
 };
 
 struct InventoryEvent {
-  enum class Kind { asset_discovered, asset_changed, finding_raised, agent_status };
+  enum class Kind { asset_discovered, asset_changed, finding_raised, conversation_started, agent_status };
   Kind kind = Kind::agent_status;
   std::int64_t time_us = 0;             // the device's last sighting (asset events) or now
   const AssetView* asset = nullptr;     // asset and finding events
   Change change;                        // asset_changed
   const Finding* finding = nullptr;     // finding_raised
+  const ConversationView* conversation = nullptr;  // conversation_started: `asset` is the client
+  const AssetView* server = nullptr;               // conversation_started: the crown jewel it talks to
   std::vector<std::pair<std::string, std::uint64_t>> figures;  // agent_status: packets, devices, ...
   std::string message;                  // agent_status: one line
 };
 
-// A finding on a device, as the store remembers the ones already reported: (finding id, asset id).
+// What the store remembers having reported: findings as (finding id, asset id), conversations with crown
+// jewels as (client asset id, conversation_key()).
 using ReportedFinding = std::pair<std::string, std::string>;
+struct ReportedBefore {
+  std::set<ReportedFinding> findings;
+  std::set<std::pair<std::string, std::string>> conversations;
+};
+// "10.77.0.10 tcp/104": the server's address and the service.
+std::string conversation_key(const ConversationView& c);
 
 // The events between `previous` (the devices as last classified; empty for a first run) and `inv`: a device
 // not in `previous` is discovered, one whose attributes differ changed (one event per attribute), and each
-// (finding, device) of inv.findings not in `reported` is raised. Offered services are not compared (the
-// stored classification does not hold them). The events point into `inv`.
+// (finding, device) of inv.findings not in `reported` is raised, and each conversation a device opened with a
+// crown jewel (as the client) not reported before has started. Offered services are not compared (the stored
+// classification does not hold them). The events point into `inv`.
 std::vector<InventoryEvent> inventory_events(std::vector<DeviceState> previous, const Inventory& inv,
-                                             const std::set<ReportedFinding>& reported);
+                                             const ReportedBefore& reported);
 
 // One ECS document (no newline): event.kind "asset" (ECS 8.8+) for asset events, "alert" for findings,
 // "metric" for the agent status; host.*, device.*, observer.*, labels.site, and wardwatch.* for what ECS has

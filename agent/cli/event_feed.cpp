@@ -338,10 +338,15 @@ void publish_inventory_events(EventFeed& feed, SqliteStore& store, Inventory& in
     d.last_seen = std::move(c.last_seen);
     previous.push_back(std::move(d));
   }
-  std::vector<InventoryEvent> events = inventory_events(std::move(previous), inv, store.reported_findings());
-  std::vector<std::pair<std::string, std::string>> raised;
+  const ReportedBefore before{store.reported(SqliteStore::Reported::findings),
+                              store.reported(SqliteStore::Reported::conversations)};
+  std::vector<InventoryEvent> events = inventory_events(std::move(previous), inv, before);
+  std::vector<std::pair<std::string, std::string>> raised, started;
   for (const InventoryEvent& e : events) {
     if (e.kind == InventoryEvent::Kind::finding_raised) raised.emplace_back(e.finding->id, e.asset->id);
+    if (e.kind == InventoryEvent::Kind::conversation_started) {
+      started.emplace_back(e.asset->id, conversation_key(*e.conversation));
+    }
   }
   const InventoryCounts counts = count_inventory(inv);
   InventoryEvent status;
@@ -362,7 +367,8 @@ void publish_inventory_events(EventFeed& feed, SqliteStore& store, Inventory& in
                    " medical devices, " + std::to_string(events.size()) + " events";
   events.push_back(std::move(status));
   feed.publish(events);
-  store.remember_findings(raised);
+  store.remember(SqliteStore::Reported::findings, raised);
+  store.remember(SqliteStore::Reported::conversations, started);
 }
 
 }  // namespace ww

@@ -133,7 +133,8 @@ const std::vector<const char*>& schema_migrations() {
       // v5 -> v6: a change clock, for `wardwatch push` (docs/central.md). Every flush advances it by one and
       // stamps the device rows it writes with the new value; a push sends the rows stamped after the value it
       // last pushed. Rows of an older database count as changed at 1 (all of them go with the first push).
-      // reported_findings: the (finding, device) pairs the event feed has already raised (docs/events.md).
+      // reported_findings, reported_conversations: the (finding, device) pairs and the conversations with crown
+      // jewels the event feed has already reported (docs/events.md).
       // store_id: a random name of this database, so that the central store notices another database pushed
       // under the same agent id (its clock starts again) and takes it whole.
       R"sql(
@@ -147,6 +148,8 @@ const std::vector<const char*>& schema_migrations() {
       ALTER TABLE observations ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
       CREATE TABLE reported_findings(finding_id TEXT NOT NULL, asset_id TEXT NOT NULL, reported_at TEXT NOT NULL,
         PRIMARY KEY(finding_id, asset_id)) WITHOUT ROWID;
+      CREATE TABLE reported_conversations(asset_id TEXT NOT NULL, conversation TEXT NOT NULL,
+        reported_at TEXT NOT NULL, PRIMARY KEY(asset_id, conversation)) WITHOUT ROWID;
       )sql",
   };
   return migrations;
@@ -594,19 +597,27 @@ std::vector<StoredClassification> SqliteStore::stored_classifications() const {
   return out;
 }
 
-std::set<std::pair<std::string, std::string>> SqliteStore::reported_findings() const {
-  Stmt q(db_, "SELECT finding_id, asset_id FROM reported_findings");
+namespace {
+
+const char* reported_table(SqliteStore::Reported kind) {
+  return kind == SqliteStore::Reported::findings ? "reported_findings" : "reported_conversations";
+}
+
+}  // namespace
+
+std::set<std::pair<std::string, std::string>> SqliteStore::reported(Reported kind) const {
+  Stmt q(db_, (std::string("SELECT * FROM ") + reported_table(kind)).c_str());
   std::set<std::pair<std::string, std::string>> out;
   while (q.step()) out.emplace(q.text(0), q.text(1));
   return out;
 }
 
-void SqliteStore::remember_findings(const std::vector<std::pair<std::string, std::string>>& reported) {
+void SqliteStore::remember(Reported kind, const std::vector<std::pair<std::string, std::string>>& reported) {
   if (reported.empty()) return;
   const std::string now = now_utc_text();
   transaction([&] {
-    Stmt ins(db_, "INSERT OR IGNORE INTO reported_findings VALUES(?,?,?)");
-    for (const auto& [finding, asset] : reported) ins.bind(1, finding).bind(2, asset).bind(3, now).run();
+    Stmt ins(db_, (std::string("INSERT OR IGNORE INTO ") + reported_table(kind) + " VALUES(?,?,?)").c_str());
+    for (const auto& [first, second] : reported) ins.bind(1, first).bind(2, second).bind(3, now).run();
   });
 }
 

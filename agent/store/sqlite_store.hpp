@@ -152,9 +152,11 @@ class SqliteStore final : public FlushTarget {
   [[nodiscard]] std::string store_id() const;
   // The classification stored by the last run that classified (empty before any).
   [[nodiscard]] std::vector<StoredClassification> stored_classifications() const;
-  // The (finding id, asset id) pairs the event feed has raised, and recording more.
-  [[nodiscard]] std::set<std::pair<std::string, std::string>> reported_findings() const;
-  void remember_findings(const std::vector<std::pair<std::string, std::string>>& reported);
+  // What the event feed has reported, and recording more: findings as (finding id, asset id), conversations
+  // with crown jewels as (client asset id, "server-ip proto/port").
+  enum class Reported { findings, conversations };
+  [[nodiscard]] std::set<std::pair<std::string, std::string>> reported(Reported kind) const;
+  void remember(Reported kind, const std::vector<std::pair<std::string, std::string>>& reported);
   // SQLite's quick_check: throws StoreError naming the first problems of a damaged file.
   void check_integrity() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }

@@ -35,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "ecs_fields.json")) as f:
     ECS = json.load(f)["fields"]
 # CEF extension keys wardwatch uses, from the CEF specification's key dictionary (rev. 25).
-CEF_KEYS = {"rt", "dvchost", "deviceExternalId", "src", "smac", "shost", "cat", "msg"} | \
+CEF_KEYS = {"rt", "dvchost", "deviceExternalId", "src", "smac", "shost", "cat", "msg", "dst", "dmac", "dpt", "proto",
+            "app"} | \
     {f"cs{i}" for i in range(1, 7)} | {f"cs{i}Label" for i in range(1, 7)}
 
 
@@ -154,6 +155,14 @@ class EventFeed(unittest.TestCase):
         self.assertEqual(docs[-1]["wardwatch"]["status"]["assets"], len(assets))
         pacs = [d for d in discovered if d.get("wardwatch", {}).get("crown_jewel") == "pacs"]
         self.assertEqual(len(pacs), 1)
+        # Who talks to the crown jewels: the CT's DICOM association with the archive, among others.
+        talks = [d for d in docs if d["event"]["action"] == "conversation-started"]
+        ct = [d for d in talks if d["destination"] == {"ip": "10.77.0.10", "port": 104, "mac": "02-77-00-00-00-10"}
+              and d["source"]["ip"] == "10.77.0.21"]
+        self.assertEqual(len(ct), 1, talks)
+        self.assertEqual(ct[0]["network"]["transport"], "tcp")
+        self.assertEqual(ct[0]["network"]["protocol"], "dicom")
+        self.assertEqual(ct[0]["event"]["type"], ["connection", "start"])
 
         # The same traffic again: no device is new, no finding is raised twice.
         proc = run("read", LAB_PCAP, "--db", db, "--force", "--events", second, "--quiet")

@@ -43,7 +43,7 @@ TEST(Events, FirstRunDiscoversEveryDeviceAndRaisesEachFindingOnce) {
   EXPECT_EQ(cef_severity(events[2]), 8);
   // The next run: nothing new, the finding on device 1 already reported.
   std::vector<DeviceState> previous = device_states(inv);
-  events = inventory_events(previous, inv, {{"cleartext.hl7", "mac:02:00:00:00:00:01"}});
+  events = inventory_events(previous, inv, {{{"cleartext.hl7", "mac:02:00:00:00:00:01"}}, {}});
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].kind, InventoryEvent::Kind::finding_raised);
   EXPECT_EQ(events[0].asset->id, "mac:02:00:00:00:00:02");
@@ -74,6 +74,31 @@ TEST(Events, AChangedFirmwareAndAddressAreOneEventEach) {
   const std::string cef = cef_message(events[1], kOrigin);
   EXPECT_EQ(cef.rfind("CEF:0|wardwatch|wardwatch|1.2.3|asset-changed:firmware|Asset firmware changed|5|", 0), 0u) << cef;
   EXPECT_NE(cef.find("msg=firmware: 2.1 -> 2.3"), std::string::npos) << cef;
+}
+
+TEST(Events, AConversationWithACrownJewelStartsOnceFromTheClientSide) {
+  Inventory inv;
+  inv.assets.push_back(device("02:00:00:00:00:01", "10.0.0.1", ""));
+  inv.assets.push_back(device("02:00:00:00:00:10", "10.0.0.10", ""));
+  inv.assets[1].crown_jewel = CrownJewel{"pacs", {}, {}};
+  inv.assets[0].conversations.push_back({"10.0.0.10", "tcp", 104, "client", "dicom", 5, 6, 3, 2, 300, 200});
+  inv.assets[1].conversations.push_back({"10.0.0.1", "tcp", 104, "server", "dicom", 5, 6, 2, 3, 200, 300});
+  auto events = inventory_events(device_states(inv), inv, {});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, InventoryEvent::Kind::conversation_started);
+  EXPECT_EQ(events[0].asset, &inv.assets[0]);
+  EXPECT_EQ(events[0].server, &inv.assets[1]);
+  const auto doc = nlohmann::json::parse(ecs_json(events[0], kOrigin));
+  EXPECT_EQ(doc["event"]["category"], nlohmann::json::array({"network"}));
+  EXPECT_EQ(doc["source"]["ip"], "10.0.0.1");
+  EXPECT_EQ(doc["destination"]["port"], 104);
+  EXPECT_EQ(doc["network"]["protocol"], "dicom");
+  EXPECT_EQ(doc["network"]["bytes"], 500);
+  const std::string cef = cef_message(events[0], kOrigin);
+  EXPECT_NE(cef.find("dst=10.0.0.10 dmac=02:00:00:00:00:10 dpt=104 proto=tcp app=dicom"), std::string::npos) << cef;
+  // Reported once: not again.
+  events = inventory_events(device_states(inv), inv, {{}, {{"mac:02:00:00:00:00:01", "10.0.0.10 tcp/104"}}});
+  EXPECT_TRUE(events.empty());
 }
 
 TEST(Events, CefEscapesHeaderAndExtensionAsTheSpecificationSays) {
