@@ -225,8 +225,8 @@ Affected evaluate_aggregate(const FindingRule& rule, const std::vector<FactSet>&
     case FindingAggregate::Kind::devices_matching_at_least: {
       Affected matching;
       for (std::size_t i = 0; i < facts.size(); ++i) {
+        if (!holds(*ag.when, facts[i])) continue;
         RuleMatch m = evaluate(*ag.when, facts[i]);
-        if (!m.matched) continue;
         add_evidence_facts(rule, facts[i], m.facts);
         affect(matching, i, m.facts);
       }
@@ -238,8 +238,8 @@ Affected evaluate_aggregate(const FindingRule& rule, const std::vector<FactSet>&
       std::map<std::size_t, std::vector<std::string>> filter_facts;
       for (std::size_t i = 0; i < facts.size(); ++i) {
         if (ag.when) {
+          if (!holds(*ag.when, facts[i])) continue;
           RuleMatch m = evaluate(*ag.when, facts[i]);
-          if (!m.matched) continue;
           filter_facts[i] = std::move(m.facts);
         }
         const auto it = facts[i].find(ag.fact);
@@ -271,9 +271,9 @@ Affected mixed_subnet(const FindingRule& rule, const Inventory& inv, const std::
   std::map<std::size_t, std::vector<std::string>> a_facts, b_facts;  // device -> facts of its side's condition
   std::map<std::string, std::pair<std::vector<std::size_t>, std::vector<std::size_t>>> segments;  // -> (a, b)
   for (std::size_t i = 0; i < n; ++i) {
+    if (!holds(ag.a, facts[i]) && !holds(ag.b, facts[i])) continue;
     RuleMatch ma = evaluate(ag.a, facts[i]);
     RuleMatch mb = evaluate(ag.b, facts[i]);
-    if (!ma.matched && !mb.matched) continue;
     for (const auto& seg : segments_of(inv.assets[i], ag.prefix_v4, ag.use_vlans)) {
       if (ma.matched) segments[seg].first.push_back(i);
       if (mb.matched) segments[seg].second.push_back(i);
@@ -474,8 +474,8 @@ void evaluate_findings(Inventory& inv, const FindingRules& rules) {
     Affected affected;
     if (rule.when) {
       for (std::size_t i = 0; i < facts.size(); ++i) {
+        if (!holds(*rule.when, facts[i])) continue;
         RuleMatch m = evaluate(*rule.when, facts[i]);
-        if (!m.matched) continue;
         add_evidence_facts(rule, facts[i], m.facts);
         affect(affected, i, m.facts);
       }

@@ -648,6 +648,7 @@ bool holds_on(const Condition& c, const Facts& facts) {
 RuleMatch evaluate(const Condition& c, const FactSet& facts) { return evaluate_on<FactSetValues>(c, facts); }
 RuleMatch evaluate(const Condition& c, const DeviceFacts& facts) { return evaluate_on<DeviceValues>(c, facts); }
 bool holds(const Condition& c, const DeviceFacts& facts) { return holds_on<DeviceValues>(c, facts); }
+bool holds(const Condition& c, const FactSet& facts) { return holds_on<FactSetValues>(c, facts); }
 
 void DeviceFacts::clear() {
   added_.clear();

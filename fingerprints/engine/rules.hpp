@@ -159,6 +159,9 @@ RuleMatch evaluate(const Condition& c, const DeviceFacts& facts);
 // Only whether `c` holds — the same answer as evaluate(c, facts).matched, without building the evidence
 // (most rules do not match most devices).
 bool holds(const Condition& c, const DeviceFacts& facts);
+// The same for a FactSet: whether it matches, without building the evidence (the findings test every device
+// against every rule; most do not match).
+bool holds(const Condition& c, const FactSet& facts);
 // Expands {value}, {count} and {1}..{9} in a claim template.
 std::string expand_template(const std::string& tmpl, const RuleMatch& m);
 

@@ -364,6 +364,7 @@ TEST(FingerprintLibrary, IndexedFactsEvaluateAsFactSets) {
         EXPECT_TRUE(candidates[i]) << r.id;  // the prefilter never drops a matching rule
       }
       ASSERT_EQ(holds(r.when, indexed), a.matched) << r.id;
+      ASSERT_EQ(holds(r.when, ex), a.matched) << r.id;  // the findings' shortcut on a FactSet
       EXPECT_EQ(a.facts, b.facts) << r.id;
       EXPECT_EQ(a.first_value, b.first_value) << r.id;
       EXPECT_EQ(a.groups, b.groups) << r.id;
