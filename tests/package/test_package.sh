@@ -52,7 +52,7 @@ cleanup() {
 trap cleanup EXIT
 
 purge_installed() {
-  if dpkg-query -W -f='${db:Status-Abbrev}' wardwatch 2>/dev/null | grep -q '^[a-z][a-zA-Z]'; then
+  if [[ $(dpkg-query -W -f='${db:Status-Abbrev}' wardwatch 2>/dev/null || true) =~ ^[a-z][a-zA-Z] ]]; then
     dpkg --purge wardwatch >"$tmp/purge-previous.log" 2>&1 || { cat "$tmp/purge-previous.log"; return 1; }
   fi
 }
@@ -190,7 +190,10 @@ else
   live_json=$tmp/live.json
   capture_args=(capture -i eth0 --duration 3 --json "$live_json")
   # The installed conffile says `user = wardwatch`; a binary that reads it gets an empty one instead.
-  if /usr/bin/wardwatch capture --help 2>&1 | grep -q -- '--config'; then
+  # Not `| grep -q` under pipefail: grep exits at the first match and the binary, still writing its help,
+  # dies of SIGPIPE, which fails the pipeline (two runs in three) and left the conffile's `user` in force.
+  capture_help=$(/usr/bin/wardwatch capture --help 2>&1 || true)
+  if [[ $capture_help == *--config* ]]; then
     : >"$tmp/empty.conf"
     capture_args+=(--config "$tmp/empty.conf")
   fi

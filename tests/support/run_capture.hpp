@@ -18,6 +18,7 @@ inline std::string repo_file(const std::string& rel) { return std::string(WARDWA
 // The project's own captures, made by real software in network namespaces (tests/fixtures/*/README.md).
 inline std::string identity_lab_pcap() { return repo_file("tests/fixtures/identity/identity-lab.pcap"); }
 inline std::string hospital_lab_pcap() { return repo_file("tests/fixtures/lab/hospital-lab.pcap"); }
+inline std::string clinical_lab_pcap() { return repo_file("tests/fixtures/clinical/clinical-lab.pcap"); }
 
 // Skips the calling test (GTEST_SKIP) with a clear message when ../shared is not beside the checkout.
 #define WW_REQUIRE_FILE(path)                                                                        \

@@ -1,8 +1,9 @@
 // Negative controls: a parser must say nothing about traffic that is not its protocol. Each row reads one of
 // the project's own captures (real software in network namespaces: tests/fixtures/identity and
-// tests/fixtures/lab) with that protocol's packets filtered out, and requires that no fact under the
+// tests/fixtures/lab, tests/fixtures/clinical) with that protocol's packets filtered out, and requires that no fact under the
 // parser's prefixes appears. Every other protocol in the capture is the control: a parser that misfires on
-// DHCP, SNMP, TLS, HL7, DICOM, mDNS, LLDP/CDP, WSD, NetBIOS, SSDP/UPnP, syslog, NTP or SSH traffic fails here.
+// DHCP, SNMP, TLS, HL7, DICOM, ASTM, mDNS, LLDP/CDP, WSD, NetBIOS, SSDP/UPnP, syslog, NTP or SSH traffic fails
+// here.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -13,7 +14,7 @@
 namespace ww {
 namespace {
 
-enum class Lab { identity, hospital };
+enum class Lab { identity, hospital, clinical };
 
 struct Control {
   const char* name;                   // test name suffix
@@ -22,10 +23,23 @@ struct Control {
   const char* filter;  // BPF: the capture without the protocol's own packets ("" = the whole capture)
 };
 
-std::string capture_of(Lab lab) { return lab == Lab::identity ? test::identity_lab_pcap() : test::hospital_lab_pcap(); }
+std::string capture_of(Lab lab) {
+  switch (lab) {
+    case Lab::identity: return test::identity_lab_pcap();
+    case Lab::hospital: return test::hospital_lab_pcap();
+    case Lab::clinical: return test::clinical_lab_pcap();
+  }
+  return {};
+}
 
 // Port lists are the labs' (tests/fixtures/identity/README.md, tests/fixtures/lab/README.md).
 const std::vector<Control> kControls = {
+    {"AstmIdentityLab", {"astm."}, Lab::identity, ""},
+    {"AstmHospitalLab", {"astm."}, Lab::hospital, ""},
+    {"AstmClinicalLabWithoutAstm", {"astm."}, Lab::clinical, "not (tcp port 5000 or tcp port 15300)"},
+    // The stream parsers that probe by content, on nothing but ASTM.
+    {"StreamParsersOnAstm", {"hl7.", "dicom.", "http.", "tls.", "modbus.", "smb.", "banner.", "syslog.", "dns."},
+     Lab::clinical, ""},
     {"BacnetIdentityLab", {"bacnet."}, Lab::identity, ""},
     {"BacnetHospitalLab", {"bacnet."}, Lab::hospital, ""},
     {"ModbusIdentityLab", {"modbus."}, Lab::identity, ""},
