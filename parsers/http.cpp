@@ -3,6 +3,10 @@
 // skipped by their framing (Content-Length or chunked, RFC 9112 §6-7), except an XML response body that
 // is a UPnP device description (UPnP Device Architecture 2.0 §2.3, urn:schemas-upnp-org:device-1-0):
 // printers, cameras, TVs and many networked medical peripherals describe themselves there.
+// Clinical web APIs are recognised from the request line and the media types, never kept: an HL7 FHIR
+// REST API (FHIR R4 http.html) and DICOMweb (DICOM PS3.18: QIDO-RS, WADO-RS, STOW-RS, WADO-URI). A request
+// target carries patient identifiers (`/fhir/Patient?name=...`, `?PatientName=...`, study UIDs): it is
+// classified into one of a few codes and dropped; no part of it is ever a fact.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -15,12 +19,26 @@
 namespace ww {
 namespace {
 
-constexpr std::uint16_t kPorts[] = {80, 8080, 8000, 8008, 631, 5000, 49152, 1900, 2869};
+constexpr std::uint16_t kPorts[] = {80, 8080, 8000, 8008, 631, 5000, 49152, 1900, 2869, 8042};
 constexpr FactDecl kFacts[] = {
     {"http.user_agent", FactType::text, "sender (client)", "`User-Agent`", "CUPS/1.3.4"},
     {"http.host", FactType::text, "receiver (the server the Host names)", "`Host`", "10.10.10.251"},
     {"http.server", FactType::text, "sender (server)", "`Server`", "Virata-EmWeb/R6_2_1"},
     {"http.powered_by", FactType::text, "sender (server)", "`X-Powered-By`", "PHP/5.6"},
+    {"http.api_used", FactType::code, "client (sender of the request)",
+     "the request's API, classified from its target and media types (the target itself is never kept)",
+     "`fhir`, `dicomweb-qido`, `dicomweb-wado`, `dicomweb-stow`, `dicom-wado-uri`, `dicomweb`"},
+    {"http.api_served", FactType::code, "server (sender of the response)",
+     "the same classification, when the server answered it with a 2xx status or a FHIR/DICOM media type",
+     "`fhir`, `dicomweb-stow`"},
+    {"http.fhir_version", FactType::code, "sender",
+     "`fhirVersion` parameter of a FHIR media type in `Content-Type` (FHIR R4 http.html#mime-type)", "4.0"},
+    {"dpws.manufacturer", FactType::text, "sender (server)", "DPWS metadata `ThisModel/Manufacturer`", "Draeger"},
+    {"dpws.model_name", FactType::text, "sender", "`ThisModel/ModelName`", "Infinity Delta"},
+    {"dpws.model_number", FactType::text, "sender", "`ThisModel/ModelNumber`", "MS18986"},
+    {"dpws.friendly_name", FactType::text, "sender", "`ThisDevice/FriendlyName`", "ICU1 Bed 4 monitor"},
+    {"dpws.firmware_version", FactType::text, "sender", "`ThisDevice/FirmwareVersion`", "VF10.2"},
+    {"dpws.serial_number", FactType::id, "sender", "`ThisDevice/SerialNumber`", "5393018772"},
     {"upnp.friendly_name", FactType::text, "sender (server)", "UPnP description `<friendlyName>`", "Ward 3 Printer & Scanner"},
     {"upnp.manufacturer", FactType::text, "sender", "`<manufacturer>`", "Brother"},
     {"upnp.model_name", FactType::text, "sender", "`<modelName>`", "MFC-L8900CDW"},
@@ -63,6 +81,13 @@ bool is_status_line(std::string_view line, int& status) {
   return true;
 }
 
+// The request-target of a request line already checked by is_request_line: between the two spaces.
+std::string_view request_target(std::string_view line) {
+  const std::size_t sp = line.find(' ');
+  const std::size_t last = line.rfind(' ');
+  return last > sp + 1 ? line.substr(sp + 1, last - sp - 1) : std::string_view{};
+}
+
 // End of the message head (the empty line), counted from the start of `s`; npos if not yet seen.
 std::size_t head_end(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -71,6 +96,112 @@ std::size_t head_end(std::string_view s) {
     if (i + 2 < s.size() && s[i + 1] == '\r' && s[i + 2] == '\n') return i + 3;
   }
   return std::string_view::npos;
+}
+
+// The clinical web APIs a request can be classified as (header comment). `none`: not recognised.
+enum class Api : std::uint8_t { none, fhir, dicomweb, qido, wado, stow, wado_uri };
+
+std::string_view api_code(Api api) {
+  switch (api) {
+    case Api::fhir: return "fhir";
+    case Api::dicomweb: return "dicomweb";
+    case Api::qido: return "dicomweb-qido";
+    case Api::wado: return "dicomweb-wado";
+    case Api::stow: return "dicomweb-stow";
+    case Api::wado_uri: return "dicom-wado-uri";
+    case Api::none: break;
+  }
+  return "";
+}
+
+// FHIR's media types: application/fhir+json and +xml (R4 http.html#mime-type), and DSTU2's json+fhir/xml+fhir.
+bool is_fhir_media(std::string_view v) {
+  return icontains(v, "application/fhir+") || icontains(v, "+fhir");
+}
+// DICOM's media types (PS3.18 §8.7): application/dicom, application/dicom+json, application/dicom+xml, and
+// multipart/related; type="application/dicom..." which carries them.
+bool is_dicom_media(std::string_view v) { return icontains(v, "application/dicom"); }
+
+// A DICOM UID as it appears in a DICOMweb path (PS3.5 §9.1: digits and dots, at most 64 characters).
+bool is_uid(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && s.find('.') != std::string_view::npos &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+// The request-target's path segments (origin-form or absolute-form, RFC 9112 §3.2), without the query,
+// and the query. Up to 16 segments: enough for the deepest DICOMweb resource (PS3.18 §10.4, frames).
+struct Target {
+  std::array<std::string_view, 16> segments{};
+  std::size_t count = 0;
+  std::string_view query;
+};
+Target split_target(std::string_view target) {
+  Target t;
+  if (const std::size_t scheme = target.find("://"); scheme != std::string_view::npos && scheme < 8) {
+    const std::size_t path = target.find('/', scheme + 3);
+    target = path == std::string_view::npos ? std::string_view{} : target.substr(path);
+  }
+  if (const std::size_t q = target.find('?'); q != std::string_view::npos) {
+    t.query = target.substr(q + 1);
+    target = target.substr(0, q);
+  }
+  while (!target.empty() && t.count < t.segments.size()) {
+    const std::size_t slash = target.find('/');
+    const std::string_view seg = target.substr(0, slash);
+    if (!seg.empty()) t.segments[t.count++] = seg;
+    if (slash == std::string_view::npos) break;
+    target.remove_prefix(slash + 1);
+  }
+  return t;
+}
+
+// DICOMweb's RESTful resources (PS3.18 §10): a studies/series/instances segment, in a path that says it is
+// DICOMweb — a DICOM media type, a conventional service root, or a UID after the resource. A path like
+// /api/studies alone is not enough: too many web applications have one.
+Api classify_dicomweb(std::string_view method, const Target& t, bool dicom_media) {
+  static constexpr std::string_view kRoots[] = {"dicom-web", "dicomweb", "dicom-web-rs", "qido-rs",
+                                                "wado-rs",   "stow-rs",  "qido",         "wado"};
+  bool root = false;
+  for (std::size_t i = 0; i < t.count; ++i) {
+    const std::string_view seg = t.segments[i];
+    for (std::string_view r : kRoots) root = root || iequals(seg, r);
+    if (!iequals(seg, "studies") && !iequals(seg, "series") && !iequals(seg, "instances")) continue;
+    const bool uid_follows = i + 1 < t.count && is_uid(t.segments[i + 1]);
+    if (!dicom_media && !root && !uid_follows) return Api::none;
+    const std::string_view last = t.segments[t.count - 1];
+    if (method == "POST" || method == "PUT") return Api::stow;  // PS3.18 §10.5 (PUT: 2023 STOW-RS update)
+    if (method != "GET" && method != "HEAD") return Api::dicomweb;
+    // A search ends at a resource collection (§10.6); a retrieve names an instance, its metadata,
+    // rendering, frames or bulk data (§10.4).
+    return iequals(last, "studies") || iequals(last, "series") || iequals(last, "instances") ? Api::qido : Api::wado;
+  }
+  return Api::none;
+}
+
+// What a request is, from its method, target and the Accept/Content-Type values.
+Api classify_request(std::string_view method, std::string_view target, bool fhir_media, bool dicom_media) {
+  const Target t = split_target(target);
+  // WADO-URI (PS3.18 §9): the query parameter requestType=WADO, on any path.
+  if (icontains(t.query, "requesttype=wado")) return Api::wado_uri;
+  if (const Api d = classify_dicomweb(method, t, dicom_media); d != Api::none) return d;
+  if (fhir_media) return Api::fhir;
+  for (std::size_t i = 0; i < t.count; ++i) {
+    if (iequals(t.segments[i], "fhir")) return Api::fhir;  // the conventional service base, e.g. /fhir/R4
+  }
+  return dicom_media ? Api::dicomweb : Api::none;
+}
+
+// The fhirVersion parameter of a FHIR media type (R4 http.html#version-parameter): "4.0", "3.0", ...
+std::string_view fhir_version_param(std::string_view content_type) {
+  constexpr std::string_view kParam = "fhirversion=";
+  std::size_t at = 0;
+  while (at + kParam.size() <= content_type.size() && !iequals(content_type.substr(at, kParam.size()), kParam)) ++at;
+  if (at + kParam.size() > content_type.size()) return {};
+  std::string_view v = content_type.substr(at + kParam.size());
+  if (!v.empty() && v.front() == '"') v.remove_prefix(1);
+  std::size_t n = 0;
+  while (n < v.size() && n < 8 && ((v[n] >= '0' && v[n] <= '9') || v[n] == '.')) ++n;
+  return v.substr(0, n);
 }
 
 std::string xml_unescape(std::string_view s) {
@@ -155,6 +286,8 @@ class HttpSession final : public StreamSession {
     bool has_length = false;
     std::uint64_t length = 0;
     bool xml = false;
+    bool fhir_media = false;
+    bool dicom_media = false;
     std::size_t pos = eol + 1;
     while (pos < msg.size()) {
       std::size_t nl = msg.find('\n', pos);
@@ -189,25 +322,35 @@ class HttpSession final : public StreamSession {
         }
         has_length = true;
         length = v;
-      } else if (!request && iequals(name, "Content-Type")) {
-        xml = icontains(value, "xml");
+      } else if (iequals(name, "Content-Type") || (request && iequals(name, "Accept"))) {
+        if (!request && iequals(name, "Content-Type")) xml = icontains(value, "xml");
+        fhir_media = fhir_media || is_fhir_media(value);
+        dicom_media = dicom_media || is_dicom_media(value);
+        if (iequals(name, "Content-Type") && is_fhir_media(value)) {
+          if (const std::string_view v = fhir_version_param(value); !v.empty()) {
+            sink.observe(Party::sender, "http.fhir_version", v);
+          }
+        }
       }
     }
     ++d.messages;
     // Body framing, RFC 9112 §6.3.
     bool no_body = false;
     if (request) {
-      pending_head_.push_back(method == "HEAD");
-      if (pending_head_.size() > 8) pending_head_.pop_front();
+      const Api api = classify_request(method, request_target(first), fhir_media, dicom_media);
+      if (api != Api::none) sink.observe(Party::sender, "http.api_used", api_code(api));
+      pending_.push_back(Pending{method == "HEAD", api});
+      if (pending_.size() > 8) pending_.pop_front();
       no_body = !chunked && !has_length;
     } else {
       const bool informational = status >= 100 && status < 200;
-      bool head_reply = false;
-      if (!informational && !pending_head_.empty()) {
-        head_reply = pending_head_.front();
-        pending_head_.pop_front();
+      Pending asked;
+      if (!informational && !pending_.empty()) {
+        asked = pending_.front();
+        pending_.pop_front();
       }
-      no_body = informational || status == 204 || status == 304 || head_reply;
+      if (!informational) answered(asked.api, status, fhir_media, dicom_media, sink);
+      no_body = informational || status == 204 || status == 304 || asked.head;
       if (informational) --d.messages;  // 100 Continue precedes the real response
     }
     d.collect_xml = !request && xml && !no_body;
@@ -226,10 +369,21 @@ class HttpSession final : public StreamSession {
     return true;
   }
 
+  // A response to a request classified as `asked`: a 2xx answer means the server offers that API; a FHIR or
+  // DICOM media type says so whatever the path was (e.g. a FHIR base without "fhir" in it).
+  static void answered(Api asked, int status, bool fhir_media, bool dicom_media, ObservationSink& sink) {
+    Api served = status >= 200 && status < 300 ? asked : Api::none;
+    if (served == Api::none && fhir_media) served = Api::fhir;
+    if (served == Api::none && dicom_media) served = asked != Api::none && asked != Api::fhir ? asked : Api::dicomweb;
+    if (served == Api::none) return;
+    sink.observe(Party::sender, "http.api_served", api_code(served));
+    if (asked == Api::none) sink.observe(Party::receiver, "http.api_used", api_code(served));
+  }
+
   // Called when a head was read or a body ended: decide whether this direction has more to offer.
   void after_message(Dir& d, ObservationSink& sink) {
     if (d.phase == Phase::head) {
-      if (!d.xml.empty()) upnp(d, sink);
+      if (!d.xml.empty()) described(d, sink);
       if (d.messages >= kMaxMessages) d.done = true;
     } else if (d.phase == Phase::until_close && !d.collect_xml) {
       d.done = true;
@@ -319,7 +473,7 @@ class HttpSession final : public StreamSession {
         take_xml(d, data);
         used = data.size();
         if (d.xml.size() >= kMaxXmlBytes || d.xml.find("</root>") != std::string::npos) {
-          upnp(d, sink);
+          described(d, sink);
           d.done = true;
         }
         return true;
@@ -329,12 +483,54 @@ class HttpSession final : public StreamSession {
     return false;
   }
 
-  // A UPnP device description: the root device's identity elements (UDA 2.0 §2.3). The first occurrence
-  // of each element belongs to the root device (embedded devices follow in <deviceList>).
-  void upnp(Dir& d, ObservationSink& sink) {
+  // An XML body that describes its sender: a UPnP device description or DPWS metadata.
+  static void described(Dir& d, ObservationSink& sink) {
     const std::string xml = std::move(d.xml);
     d.xml.clear();
-    if (xml.find("urn:schemas-upnp-org:device-1-0") == std::string::npos) return;
+    if (xml.find("urn:schemas-upnp-org:device-1-0") != std::string::npos) upnp(xml, sink);
+    if (xml.find("docs.oasis-open.org/ws-dd/ns/dpws/2009/01") != std::string::npos ||
+        xml.find("schemas.xmlsoap.org/ws/2006/02/devprof") != std::string::npos) {
+      dpws(xml, sink);
+    }
+  }
+
+  // The text of the first element whose local name is `local` (any namespace prefix, any attributes, e.g.
+  // xml:lang), entities decoded; empty if none.
+  static std::string element_text(std::string_view xml, std::string_view local) {
+    std::size_t pos = 0;
+    while ((pos = xml.find('<', pos)) != std::string_view::npos) {
+      ++pos;
+      std::size_t end = pos;
+      while (end < xml.size() && xml[end] != '>' && xml[end] != ' ' && xml[end] != '/' && xml[end] != '\t') ++end;
+      std::string_view qname = xml.substr(pos, end - pos);
+      if (const std::size_t colon = qname.find(':'); colon != std::string_view::npos) qname.remove_prefix(colon + 1);
+      if (qname != local) continue;
+      const std::size_t gt = xml.find('>', end);
+      if (gt == std::string_view::npos || xml[gt - 1] == '/') return {};
+      const std::size_t close = xml.find('<', gt + 1);
+      if (close == std::string_view::npos) return {};
+      return xml_unescape(trim(xml.substr(gt + 1, close - gt - 1)));
+    }
+    return {};
+  }
+
+  // DPWS metadata (OASIS DPWS 1.1 §5.1-5.2, and the 2006/02 draft Windows and printers use): the
+  // ThisModel and ThisDevice sections of a WS-Transfer GetResponse. SDC providers (IEEE 11073-20702)
+  // describe themselves here; they should use TLS, and the facts only come when it crosses in clear.
+  static void dpws(std::string_view xml, ObservationSink& sink) {
+    static constexpr std::pair<std::string_view, std::string_view> fields[] = {
+        {"Manufacturer", "dpws.manufacturer"},     {"ModelName", "dpws.model_name"},
+        {"ModelNumber", "dpws.model_number"},      {"FriendlyName", "dpws.friendly_name"},
+        {"FirmwareVersion", "dpws.firmware_version"}, {"SerialNumber", "dpws.serial_number"}};
+    for (const auto& [tag, key] : fields) {
+      const std::string value = element_text(xml, tag);
+      if (!value.empty()) sink.observe(Party::sender, key, printable(value));
+    }
+  }
+
+  // A UPnP device description: the root device's identity elements (UDA 2.0 §2.3). The first occurrence
+  // of each element belongs to the root device (embedded devices follow in <deviceList>).
+  static void upnp(const std::string& xml, ObservationSink& sink) {
     static constexpr std::pair<std::string_view, std::string_view> fields[] = {
         {"friendlyName", "upnp.friendly_name"}, {"manufacturer", "upnp.manufacturer"},
         {"modelName", "upnp.model_name"},       {"modelNumber", "upnp.model_number"},
@@ -351,8 +547,12 @@ class HttpSession final : public StreamSession {
     }
   }
 
+  struct Pending {
+    bool head = false;      // a HEAD request: its response has no body
+    Api api = Api::none;    // what the request was classified as
+  };
   std::array<Dir, 2> dirs_{};
-  std::deque<bool> pending_head_;  // per outstanding request: was it HEAD (its response has no body)
+  std::deque<Pending> pending_;  // per outstanding request, oldest first (HTTP/1.1 answers in order)
 };
 
 class HttpParser final : public StreamParser {

@@ -25,7 +25,7 @@ std::string display_name(const AssetView& a) {
 // Facts in which a device states its own serial number (docs/observations.md), most specific first.
 std::optional<std::string> serial_number(const AssetView& a) {
   for (const char* key : {"lldp.med.serial_number", "upnp.serial_number", "dicom.device_serial_number",
-                          "hl7.device_serial_number", "astm.serial_number"}) {
+                          "hl7.device_serial_number", "astm.serial_number", "dpws.serial_number"}) {
     for (const auto& o : a.observations) {
       if (o.key == key && !o.value.empty()) return o.value;
     }

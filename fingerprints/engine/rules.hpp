@@ -178,7 +178,7 @@ inline const std::vector<std::string>& categories() {
   return c;
 }
 inline const std::vector<std::string>& crown_jewel_kinds() {
-  static const std::vector<std::string> k{"pacs", "ris-worklist", "ehr", "lis", "hl7-interface-engine",
+  static const std::vector<std::string> k{"pacs", "ris-worklist", "ehr", "fhir-server", "lis", "hl7-interface-engine",
                                           "domain-controller", "dhcp-dns-server", "backup", "hypervisor", "database"};
   return k;
 }

@@ -1,9 +1,14 @@
 #!/usr/bin/python3
-"""The clinical lab afresh: runs tests/fixtures/clinical/make_capture.sh (ASTM instruments and a LIS in
-network namespaces, recorded from a mirror port) into a temporary file, then holds the new capture to the
-same assertions as the committed one (tests/cases/astm-lab/test.yaml: facts, classification, planted patient
-data and password absent, link baseline). So the committed fixture is what the script makes, and the parser
-reads a capture that was not tuned for it. Needs root (network namespaces); exits 77 (skipped) otherwise."""
+"""A clinical capture afresh: runs its script in tests/fixtures/clinical into a temporary file, then holds the
+new capture to the same assertions as the committed one. So the committed fixture is what the script makes,
+and the parser reads a capture that was not tuned for it. Needs root (network namespaces); exits 77
+(skipped) otherwise.
+
+    test_clinical_lab.py [lab|web]
+  lab: make_capture.sh (ASTM instruments and a LIS, python peers) -> tests/cases/astm-lab (facts,
+       classification, planted patient data and password absent, link baseline)
+  web: make_web_capture.sh (Orthanc + DICOMweb plugin, curl, a FHIR R4 stub) -> tests/cases/clinical-web
+       (API codes, crown jewels, planted patient data absent)"""
 import os
 import shutil
 import subprocess
@@ -14,31 +19,41 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import BINARY, REPO  # noqa: E402
 
 
+# name -> (script, committed capture, case, tools beyond the namespaces' own)
+CAPTURES = {
+    "lab": ("make_capture.sh", "clinical-lab.pcap", "astm-lab", ()),
+    "web": ("make_web_capture.sh", "clinical-web.pcap", "clinical-web", ("Orthanc", "curl", "storescu", "tshark")),
+}
+
+
 def main():
+    which = sys.argv[1] if len(sys.argv) > 1 else "lab"
+    script, capture, case_name, tools = CAPTURES[which]
+    name = "e2e_clinical_" + which
     if os.geteuid() != 0:
-        print("SKIP e2e_clinical_lab: needs root (network namespaces)")
+        print(f"SKIP {name}: needs root (network namespaces)")
         return 77
-    for tool in ("tcpdump", "ip", "tc", "ss"):
+    for tool in ("tcpdump", "ip", "tc", "ss", *tools):
         if shutil.which(tool) is None:
-            print(f"SKIP e2e_clinical_lab: {tool} not installed (scripts/install-deps.sh --test)")
+            print(f"SKIP {name}: {tool} not installed (scripts/install-deps.sh --test)")
             return 77
     work = tempfile.mkdtemp(prefix="ww-clinical-")
     try:
-        pcap = os.path.join(work, "clinical-lab.pcap")
-        p = subprocess.run(["bash", os.path.join(REPO, "tests", "fixtures", "clinical", "make_capture.sh"), pcap],
+        pcap = os.path.join(work, capture)
+        p = subprocess.run(["bash", os.path.join(REPO, "tests", "fixtures", "clinical", script), pcap],
                            capture_output=True, text=True, timeout=120)
         print(p.stdout + p.stderr, end="")
         if p.returncode != 0:
-            print("FAIL e2e_clinical_lab: make_capture.sh failed")
+            print(f"FAIL {name}: {script} failed")
             return 1
-        case = os.path.join(work, "astm-lab")
-        shutil.copytree(os.path.join(REPO, "tests", "cases", "astm-lab"), case)
+        case = os.path.join(work, case_name)
+        shutil.copytree(os.path.join(REPO, "tests", "cases", case_name), case)
         yaml_path = os.path.join(case, "test.yaml")
         with open(yaml_path) as f:
             text = f.read()
-        committed = "capture: tests/fixtures/clinical/clinical-lab.pcap"
+        committed = f"capture: tests/fixtures/clinical/{capture}"
         if committed not in text:
-            print("FAIL e2e_clinical_lab: the case no longer names the committed capture")
+            print(f"FAIL {name}: the case no longer names the committed capture")
             return 1
         with open(yaml_path, "w") as f:
             f.write(text.replace(committed, f"capture: {pcap}"))
@@ -46,9 +61,9 @@ def main():
                             case], capture_output=True, text=True, timeout=120)
         print(r.stdout + r.stderr, end="")
         if r.returncode != 0:
-            print("FAIL e2e_clinical_lab: the fresh capture does not satisfy tests/cases/astm-lab")
+            print(f"FAIL {name}: the fresh capture does not satisfy tests/cases/{case_name}")
             return 1
-        print("PASS e2e_clinical_lab")
+        print(f"PASS {name}")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -19,6 +19,7 @@ inline std::string repo_file(const std::string& rel) { return std::string(WARDWA
 inline std::string identity_lab_pcap() { return repo_file("tests/fixtures/identity/identity-lab.pcap"); }
 inline std::string hospital_lab_pcap() { return repo_file("tests/fixtures/lab/hospital-lab.pcap"); }
 inline std::string clinical_lab_pcap() { return repo_file("tests/fixtures/clinical/clinical-lab.pcap"); }
+inline std::string clinical_web_pcap() { return repo_file("tests/fixtures/clinical/clinical-web.pcap"); }
 
 // Skips the calling test (GTEST_SKIP) with a clear message when ../shared is not beside the checkout.
 #define WW_REQUIRE_FILE(path)                                                                        \

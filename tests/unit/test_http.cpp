@@ -129,6 +129,136 @@ TEST_F(HttpTest, UpnpBodyRunningToConnectionClose) {
   EXPECT_EQ(sink.value("upnp.manufacturer"), "Brother");
 }
 
+// One exchange: the request, then its response; the facts of both.
+test::RecordingSink exchange(const StreamParser& parser, const std::string& request, const std::string& response) {
+  test::RecordingSink s;
+  Feeder f;
+  auto session = parser.open(StreamMeta{});
+  f.feed(*session, StreamDir::to_server, request, s);
+  f.feed(*session, StreamDir::to_client, response, s);
+  return s;
+}
+// The party a fact was observed about ("sender"/"receiver") for its first value.
+std::string about(const test::RecordingSink& s, std::string_view key) {
+  for (const auto& f : s.facts) {
+    if (f.key == key) return f.about;
+  }
+  return "";
+}
+
+const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+TEST_F(HttpTest, DicomWebServicesAreClassifiedFromTheRequestLine) {
+  // DICOM PS3.18 §10.6 QIDO-RS, §10.4 WADO-RS, §10.5 STOW-RS, §9 WADO-URI; Orthanc's root /dicom-web/.
+  struct Case {
+    std::string request;
+    std::string api;
+  } cases[] = {
+      {"GET /dicom-web/studies?PatientName=PLANTED%5ENAME HTTP/1.1\r\nAccept: application/dicom+json\r\n\r\n",
+       "dicomweb-qido"},
+      {"GET /dicom-web/studies/1.2.3.4/series HTTP/1.1\r\n\r\n", "dicomweb-qido"},
+      {"GET /dicom-web/studies/1.2.3.4/metadata HTTP/1.1\r\nAccept: application/dicom+json\r\n\r\n",
+       "dicomweb-wado"},
+      {"GET http://pacs:8042/rs/studies/1.2.3/series/1.2.3.5/instances/1.2.3.6/frames/1 HTTP/1.1\r\n\r\n",
+       "dicomweb-wado"},
+      {"POST /dicom-web/studies HTTP/1.1\r\nContent-Type: multipart/related; type=\"application/dicom\"; "
+       "boundary=x\r\nContent-Length: 0\r\n\r\n",
+       "dicomweb-stow"},
+      {"GET /wado?requestType=WADO&studyUID=1.2&seriesUID=1.3&objectUID=1.4 HTTP/1.1\r\n\r\n", "dicom-wado-uri"},
+      // A UID after the resource is DICOMweb without any other marker.
+      {"GET /api/studies/1.2.840.113619.2.55 HTTP/1.1\r\n\r\n", "dicomweb-wado"},
+  };
+  for (const Case& c : cases) {
+    const test::RecordingSink s = exchange(*parser, c.request, kOk);
+    EXPECT_EQ(s.values("http.api_used"), std::vector<std::string>{c.api}) << c.request;
+    EXPECT_EQ(about(s, "http.api_used"), "sender") << c.request;
+    EXPECT_EQ(s.values("http.api_served"), std::vector<std::string>{c.api}) << c.request;
+    EXPECT_EQ(about(s, "http.api_served"), "sender") << c.request;  // the sender of the response
+    EXPECT_TRUE(s.anomalies.empty());
+  }
+}
+
+TEST_F(HttpTest, OrdinaryPathsAreNotClinicalApis) {
+  for (const std::string target : {"/api/studies", "/studies", "/index.html", "/metadata", "/latest/meta-data/",
+                                    "/wado", "/series/12", "/fhirst/x"}) {
+    const test::RecordingSink s = exchange(*parser, "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n", kOk);
+    EXPECT_FALSE(s.has("http.api_used")) << target;
+    EXPECT_FALSE(s.has("http.api_served")) << target;
+  }
+}
+
+TEST_F(HttpTest, FhirFromThePathTheMediaTypesAndItsVersionParameter) {
+  const std::string fhir_ok =
+      "HTTP/1.1 200 OK\r\nServer: wardwatch-fixture-fhir/0.1\r\nContent-Type: application/fhir+json; "
+      "fhirVersion=4.0\r\nContent-Length: 2\r\n\r\n{}";
+  {  // FHIR R4 http.html#capabilities: GET [base]/metadata
+    const auto s = exchange(*parser, "GET /fhir/metadata HTTP/1.1\r\nAccept: application/fhir+json\r\n\r\n", fhir_ok);
+    EXPECT_EQ(s.values("http.api_used"), std::vector<std::string>{"fhir"});
+    EXPECT_EQ(s.values("http.api_served"), std::vector<std::string>{"fhir"});
+    EXPECT_EQ(s.values("http.fhir_version"), std::vector<std::string>{"4.0"});
+  }
+  {  // a base without "fhir" in it: the Accept header says FHIR
+    const auto s = exchange(*parser, "GET /baseR4/Patient?name=PLANTED HTTP/1.1\r\nAccept: application/fhir+xml\r\n\r\n",
+                            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(s.values("http.api_used"), std::vector<std::string>{"fhir"});
+    EXPECT_FALSE(s.has("http.api_served"));  // a 404 with no FHIR body type proves nothing of the server
+  }
+  {  // an unclassified request answered with a FHIR resource: both ends learn it (DSTU2's json+fhir)
+    const auto s = exchange(*parser, "GET /r/Patient HTTP/1.1\r\n\r\n",
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json+fhir\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(s.values("http.api_served"), std::vector<std::string>{"fhir"});
+    EXPECT_EQ(s.values("http.api_used"), std::vector<std::string>{"fhir"});
+    EXPECT_EQ(about(s, "http.api_used"), "receiver");  // the client, seen from the response
+  }
+  {  // hostile version parameters are cut to digits and dots, eight at most
+    const auto s = exchange(*parser, "GET /fhir/metadata HTTP/1.1\r\n\r\n",
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json; fhirVersion=\"4.0.1.2.3.4.5\x1b[31m\"\r\n"
+                            "Content-Length: 0\r\n\r\n");
+    EXPECT_EQ(s.values("http.fhir_version"), std::vector<std::string>{"4.0.1.2."});
+  }
+}
+
+TEST_F(HttpTest, ApiClassificationNeverKeepsTheTarget) {
+  const std::string planted = "PLANTED^PATIENT";
+  const auto s = exchange(*parser,
+                          "GET /dicom-web/studies?PatientName=" + planted + "&PatientID=PLANTED-ID-4411 HTTP/1.1\r\n"
+                          "Host: pacs\r\nAccept: application/dicom+json\r\n\r\n",
+                          kOk);
+  ASSERT_TRUE(s.has("http.api_used"));
+  for (const auto& f : s.facts) {
+    EXPECT_EQ(f.value.find("PLANTED"), std::string::npos) << f.key;
+    EXPECT_EQ(f.value.find("studies"), std::string::npos) << f.key;
+  }
+}
+
+TEST_F(HttpTest, DpwsMetadataOfAnSdcProviderInClear) {
+  // A WS-Transfer GetResponse with DPWS 1.1 ThisModel/ThisDevice (OASIS DPWS 1.1 §5.1-5.2), as an IEEE
+  // 11073-20702 provider answers it; elements carry xml:lang and namespace prefixes.
+  const std::string body =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s12:Envelope xmlns:s12=\"http://www.w3.org/2003/05/soap-envelope\" "
+      "xmlns:dpws=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01\" xmlns:mex=\"http://schemas.xmlsoap.org/ws/2004/09/mex\">"
+      "<s12:Body><mex:Metadata><mex:MetadataSection Dialect=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01/ThisModel\">"
+      "<dpws:ThisModel><dpws:Manufacturer xml:lang=\"en\">Example Medical &amp; Co</dpws:Manufacturer>"
+      "<dpws:ModelName xml:lang=\"en\">VitalView 7</dpws:ModelName><dpws:ModelNumber>VV7-200</dpws:ModelNumber>"
+      "</dpws:ThisModel></mex:MetadataSection><mex:MetadataSection "
+      "Dialect=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01/ThisDevice\"><dpws:ThisDevice>"
+      "<dpws:FriendlyName xml:lang=\"en\">ICU1 Bed 4</dpws:FriendlyName><dpws:FirmwareVersion>3.1.4"
+      "</dpws:FirmwareVersion><dpws:SerialNumber>SN-0042</dpws:SerialNumber></dpws:ThisDevice>"
+      "</mex:MetadataSection></mex:Metadata></s12:Body></s12:Envelope>";
+  const auto s = exchange(*parser,
+                          "POST /sdc HTTP/1.1\r\nContent-Type: application/soap+xml\r\nContent-Length: 0\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml; charset=utf-8\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(s.value("dpws.manufacturer"), "Example Medical & Co");
+  EXPECT_EQ(s.value("dpws.model_name"), "VitalView 7");
+  EXPECT_EQ(s.value("dpws.model_number"), "VV7-200");
+  EXPECT_EQ(s.value("dpws.friendly_name"), "ICU1 Bed 4");
+  EXPECT_EQ(s.value("dpws.firmware_version"), "3.1.4");
+  EXPECT_EQ(s.value("dpws.serial_number"), "SN-0042");
+  EXPECT_EQ(about(s, "dpws.serial_number"), "sender");
+  EXPECT_FALSE(s.has("upnp.manufacturer"));
+}
+
 TEST_F(HttpTest, HostileInputIsBoundedAndCounted) {
   {  // a head that never ends
     auto session = parser->open(meta);

@@ -14,7 +14,7 @@
 namespace ww {
 namespace {
 
-enum class Lab { identity, hospital, clinical };
+enum class Lab { identity, hospital, clinical, clinical_web };
 
 struct Control {
   const char* name;                   // test name suffix
@@ -28,6 +28,7 @@ std::string capture_of(Lab lab) {
     case Lab::identity: return test::identity_lab_pcap();
     case Lab::hospital: return test::hospital_lab_pcap();
     case Lab::clinical: return test::clinical_lab_pcap();
+    case Lab::clinical_web: return test::clinical_web_pcap();
   }
   return {};
 }
@@ -40,6 +41,16 @@ const std::vector<Control> kControls = {
     // The stream parsers that probe by content, on nothing but ASTM.
     {"StreamParsersOnAstm", {"hl7.", "dicom.", "http.", "tls.", "modbus.", "smb.", "banner.", "syslog.", "dns."},
      Lab::clinical, ""},
+    // FHIR and DICOMweb: no API code, FHIR version or DPWS fact from the other labs' HTTP (curl, python,
+    // wsdd, UPnP), and none from the web capture once its HTTP is gone.
+    {"ClinicalApisIdentityLab", {"http.api_", "http.fhir_version", "dpws."}, Lab::identity, ""},
+    {"ClinicalApisHospitalLab", {"http.api_", "http.fhir_version", "dpws."}, Lab::hospital, ""},
+    {"HttpClinicalWebWithoutHttp", {"http.", "upnp.", "dpws."}, Lab::clinical_web,
+     "not (tcp port 8042 or tcp port 8080)"},
+    {"DicomClinicalWebWithoutDicom", {"dicom."}, Lab::clinical_web, "not tcp port 4242"},
+    {"StreamParsersOnClinicalWeb", {"hl7.", "astm.", "tls.", "modbus.", "smb.", "banner.", "syslog."},
+     Lab::clinical_web, ""},
+    {"SdcIdentityLab", {"sdc."}, Lab::identity, ""},
     {"BacnetIdentityLab", {"bacnet."}, Lab::identity, ""},
     {"BacnetHospitalLab", {"bacnet."}, Lab::hospital, ""},
     {"ModbusIdentityLab", {"modbus."}, Lab::identity, ""},

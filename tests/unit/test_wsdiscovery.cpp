@@ -83,6 +83,77 @@ TEST_F(WsdTest, ProbeAndResolveOnlySayWhatTheyAre) {
   EXPECT_FALSE(s2.has("wsd.types"));
 }
 
+// An SDC provider's Hello (IEEE 11073-20702 MDPWS, -20701 §9.3-9.4 scopes), WS-DD 1.1 namespaces, with a
+// patient, operator, workflow and ensemble context besides the location, as SDC stacks announce them.
+std::string sdc_hello(const std::string& scopes) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><s12:Envelope xmlns:s12=\"http://www.w3.org/2003/05/soap-envelope\" "
+         "xmlns:wsa=\"http://www.w3.org/2005/08/addressing\" "
+         "xmlns:wsd=\"http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01\" "
+         "xmlns:dpws=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01\" "
+         "xmlns:mdpws=\"http://standards.ieee.org/downloads/11073/11073-20702-2016\"><s12:Header>"
+         "<wsa:Action>http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01/Hello</wsa:Action></s12:Header>"
+         "<s12:Body><wsd:Hello><wsa:EndpointReference><wsa:Address>urn:uuid:0b6a2d5e-1c1f-4f5e-9a53-2d3c1e7f4a11"
+         "</wsa:Address></wsa:EndpointReference><wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types>"
+         "<wsd:Scopes>" + scopes + "</wsd:Scopes><wsd:XAddrs>https://10.44.0.7:6464/sdc</wsd:XAddrs>"
+         "<wsd:MetadataVersion>1</wsd:MetadataVersion></wsd:Hello></s12:Body></s12:Envelope>";
+}
+
+TEST_F(WsdTest, SdcProviderLocationKeptPatientAndOperatorContextsDropped) {
+  const std::string msg = sdc_hello(
+      "sdc.mds.pkp:1.2.840.10004.20701.1.1 "
+      "sdc.ctxt.loc:/sdc.ctxt.loc.detail/HOSP%2FA/B1/3/ICU1/R12/Bed%204?fac=HOSP%2FA&amp;bldng=B1&amp;flr=3"
+      "&amp;poc=ICU1&amp;rm=R12&amp;bed=Bed%204 "
+      "sdc.ctxt.pat:/http%3A%2F%2Fhospital.example%2Fmrn/PLANTED-MRN-99321 "
+      "sdc.ctxt.opr:/http%3A%2F%2Fhospital.example%2Fstaff/PLANTED%5ENURSE "
+      "sdc.ctxt.wfl:/http%3A%2F%2Fhospital.example%2Forders/PLANTED-ORDER-7 "
+      "sdc.ctxt.ens:/x/y sdc.cdc.type:/urn%3Aoid%3A1.2.840.10004.1.1.1.0.0.1//69837 "
+      "http://other.example/scope");
+  ASSERT_TRUE(parser->probe(meta, as_bytes(msg)));
+  EXPECT_EQ(parser->parse(meta, as_bytes(msg), sink), ParseStatus::ok);
+  EXPECT_EQ(sink.value("sdc.medical_device"), "yes");
+  EXPECT_EQ(sink.value("sdc.pkp"), "1.2.840.10004.20701.1.1");
+  EXPECT_EQ(sink.value("sdc.mds_type"), "/urn:oid:1.2.840.10004.1.1.1.0.0.1//69837");
+  EXPECT_EQ(sink.value("sdc.facility"), "HOSP/A");
+  EXPECT_EQ(sink.value("sdc.building"), "B1");
+  EXPECT_EQ(sink.value("sdc.floor"), "3");
+  EXPECT_EQ(sink.value("sdc.point_of_care"), "ICU1");
+  EXPECT_EQ(sink.value("sdc.room"), "R12");
+  EXPECT_EQ(sink.value("sdc.bed"), "Bed 4");
+  EXPECT_EQ(sink.values("wsd.scopes"), std::vector<std::string>{"http://other.example/scope"});
+  for (const auto& f : sink.facts) {
+    EXPECT_EQ(f.value.find("PLANTED"), std::string::npos) << f.key << "=" << f.value;
+    EXPECT_EQ(f.value.find("sdc.ctxt"), std::string::npos) << f.key << "=" << f.value;
+  }
+}
+
+TEST_F(WsdTest, SdcLocationFromTheFallbackIdentifierAndBoundedParts) {
+  const std::string msg = sdc_hello("sdc.ctxt.loc:/sdc.ctxt.loc.detail/HOSP//2/CCU//7 sdc.mds.pkp:1.2.x");
+  EXPECT_EQ(parser->parse(meta, as_bytes(msg), sink), ParseStatus::ok);
+  EXPECT_EQ(sink.value("sdc.facility"), "HOSP");
+  EXPECT_FALSE(sink.has("sdc.building"));  // empty parts are not facts
+  EXPECT_EQ(sink.value("sdc.floor"), "2");
+  EXPECT_EQ(sink.value("sdc.point_of_care"), "CCU");
+  EXPECT_EQ(sink.value("sdc.bed"), "7");
+  EXPECT_FALSE(sink.has("sdc.pkp"));  // not an OID
+  test::RecordingSink other;
+  // A site's own location root is an opaque identifier: no parts; a long or escaped part is bounded.
+  const std::string msg2 = sdc_hello("sdc.ctxt.loc:/urn%3Aoid%3A1.2.3/ward-7 sdc.ctxt.loc:/x/y?bed=" +
+                                     std::string(500, 'B') + "&amp;rm=%1b%5B31m%zz");
+  EXPECT_EQ(parser->parse(meta, as_bytes(msg2), other), ParseStatus::ok);
+  EXPECT_EQ(other.value("sdc.bed").size(), 64u);
+  EXPECT_EQ(other.value("sdc.room").find('\x1b'), std::string::npos);
+  EXPECT_FALSE(other.has("sdc.facility"));
+}
+
+TEST_F(WsdTest, MedicalDeviceTypeNeedsTheMdpwsNamespace) {
+  std::string msg = sdc_hello("");
+  const std::string ns = "standards.ieee.org/downloads/11073/11073-20702-2016";
+  msg.replace(msg.find(ns), ns.size(), "example.com/not-mdpws");
+  EXPECT_EQ(parser->parse(meta, as_bytes(msg), sink), ParseStatus::ok);
+  EXPECT_FALSE(sink.has("sdc.medical_device"));
+  EXPECT_EQ(sink.values("wsd.types"), (std::vector<std::string>{"dpws:Device", "mdpws:MedicalDevice"}));
+}
+
 TEST_F(WsdTest, TruncatedAndHostileXml) {
   for (std::size_t cut = 0; cut < kHello.size(); cut += 7) {
     test::RecordingSink s;
