@@ -2,7 +2,8 @@
 // 0x0B <message> 0x1C 0x0D) or raw streams of messages starting with "MSH".
 //
 // PHI policy: the walker reads segment IDs only. It buffers and splits exactly the segments MSH, MSA, SFT,
-// PRT, OBX and EQU, and from those copies only the fields named below. Every other segment (PID, PV1, NK1,
+// PRT, OBX and EQU, and from those copies only the fields named below (a UDI among them is taken apart
+// by wardwatch/udi.hpp: device identity, never patient data). Every other segment (PID, PV1, NK1,
 // OBR, NTE, ...) is passed over byte by byte looking for its terminator, never buffered or copied; in OBX
 // only field 18 is copied (OBX-5, the observation value, is skipped over while counting separators).
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "wardwatch/parser.hpp"
 #include "wardwatch/text.hpp"
+#include "wardwatch/udi.hpp"
 
 namespace ww {
 namespace {
@@ -38,6 +40,14 @@ constexpr FactDecl kFacts[] = {
     {"hl7.device_identifier", FactType::id, "sender", "PRT-16, each repetition", "00643169001763^^2.16.840.1.113883.3.3719^ISO"},
     {"hl7.device_serial_number", FactType::id, "sender", "PRT-20", "SN-998877"},
     {"hl7.equipment_instance_id", FactType::id, "sender", "OBX-18 (each repetition), EQU-1", "MX450-SN7788^PHILIPS^0009FBFFFE123456^EUI-64"},
+    {"hl7.device_type", FactType::text, "sender", "PRT-22 Participation Device Type, components 1-3 (code^text^coding system)", "69837^MDC_DEV_..._MDS^MDC"},
+    {"hl7.udi_issuer", FactType::code, "sender", "a UDI in component 1 of PRT-10, PRT-16, OBX-18 or EQU-1: its issuing agency", "`gs1`, `hibcc`"},
+    {"hl7.udi_di", FactType::id, "sender", "the UDI's device identifier: GS1 AI (01) GTIN-14, check digit verified; HIBCC LIC + product + unit of measure, check character verified", "00643169001763"},
+    {"hl7.udi_labeler", FactType::id, "sender", "HIBCC Labeler Identification Code", "H123"},
+    {"hl7.udi_serial", FactType::id, "sender", "GS1 AI (21) / HIBCC serial", "21A11F4855"},
+    {"hl7.udi_lot", FactType::id, "sender", "GS1 AI (10) / HIBCC lot", "A213B1"},
+    {"hl7.udi_expiry", FactType::text, "sender", "GS1 AI (17) / HIBCC date, YYYY-MM-DD or YYYY-MM", "2016-07-12"},
+    {"hl7.udi_production_date", FactType::text, "sender", "GS1 AI (11) / HIBC 16D, YYYY-MM-DD or YYYY-MM", "2015-01-20"},
 };
 constexpr AnomalyDecl kAnomalies[] = {
     {"hl7.bad_encoding_characters", "MSH-2 (encoding characters) is shorter than 2 or holds a non-delimiter or the field separator (HL7 v2.5.1 §2.14.9), so MSH-2 is not delimiters; the message is ignored."},
@@ -46,6 +56,7 @@ constexpr AnomalyDecl kAnomalies[] = {
     {"hl7.resync", "After the first message, non-whitespace bytes are skipped between messages; reported once per run of skipped bytes, parsing resumes at the next `0x0B` or line-start MSH."},
     {"hl7.segment_too_long", "A segment that is read (MSH, MSA, SFT, PRT, OBX, EQU) runs over 8 KiB without its terminator; the segment is skipped unread and the message goes on."},
     {"hl7.too_many_segments", "A message has more than 1000 segments; the rest of the message is passed over unread until the next message starts."},
+    {"hl7.udi_bad_check", "A device identifier in PRT-10, PRT-16, OBX-18 or EQU-1 has the form of a GS1 or HIBCC UDI but its GS1 check digit or HIBCC modulus-43 check character is wrong; none of its parts is reported (the raw field still is)."},
     {"hl7.unexpected_end_block", "An MLLP end-block byte `0x1C` appears in a raw (non-MLLP) stream; the current message is ended there and the parser looks for the next one."},
     {"hl7.unterminated_message", "An MLLP start-block byte `0x0B` appears inside a message, before its `0x1C` end block; the current message is ended and a new one starts at the `0x0B`."},
 };
@@ -310,6 +321,29 @@ class Hl7Session final : public StreamSession {
     }
   }
 
+  // The UDI in component 1 (the entity identifier) of each repetition of an EI field, taken apart
+  // (wardwatch/udi.hpp). Identifiers that are not UDIs (EUI-64s, site asset tags) give nothing here.
+  void emit_udis(ObservationSink& sink, std::string_view f, const Separators& sep) {
+    std::size_t start = 0;
+    for (std::size_t n = 0; n < kMaxRepetitions && start < f.size(); ++n) {
+      std::size_t end = f.find(sep.repetition, start);
+      if (end == std::string_view::npos) end = f.size();
+      const std::string id = value_of(components(f.substr(start, end - start), 1, sep.component), sep);
+      start = end + 1;
+      const UdiParse parsed = parse_udi(id);
+      if (parsed.bad_check) sink.anomaly("hl7.udi_bad_check");
+      if (!parsed.udi) continue;
+      const Udi& u = *parsed.udi;
+      emit(sink, Party::sender, "hl7.udi_issuer", u.issuer == Udi::Issuer::gs1 ? "gs1" : "hibcc");
+      emit(sink, Party::sender, "hl7.udi_di", u.di);
+      emit(sink, Party::sender, "hl7.udi_labeler", u.labeler);
+      emit(sink, Party::sender, "hl7.udi_serial", u.serial);
+      emit(sink, Party::sender, "hl7.udi_lot", u.lot);
+      emit(sink, Party::sender, "hl7.udi_expiry", u.expiry);
+      emit(sink, Party::sender, "hl7.udi_production_date", u.production);
+    }
+  }
+
   void on_segment(Message& m, std::string_view seg, bool msh, ObservationSink& sink) {
     if (msh) {
       on_msh(m, seg, sink);
@@ -330,10 +364,15 @@ class Hl7Session final : public StreamSession {
       emit_repeated(sink, "hl7.device_udi", field(seg, 10, fs, false), sep);
       emit_repeated(sink, "hl7.device_identifier", field(seg, 16, fs, false), sep);
       emit(sink, Party::sender, "hl7.device_serial_number", value_of(field(seg, 20, fs, false), sep));
+      emit(sink, Party::sender, "hl7.device_type", value_of(components(field(seg, 22, fs, false), 3, sep.component), sep));
+      emit_udis(sink, field(seg, 10, fs, false), sep);
+      emit_udis(sink, field(seg, 16, fs, false), sep);
     } else if (id == "OBX") {  // OBX-18 Equipment Instance Identifier (§7.4.2.18); nothing else of OBX
       emit_repeated(sink, "hl7.equipment_instance_id", field(seg, 18, fs, false), sep);
+      emit_udis(sink, field(seg, 18, fs, false), sep);
     } else if (id == "EQU") {  // EQU-1 Equipment Instance Identifier (§13.4.1.1)
       emit_repeated(sink, "hl7.equipment_instance_id", field(seg, 1, fs, false), sep);
+      emit_udis(sink, field(seg, 1, fs, false), sep);
     }
   }
 

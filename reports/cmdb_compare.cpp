@@ -21,9 +21,6 @@ constexpr std::array kHostnameKeys{
     "dhcp.hostname"sv, "dhcp.client_fqdn"sv, "dhcpv6.fqdn"sv,       "mdns.hostname"sv, "llmnr.name"sv,
     "nbns.name"sv,     "browser.hostname"sv, "lldp.system_name"sv,  "cdp.device_id"sv, "cdp.system_name"sv,
     "snmp.sys_name"sv, "syslog.hostname"sv,  "dicom.station_name"sv};
-// Facts in which a device states its own serial number (as reports/report_model.cpp).
-constexpr std::array kSerialKeys{"lldp.med.serial_number"sv, "upnp.serial_number"sv, "dicom.device_serial_number"sv,
-                                 "hl7.device_serial_number"sv};
 
 std::string serial_key(std::string_view s) {
   std::string out;
@@ -60,7 +57,7 @@ DeviceKeys keys_of(const AssetView& a) {
   for (const auto& o : a.observations) {
     if (std::find(kHostnameKeys.begin(), kHostnameKeys.end(), o.key) != kHostnameKeys.end()) {
       if (std::string h = normalize_hostname(o.value); !h.empty() && !normalize_ip(h)) add_unique(k.hostnames, h);
-    } else if (std::find(kSerialKeys.begin(), kSerialKeys.end(), o.key) != kSerialKeys.end() &&
+    } else if (std::find(serial_number_keys().begin(), serial_number_keys().end(), o.key) != serial_number_keys().end() &&
                !is_placeholder_serial(o.value)) {
       add_unique(k.serials, std::pair{serial_key(o.value), o.value});
     }

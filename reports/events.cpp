@@ -70,8 +70,8 @@ ordered_json device_json(const AssetSummary& s) {
   ordered_json device;
   device["id"] = s.asset->id;
   put_optional(device, "manufacturer", s.vendor);
-  // device.model.identifier is left out: no parser states a machine-readable model id yet (a UDI-DI would).
-  if (s.model && !s.model->empty()) device["model"] = {{"name", *s.model}};
+  if (s.model && !s.model->empty()) device["model"]["name"] = *s.model;
+  if (s.model_identifier) device["model"]["identifier"] = *s.model_identifier;  // the UDI-DI (GTIN / HIBCC)
   put_optional(device, "serial_number", s.serial_number);
   return device;
 }

@@ -22,15 +22,28 @@ std::string display_name(const AssetView& a) {
   return a.id;
 }
 
-// Facts in which a device states its own serial number (docs/observations.md), most specific first.
+constexpr std::string_view kSerialNumberKeys[] = {
+    "lldp.med.serial_number", "upnp.serial_number", "dicom.device_serial_number", "hl7.device_serial_number",
+    "astm.serial_number",     "dpws.serial_number", "hl7.udi_serial"};
+
 std::optional<std::string> serial_number(const AssetView& a) {
-  for (const char* key : {"lldp.med.serial_number", "upnp.serial_number", "dicom.device_serial_number",
-                          "hl7.device_serial_number", "astm.serial_number", "dpws.serial_number"}) {
+  for (const std::string_view key : kSerialNumberKeys) {
     for (const auto& o : a.observations) {
       if (o.key == key && !o.value.empty()) return o.value;
     }
   }
   return std::nullopt;
+}
+
+// The value of `key` when the device stated exactly one.
+std::optional<std::string> single_value(const AssetView& a, std::string_view key) {
+  std::optional<std::string> found;
+  for (const auto& o : a.observations) {
+    if (o.key != key || o.value.empty()) continue;
+    if (found && *found != o.value) return std::nullopt;
+    found = o.value;
+  }
+  return found;
 }
 
 }  // namespace
@@ -53,8 +66,11 @@ AssetSummary summarize(const AssetView& a) {
   s.medical = is_medical_category(c.category);
   s.display_name = display_name(a);
   s.serial_number = serial_number(a);
+  s.model_identifier = single_value(a, "hl7.udi_di");
   return s;
 }
+
+std::span<const std::string_view> serial_number_keys() { return kSerialNumberKeys; }
 
 std::vector<VendorRollup> supply_chain(const Inventory& inv) {
   // vendor -> model -> firmware -> asset ids (std::map: names sorted, deterministic output)

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/inventory.hpp"
@@ -19,11 +21,18 @@ struct AssetSummary {
   bool medical = false;
   // A name for the device where it has no model: its first host name fact, else its id.
   std::string display_name;
-  // The serial number the device states about itself (LLDP-MED, UPnP, DICOM, HL7), if any.
+  // The serial number the device states about itself (serial_number_keys()), if any.
   std::optional<std::string> serial_number;
+  // A machine-readable model identity: the UDI-DI (GTIN or HIBCC LIC+product) of its HL7 UDI, when the
+  // device stated exactly one (a gateway forwarding several devices' UDIs has none).
+  std::optional<std::string> model_identifier;
 };
 
 AssetSummary summarize(const AssetView& asset);
+
+// Fact keys in which a device states its own serial number (docs/observations.md), most specific first:
+// the reports' serial and the CMDB comparison's serial key read the same list.
+std::span<const std::string_view> serial_number_keys();
 
 struct FirmwareRollup {
   std::string version;              // "" when the wire named none

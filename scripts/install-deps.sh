@@ -16,7 +16,7 @@ test_pkgs=(
   dnsmasq isc-dhcp-client udhcpc lldpd snmpd snmp avahi-daemon avahi-utils
   python3-zeroconf procps time iputils-ping ethtool
   curl openssl openssh-server rsyslog rsyslog-openssl postgresql wsdd miniupnpc miniupnpd-nftables samba ntpsec-ntpdig graphviz
-  chromium python3-websocket orthanc orthanc-dicomweb
+  chromium python3-websocket orthanc orthanc-dicomweb minidlna
 )
 
 pkgs=("${build_pkgs[@]}")

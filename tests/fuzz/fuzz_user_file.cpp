@@ -1,6 +1,7 @@
 // libFuzzer targets for files a user hands wardwatch (not packets): WW_FUZZ_INPUT names which.
 //   inventory_json: `wardwatch diff` reading an inventory JSON (reports/diff.hpp).
 //   cmdb_csv: `wardwatch report --cmdb` reading a CMDB export (reports/cmdb.hpp).
+//   udi: a UDI carrier as HL7 fields hold it (wardwatch/udi.hpp): no exception at all, and bounded parts.
 // Any input must end in a result or a std::runtime_error (CmdbError is one) with a message — never another
 // exception, a crash, a hang or unbounded memory.
 #include <cstddef>
@@ -12,6 +13,7 @@
 
 #include "reports/cmdb.hpp"
 #include "reports/diff.hpp"
+#include "wardwatch/udi.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -25,6 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const std::runtime_error& e) {
       if (std::string_view(e.what()).empty()) std::abort();  // every refusal says why
     }
+  }
+  if constexpr (input == "udi") {
+    const ww::UdiParse p = ww::parse_udi(text);
+    if (p.udi && p.bad_check) std::abort();
+    if (p.udi && (p.udi->di.empty() || p.udi->serial.size() > 20 || p.udi->lot.size() > 20)) std::abort();
   }
   if constexpr (input == "cmdb_csv") {
     try {

@@ -56,6 +56,13 @@ def main():
             for path in sorted(glob.glob(os.path.join(REPO, "tests", "fixtures", "cmdb", "*.csv"))):
                 with open(path, "rb") as f:
                     open(os.path.join(d, os.path.basename(path)), "wb").write(f.read()[:8000])
+        elif t == "udi":
+            # The carriers of tests/unit/test_udi.cpp: GS1 (both forms) and HIBCC (primary, secondaries).
+            for i, seed in enumerate([b"(01)00643169001763(17)160712(21)21A11F4855",
+                                      b"]d2010088442612345711250100" b"10LOT-7\x1d" b"21SN0042",
+                                      b"+A123BJC5D6E71G", b"+A123BJC5D6E71/$$3250630LOT42I",
+                                      b"+H123PUMP8000/$+SN0099/16D202401158", b"+H123PUMP8000/25180B12T"]):
+                open(os.path.join(d, f"udi{i}"), "wb").write(seed)
         elif t == "pipeline":
             for i in range(0, len(frames), 8):
                 blob = b"".join(struct.pack(">H", len(f)) + f for f in frames[i:i + 8])

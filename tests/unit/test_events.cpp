@@ -49,6 +49,24 @@ TEST(Events, FirstRunDiscoversEveryDeviceAndRaisesEachFindingOnce) {
   EXPECT_EQ(events[0].asset->id, "mac:02:00:00:00:00:02");
 }
 
+TEST(Events, DeviceModelIdentifierIsTheOneUdiDiTheDeviceStated) {
+  Inventory inv;
+  inv.assets.push_back(device("02:00:00:00:00:01", "10.0.0.1", "2.1"));
+  inv.assets[0].observations.push_back({"hl7.udi_di", "00643169001763", 1'000'000, 2'000'000, 1});
+  inv.assets[0].observations.push_back({"hl7.udi_serial", "21A11F4855", 1'000'000, 2'000'000, 1});
+  inv.assets.push_back(device("02:00:00:00:00:02", "10.0.0.2", ""));  // a gateway: two devices' UDIs
+  inv.assets[1].observations.push_back({"hl7.udi_di", "00643169001763", 1'000'000, 2'000'000, 1});
+  inv.assets[1].observations.push_back({"hl7.udi_di", "00884426123457", 1'000'000, 2'000'000, 1});
+  const auto events = inventory_events({}, inv, {});
+  ASSERT_EQ(events.size(), 2u);
+  const auto one = nlohmann::json::parse(ecs_json(events[0], kOrigin));
+  EXPECT_EQ(one["device"]["model"]["identifier"], "00643169001763");
+  EXPECT_EQ(one["device"]["model"]["name"], "Monitor | 5=x\\y");
+  EXPECT_EQ(one["device"]["serial_number"], "21A11F4855");
+  const auto gateway = nlohmann::json::parse(ecs_json(events[1], kOrigin));
+  EXPECT_FALSE(gateway["device"]["model"].contains("identifier"));
+}
+
 TEST(Events, AChangedFirmwareAndAddressAreOneEventEach) {
   Inventory before;
   before.assets.push_back(device("02:00:00:00:00:01", "10.0.0.1", "2.1"));

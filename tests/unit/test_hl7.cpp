@@ -122,6 +122,33 @@ TEST_F(Hl7Test, RawStreamWithoutMllpAndDeviceSegments) {
   EXPECT_TRUE(f.has("client", "hl7.equipment_instance_id", "PUMP-0042^BAXTER^0123^L"));
   EXPECT_TRUE(f.has("client", "hl7.link", "GATEWAY@ICU -> EMR@HOSP ORU^R01 port 2575"));
   EXPECT_TRUE(f.has("client", "hl7.link", "GATEWAY@ICU -> LIS@HOSP ORU^R01 port 2575"));
+  // PRT-10's GS1 UDI taken apart (PRT-16 holds the same GTIN as a bare DI: not a carrier, nothing more).
+  EXPECT_EQ(f.values("client", "hl7.udi_issuer"), std::vector<std::string>{"gs1"});
+  EXPECT_EQ(f.values("client", "hl7.udi_di"), std::vector<std::string>{"00643169001763"});
+  EXPECT_TRUE(f.has("client", "hl7.udi_expiry", "2016-07-12"));
+  EXPECT_TRUE(f.has("client", "hl7.udi_serial", "21A11F4855"));
+  EXPECT_TRUE(f.values("client", "hl7.udi_labeler").empty());
+  expect_no_phi();
+}
+
+TEST_F(Hl7Test, HibccUdiInEquipmentIdsDeviceTypeAndBadCheckDigits) {
+  // IHE PCD-01 style: the pump's UDI in OBX-18 component 1 (HIBCC, check character 'I'), PRT-22 its type;
+  // a second PRT whose GTIN's check digit is wrong: flagged, never taken apart.
+  const std::string stream =
+      "MSH|^~\\&|PUMPGW|ICU|EMR|HOSP|||ORU^R01|7|P|2.8\r"
+      "PID|1||SECRET-PID||MOUSE^MINNIE\r"
+      "OBX|1|NM|157784^MDC_FLOW_FLUID_PUMP^MDC||SECRET-RESULT|ml/h|||||F|||||||+A123BJC5D6E71/$$3250630LOT42I^^1.2.3^ISO\r"
+      "PRT|1|AD||EQUIP||||||||||||||||||70315^Infusion pump^GMDN\r"
+      "PRT|2|AD||EQUIP||||||(01)00643169001764(21)X\r";
+  f.feed(StreamDir::to_server, stream);
+  EXPECT_TRUE(f.has("client", "hl7.udi_issuer", "hibcc"));
+  EXPECT_TRUE(f.has("client", "hl7.udi_di", "A123BJC5D6E71"));
+  EXPECT_TRUE(f.has("client", "hl7.udi_labeler", "A123"));
+  EXPECT_TRUE(f.has("client", "hl7.udi_lot", "LOT42"));
+  EXPECT_TRUE(f.has("client", "hl7.udi_expiry", "2025-06-30"));
+  EXPECT_TRUE(f.has("client", "hl7.device_type", "70315^Infusion pump^GMDN"));
+  EXPECT_EQ(f.values("client", "hl7.udi_di").size(), 1u);  // the bad GTIN is not a DI
+  EXPECT_EQ(std::count(f.sink.anomalies.begin(), f.sink.anomalies.end(), "hl7.udi_bad_check"), 1);
   expect_no_phi();
 }
 
