@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "reports/cmdb.hpp"
+
 namespace ww {
 namespace {
 
@@ -26,10 +28,11 @@ constexpr std::string_view kSerialNumberKeys[] = {
     "lldp.med.serial_number", "upnp.serial_number", "dicom.device_serial_number", "hl7.device_serial_number",
     "astm.serial_number",     "dpws.serial_number", "hl7.udi_serial"};
 
+// The first serial the device stated that is not a placeholder (MiniDLNA's "00000000", "To Be Filled By O.E.M.").
 std::optional<std::string> serial_number(const AssetView& a) {
   for (const std::string_view key : kSerialNumberKeys) {
     for (const auto& o : a.observations) {
-      if (o.key == key && !o.value.empty()) return o.value;
+      if (o.key == key && !is_placeholder_serial(o.value)) return o.value;
     }
   }
   return std::nullopt;

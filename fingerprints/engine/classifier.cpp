@@ -116,7 +116,10 @@ Classification classify_with(const AssetView& asset, const RuleSet& rules, Scrat
     if (contradiction.values.size() > 1) c.contradictions.push_back(std::move(contradiction));
     if (attr == "category") {
       c.category = ranked.front().value;
-      c.confidence = ranked.front().score;
+      // A competing category (same specificity: generic votes are gone when a specific one exists) lowers
+      // the confidence: the winner's score times the chance that the runner-up is wrong.
+      const double runner_up = ranked.size() > 1 ? ranked[1].score : 0.0;
+      c.confidence = round2(ranked.front().score * (1 - runner_up));
     } else {
       c.attributes[attr] = ranked.front().value;
     }

@@ -4,11 +4,13 @@ new capture to the same assertions as the committed one. So the committed fixtur
 and the parser reads a capture that was not tuned for it. Needs root (network namespaces); exits 77
 (skipped) otherwise.
 
-    test_clinical_lab.py [lab|web]
+    test_clinical_lab.py [lab|web|consumer]
   lab: make_capture.sh (ASTM instruments and a LIS, python peers) -> tests/cases/astm-lab (facts,
        classification, planted patient data and password absent, link baseline)
   web: make_web_capture.sh (Orthanc + DICOMweb plugin, curl, a FHIR R4 stub) -> tests/cases/clinical-web
-       (API codes, crown jewels, planted patient data absent)"""
+       (API codes, crown jewels, planted patient data absent)
+  consumer: tests/fixtures/consumer/make_capture.sh (Debian's MiniDLNA and a searching client) ->
+       tests/cases/dlna-minidlna (software defaults are not a vendor; a media server is consumer IoT)"""
 import os
 import shutil
 import subprocess
@@ -19,17 +21,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import BINARY, REPO  # noqa: E402
 
 
-# name -> (script, committed capture, case, tools beyond the namespaces' own)
+# name -> (fixture directory, script, committed capture, case, tools beyond the namespaces' own)
 CAPTURES = {
-    "lab": ("make_capture.sh", "clinical-lab.pcap", "astm-lab", ()),
-    "web": ("make_web_capture.sh", "clinical-web.pcap", "clinical-web", ("Orthanc", "curl", "storescu", "tshark")),
+    "lab": ("clinical", "make_capture.sh", "clinical-lab.pcap", "astm-lab", ()),
+    "web": ("clinical", "make_web_capture.sh", "clinical-web.pcap", "clinical-web",
+            ("Orthanc", "curl", "storescu", "tshark")),
+    "consumer": ("consumer", "make_capture.sh", "consumer-media.pcap", "dlna-minidlna", ("minidlnad", "curl", "tshark")),
 }
 
 
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "lab"
-    script, capture, case_name, tools = CAPTURES[which]
-    name = "e2e_clinical_" + which
+    fixture, script, capture, case_name, tools = CAPTURES[which]
+    name = {"consumer": "e2e_consumer_media"}.get(which, "e2e_clinical_" + which)
     if os.geteuid() != 0:
         print(f"SKIP {name}: needs root (network namespaces)")
         return 77
@@ -40,7 +44,7 @@ def main():
     work = tempfile.mkdtemp(prefix="ww-clinical-")
     try:
         pcap = os.path.join(work, capture)
-        p = subprocess.run(["bash", os.path.join(REPO, "tests", "fixtures", "clinical", script), pcap],
+        p = subprocess.run(["bash", os.path.join(REPO, "tests", "fixtures", fixture, script), pcap],
                            capture_output=True, text=True, timeout=120)
         print(p.stdout + p.stderr, end="")
         if p.returncode != 0:
@@ -51,7 +55,7 @@ def main():
         yaml_path = os.path.join(case, "test.yaml")
         with open(yaml_path) as f:
             text = f.read()
-        committed = f"capture: tests/fixtures/clinical/{capture}"
+        committed = f"capture: tests/fixtures/{fixture}/{capture}"
         if committed not in text:
             print(f"FAIL {name}: the case no longer names the committed capture")
             return 1

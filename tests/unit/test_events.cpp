@@ -67,6 +67,17 @@ TEST(Events, DeviceModelIdentifierIsTheOneUdiDiTheDeviceStated) {
   EXPECT_FALSE(gateway["device"]["model"].contains("identifier"));
 }
 
+TEST(Events, APlaceholderSerialIsNotTheDevicesSerial) {
+  Inventory inv;
+  inv.assets.push_back(device("02:00:00:00:00:01", "10.0.0.1", "2.1"));
+  inv.assets[0].observations.push_back({"upnp.serial_number", "00000000", 1'000'000, 2'000'000, 1});  // MiniDLNA's
+  auto doc = nlohmann::json::parse(ecs_json(inventory_events({}, inv, {})[0], kOrigin));
+  EXPECT_FALSE(doc["device"].contains("serial_number"));
+  inv.assets[0].observations.push_back({"dpws.serial_number", "SN-0042", 1'000'000, 2'000'000, 1});
+  doc = nlohmann::json::parse(ecs_json(inventory_events({}, inv, {})[0], kOrigin));
+  EXPECT_EQ(doc["device"]["serial_number"], "SN-0042");
+}
+
 TEST(Events, AChangedFirmwareAndAddressAreOneEventEach) {
   Inventory before;
   before.assets.push_back(device("02:00:00:00:00:01", "10.0.0.1", "2.1"));

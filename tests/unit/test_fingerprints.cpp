@@ -155,6 +155,22 @@ TEST(FingerprintCombination, ContradictionsAreFlaggedAndLosersKept) {
   EXPECT_EQ(c.category, "unknown");
 }
 
+TEST(FingerprintCombination, ACompetingCategoryLowersTheConfidence) {
+  const RuleSet set = load(rule("s.printer", R"({"fact": "x.z", "op": "exists"})", R"({"category": "printer"})", 0.8) + "," +
+                           rule("s.computer", R"({"fact": "x.w", "op": "exists"})", R"({"category": "computer"})", 0.5),
+                           false);
+  std::optional<CrownJewel> cj;
+  Classification c = classify(asset_with({{"x.z", "1"}}), set, cj);
+  EXPECT_DOUBLE_EQ(c.confidence, 0.8);  // uncontested
+  c = classify(asset_with({{"x.z", "1"}, {"x.w", "1"}}), set, cj);
+  EXPECT_EQ(c.category, "printer");
+  EXPECT_DOUBLE_EQ(c.confidence, 0.4);  // 0.8 * (1 - 0.5)
+  ASSERT_EQ(c.contradictions.size(), 1u);
+  EXPECT_EQ(c.contradictions[0].attribute, "category");
+  ASSERT_EQ(c.alternatives.size(), 1u);
+  EXPECT_EQ(c.alternatives[0].value, "computer");
+}
+
 TEST(FingerprintCombination, TemplatesAndCrownJewels) {
   const std::string cj_rule =
       R"({"id": "cj.pacs", "when": {"all": [{"fact": "dicom.role", "op": "equals", "value": "scp"},
