@@ -7,7 +7,9 @@ under the thresholds documented in docs/fingerprints.md ("Measured accuracy"):
   - no wrong vendor and no wrong category on a labelled device (precision 1.0),
   - every labelled medical device classified into a medical category, every labelled crown jewel found
     with the right kind (recall 1.0), no crown jewel claimed where the label says none,
-  - category coverage >= 0.8.
+  - category coverage >= 0.8,
+  - per category (the labelled value): precision 1.0 for what was claimed, and coverage >= 0.5 for every
+    category with at least 3 labelled devices (a table per category is printed).
 Captures under ../shared are skipped (with a message) where ../shared is absent.
 Prints `fingerprint-accuracy: N passed, N failed` last; exit 1 on failure, 77 if nothing could run."""
 import json
@@ -24,6 +26,9 @@ BINARY = os.environ.get("WARDWATCH_BIN", os.path.join(REPO, "build", "wardwatch"
 # "medical": true in the ground truth means the clinical domain: a medical device, or a clinical system or
 # workstation (PACS, EHR, RIS, interface engine, viewer) — what a hospital must inventory as clinical.
 MEDICAL = {"medical-imaging", "patient-monitoring", "infusion", "laboratory", "clinical-workstation", "clinical-system"}
+# Per labelled category: what was claimed must be right; a category with enough labelled devices must
+# mostly be found.
+PER_CATEGORY_PRECISION, PER_CATEGORY_COVERAGE, PER_CATEGORY_MIN_LABELLED = 1.0, 0.5, 3
 THRESHOLDS = {"vendor.precision": 1.0, "category.precision": 1.0, "category.coverage": 0.8,
               "medical.recall": 1.0, "crown_jewel.recall": 1.0, "crown_jewel.precision": 1.0}
 
@@ -41,6 +46,7 @@ def main():
         devices = json.load(f)["devices"]
     cache, skipped = {}, set()
     counts = defaultdict(lambda: defaultdict(int))
+    per_category = defaultdict(lambda: defaultdict(int))  # labelled category -> labelled/given/correct
     problems = []
     for d in devices:
         path = capture_path(d["capture"])
@@ -67,11 +73,18 @@ def main():
             if attr == "category" and got == "unknown":
                 got = None
             counts[attr]["labelled"] += 1
+            if attr == "category":
+                per_category[exp[attr]]["labelled"] += 1
             if got is None:
                 continue
             counts[attr]["given"] += 1
+            if attr == "category":
+                per_category[exp[attr]]["given"] += 1
+                per_category[got]["claimed"] += 1
             if norm(got) == norm(exp[attr]):
                 counts[attr]["correct"] += 1
+                if attr == "category":
+                    per_category[exp[attr]]["correct"] += 1
             else:
                 problems.append(f"{where}: {attr} is '{got}', labelled '{exp[attr]}' ({d['reason']})")
         if "medical" in exp:
@@ -114,10 +127,23 @@ def main():
         if attr == "crown_jewel":
             metrics["crown_jewel.recall"] = correct / labelled if labelled else 1.0
         print(f"{attr:12} {labelled:8} {given:6} {correct:7} {coverage:9.2f} {precision:9.2f}")
+    print()
+    print(f"{'category':22} {'labelled':>8} {'given':>6} {'correct':>7} {'claimed':>7} {'coverage':>9} {'precision':>9}")
+    for cat, n in sorted(per_category.items()):
+        coverage = n["given"] / n["labelled"] if n["labelled"] else 1.0
+        precision = n["correct"] / n["claimed"] if n["claimed"] else 1.0
+        print(f"{cat:22} {n['labelled']:8} {n['given']:6} {n['correct']:7} {n['claimed']:7} {coverage:9.2f} {precision:9.2f}")
+        metrics[f"category[{cat}].precision"] = precision
+        if n["labelled"] >= PER_CATEGORY_MIN_LABELLED:
+            metrics[f"category[{cat}].coverage"] = coverage
     for p in problems:
         print("  " + p)
     passed = failed = 0
-    for name, minimum in THRESHOLDS.items():
+    thresholds = dict(THRESHOLDS)
+    for name in metrics:
+        if name.startswith("category["):
+            thresholds[name] = PER_CATEGORY_PRECISION if name.endswith(".precision") else PER_CATEGORY_COVERAGE
+    for name, minimum in thresholds.items():
         value = metrics.get(name)
         if value is None:
             continue
