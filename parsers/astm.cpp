@@ -139,16 +139,7 @@ struct Delimiters {
 };
 
 // Field `n` (E1394 numbering, n >= 3) of a Header record.
-std::string_view header_field(std::string_view rec, std::size_t n, char fs) {
-  std::size_t start = 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    const std::size_t next = rec.find(fs, start);
-    if (next == std::string_view::npos) return {};
-    start = next + 1;
-  }
-  const std::size_t end = rec.find(fs, start);
-  return rec.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-}
+std::string_view header_field(std::string_view rec, std::size_t n, char fs) { return nth_piece(rec, n - 1, fs); }
 
 // A field or component as a safe value: E1394 §7.1.2 escape sequences for the delimiters (&F& &S& &R& &E&)
 // decoded, others dropped; this message's delimiters shown as the usual ^ and \; printable().

@@ -81,15 +81,7 @@ struct Separators {
 // Field `n` of a segment (HL7 §2.5.3). For MSH, MSH-1 is the field separator itself, so MSH-n is the
 // (n-1)-th piece after the segment ID; for every other segment SEG-n is the n-th piece.
 std::string_view field(std::string_view seg, std::size_t n, char fs, bool msh) {
-  const std::size_t piece = msh ? n - 1 : n;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < piece; ++i) {
-    const std::size_t next = seg.find(fs, start);
-    if (next == std::string_view::npos) return {};
-    start = next + 1;
-  }
-  const std::size_t end = seg.find(fs, start);
-  return seg.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  return nth_piece(seg, msh ? n - 1 : n, fs);
 }
 
 // The first `count` components of a field (component separator kept).
@@ -310,29 +302,30 @@ class Hl7Session final : public StreamSession {
     if (!v.empty()) sink.observe(p, key, v);
   }
 
-  // Each repetition of a repeating field, as its own value.
-  void emit_repeated(ObservationSink& sink, std::string_view key, std::string_view f, const Separators& sep) {
+  // Calls fn(repetition) for each repetition of a repeating field, at most kMaxRepetitions.
+  template <typename Fn>
+  static void for_each_repetition(std::string_view f, const Separators& sep, Fn&& fn) {
     std::size_t start = 0;
     for (std::size_t n = 0; n < kMaxRepetitions && start <= f.size(); ++n) {
       std::size_t end = f.find(sep.repetition, start);
       if (end == std::string_view::npos) end = f.size();
-      emit(sink, Party::sender, key, value_of(f.substr(start, end - start), sep));
+      fn(f.substr(start, end - start));
       start = end + 1;
     }
+  }
+
+  // Each repetition of a repeating field, as its own value.
+  void emit_repeated(ObservationSink& sink, std::string_view key, std::string_view f, const Separators& sep) {
+    for_each_repetition(f, sep, [&](std::string_view rep) { emit(sink, Party::sender, key, value_of(rep, sep)); });
   }
 
   // The UDI in component 1 (the entity identifier) of each repetition of an EI field, taken apart
   // (wardwatch/udi.hpp). Identifiers that are not UDIs (EUI-64s, site asset tags) give nothing here.
   void emit_udis(ObservationSink& sink, std::string_view f, const Separators& sep) {
-    std::size_t start = 0;
-    for (std::size_t n = 0; n < kMaxRepetitions && start < f.size(); ++n) {
-      std::size_t end = f.find(sep.repetition, start);
-      if (end == std::string_view::npos) end = f.size();
-      const std::string id = value_of(components(f.substr(start, end - start), 1, sep.component), sep);
-      start = end + 1;
-      const UdiParse parsed = parse_udi(id);
+    for_each_repetition(f, sep, [&](std::string_view rep) {
+      const UdiParse parsed = parse_udi(value_of(components(rep, 1, sep.component), sep));
       if (parsed.bad_check) sink.anomaly("hl7.udi_bad_check");
-      if (!parsed.udi) continue;
+      if (!parsed.udi) return;
       const Udi& u = *parsed.udi;
       emit(sink, Party::sender, "hl7.udi_issuer", u.issuer == Udi::Issuer::gs1 ? "gs1" : "hibcc");
       emit(sink, Party::sender, "hl7.udi_di", u.di);
@@ -341,7 +334,7 @@ class Hl7Session final : public StreamSession {
       emit(sink, Party::sender, "hl7.udi_lot", u.lot);
       emit(sink, Party::sender, "hl7.udi_expiry", u.expiry);
       emit(sink, Party::sender, "hl7.udi_production_date", u.production);
-    }
+    });
   }
 
   void on_segment(Message& m, std::string_view seg, bool msh, ObservationSink& sink) {

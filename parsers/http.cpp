@@ -15,6 +15,7 @@
 
 #include "wardwatch/parser.hpp"
 #include "wardwatch/text.hpp"
+#include "wardwatch/xml_scan.hpp"
 
 namespace ww {
 namespace {
@@ -194,9 +195,8 @@ Api classify_request(std::string_view method, std::string_view target, bool fhir
 // The fhirVersion parameter of a FHIR media type (R4 http.html#version-parameter): "4.0", "3.0", ...
 std::string_view fhir_version_param(std::string_view content_type) {
   constexpr std::string_view kParam = "fhirversion=";
-  std::size_t at = 0;
-  while (at + kParam.size() <= content_type.size() && !iequals(content_type.substr(at, kParam.size()), kParam)) ++at;
-  if (at + kParam.size() > content_type.size()) return {};
+  const std::size_t at = ifind(content_type, kParam);
+  if (at == std::string_view::npos) return {};
   std::string_view v = content_type.substr(at + kParam.size());
   if (!v.empty() && v.front() == '"') v.remove_prefix(1);
   std::size_t n = 0;
@@ -494,24 +494,11 @@ class HttpSession final : public StreamSession {
     }
   }
 
-  // The text of the first element whose local name is `local` (any namespace prefix, any attributes, e.g.
-  // xml:lang), entities decoded; empty if none.
+  // The text of the first non-empty element whose local name is `local`, entities decoded; empty if none.
   static std::string element_text(std::string_view xml, std::string_view local) {
-    std::size_t pos = 0;
-    while ((pos = xml.find('<', pos)) != std::string_view::npos) {
-      ++pos;
-      std::size_t end = pos;
-      while (end < xml.size() && xml[end] != '>' && xml[end] != ' ' && xml[end] != '/' && xml[end] != '\t') ++end;
-      std::string_view qname = xml.substr(pos, end - pos);
-      if (const std::size_t colon = qname.find(':'); colon != std::string_view::npos) qname.remove_prefix(colon + 1);
-      if (qname != local) continue;
-      const std::size_t gt = xml.find('>', end);
-      if (gt == std::string_view::npos || xml[gt - 1] == '/') return {};
-      const std::size_t close = xml.find('<', gt + 1);
-      if (close == std::string_view::npos) return {};
-      return xml_unescape(trim(xml.substr(gt + 1, close - gt - 1)));
-    }
-    return {};
+    std::string text;
+    for_each_element(xml, local, 1, [&](std::string_view t) { text = xml_unescape(t); });
+    return text;
   }
 
   // DPWS metadata (OASIS DPWS 1.1 §5.1-5.2, and the 2006/02 draft Windows and printers use): the

@@ -145,12 +145,25 @@ bool iequals(std::string_view a, std::string_view b) {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
-bool icontains(std::string_view hay, std::string_view needle) {
-  if (needle.size() > hay.size()) return false;
+std::size_t ifind(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return std::string_view::npos;
   for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+    if (iequals(hay.substr(i, needle.size()), needle)) return i;
   }
-  return false;
+  return std::string_view::npos;
+}
+
+bool icontains(std::string_view hay, std::string_view needle) { return ifind(hay, needle) != std::string_view::npos; }
+
+std::string_view nth_piece(std::string_view s, std::size_t index, char separator) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < index; ++i) {
+    const std::size_t next = s.find(separator, start);
+    if (next == std::string_view::npos) return {};
+    start = next + 1;
+  }
+  const std::size_t end = s.find(separator, start);
+  return s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
 }
 
 std::string hex(Bytes raw) {

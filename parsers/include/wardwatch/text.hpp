@@ -40,7 +40,12 @@ struct StringViewHash {
 // ASCII case-insensitive comparisons, for protocol keywords (HTTP header names, DNS labels, banners):
 // no locale, no table lookups.
 bool iequals(std::string_view a, std::string_view b);
+// Where `needle` first occurs in `hay`, ASCII case-insensitively (npos if it does not; 0 for an empty needle).
+std::size_t ifind(std::string_view hay, std::string_view needle);
 // Whether `needle` occurs in `hay` (an empty needle does).
 bool icontains(std::string_view hay, std::string_view needle);
+// The `index`-th piece (from 0) of `s` split at `separator`; empty when `s` has fewer pieces. For the
+// delimited text protocols (HL7 v2 and ASTM E1394 fields).
+std::string_view nth_piece(std::string_view s, std::size_t index, char separator);
 
 }  // namespace ww
