@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/cli/commands.hpp"
+#include "agent/store/sqlite_store.hpp"
 #include "agent/store/central_store.hpp"
 #include "reports/report_format.hpp"
 #include "wardwatch/text.hpp"
@@ -477,6 +478,7 @@ int cmd_push(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ww::SqliteStore::configure_library();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

@@ -36,19 +36,6 @@ std::size_t utf8_sequence(std::string_view text, std::size_t i) {
   return n;
 }
 
-bool valid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    if (static_cast<unsigned char>(text[i]) < 0x80) {
-      ++i;
-    } else if (const std::size_t n = utf8_sequence(text, i); n > 0) {
-      i += n;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 void JsonWriter::newline_indent(std::size_t depth) {
@@ -130,17 +117,24 @@ void JsonWriter::strings(const std::vector<std::string>& list) {
 
 // nlohmann's escaping with ensure_ascii off: quote, backslash and control characters; everything else as is.
 void JsonWriter::escaped(std::string_view text) {
-  if (!valid_utf8(text)) {  // rare (parsers pass wire text through printable()): let nlohmann replace it
-    out_ += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
+  const std::size_t start = out_.size();
   out_ += '"';
   // Runs of characters written as they are go out in one append (a character at a time was most of the
-  // JSON's cost: docs/performance.md).
+  // JSON's cost: docs/performance.md). One pass: UTF-8 is checked where a byte above 0x7F starts a sequence.
   std::size_t run = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto u = static_cast<unsigned char>(text[i]);
-    if (u > 0x1F && u != '"' && u != '\\') continue;
+    if (u > 0x1F && u < 0x80 && u != '"' && u != '\\') continue;
+    if (u >= 0x80) {
+      const std::size_t n = utf8_sequence(text, i);
+      if (n == 0) {  // rare (parsers pass wire text through printable()): let nlohmann replace it
+        out_.resize(start);
+        out_ += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return;
+      }
+      i += n - 1;
+      continue;
+    }
     out_.append(text.data() + run, i - run);
     run = i + 1;
     switch (u) {

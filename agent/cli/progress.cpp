@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace ww {
 namespace {
 
@@ -11,6 +14,16 @@ std::string fixed(double v, int decimals) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
+}
+
+// The resident set now, from /proc/self/statm (pages); 0 where it cannot be read.
+long resident_mib() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  long size = 0, resident = 0;
+  const int got = std::fscanf(f, "%ld %ld", &size, &resident);
+  std::fclose(f);
+  return got == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024 : 0;
 }
 
 // 1.21 M, 56.3 k, 812: three significant figures for a count.
@@ -92,8 +105,12 @@ PhaseTimes::~PhaseTimes() {
 void PhaseTimes::mark(const char* phase) {
   if (!enabled_) return;
   const auto now = Clock::now();
+  // The process's peak RSS so far: which phase raised it is the phase whose figure grew.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
   line_ += std::string(line_.empty() ? " " : ", ") + phase + " " +
-           fixed(std::chrono::duration<double>(now - last_).count(), 3) + " s";
+           fixed(std::chrono::duration<double>(now - last_).count(), 3) + " s (rss " +
+           std::to_string(resident_mib()) + ", peak " + std::to_string(usage.ru_maxrss / 1024) + " MiB)";
   last_ = now;
 }
 

@@ -21,7 +21,7 @@ AddressOwners::AddressOwners(const std::vector<Binding>& bindings, std::size_t r
   }
 }
 
-bool AddressOwners::is_router(const std::string& mac) const {
+bool AddressOwners::is_router(std::string_view mac) const {
   const auto it = foreign_ips_.find(mac);
   return it != foreign_ips_.end() && it->second >= min_foreign_;
 }
@@ -29,17 +29,17 @@ bool AddressOwners::is_router(const std::string& mac) const {
 AddressOwners::Owner AddressOwners::owner_of(const Binding& b) const {
   if (b.mac.empty()) {
     const auto it = l2_owner_.find(b.ip);
-    return {it == l2_owner_.end() ? std::string() : it->second, false};
+    return {it == l2_owner_.end() ? std::string_view() : it->second, false};
   }
   if (b.confirmed || !is_router(b.mac)) return {b.mac, false};
   if (const auto it = proven_owner_.find(b.ip); it != proven_owner_.end()) return {it->second, false};
-  return {std::string(), true};  // a host behind a router
+  return {std::string_view(), true};  // a host behind a router
 }
 
 std::vector<std::string> AddressOwners::routers() const {
   std::vector<std::string> out;
   for (const auto& [mac, n] : foreign_ips_) {
-    if (n >= min_foreign_) out.push_back(mac);
+    if (n >= min_foreign_) out.emplace_back(mac);
   }
   return out;
 }

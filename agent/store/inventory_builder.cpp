@@ -30,14 +30,6 @@ void add(Traffic& into, const Traffic& t) {
   into.bytes_received += t.bytes_received;
 }
 
-std::string owner_key(std::string_view ip, std::string_view mac) {
-  std::string key;
-  key.reserve(ip.size() + mac.size() + 1);
-  key.append(ip).push_back('|');
-  key.append(mac);
-  return key;
-}
-
 std::vector<std::string> address_sources(int confirmed, bool sent_traffic) {
   std::vector<std::string> out;
   if (confirmed & confirmed_by::arp) out.emplace_back("arp");
@@ -52,13 +44,34 @@ void merge_address(AssetView& a, const Binding& b) {
   auto it = std::find_if(a.addresses.begin(), a.addresses.end(), [&](const AddressView& x) { return x.ip == b.ip; });
   if (it == a.addresses.end()) {
     a.addresses.push_back(
-        {b.ip, b.seen.first_us, b.seen.last_us, address_sources(b.confirmed, b.traffic.packets_sent > 0)});
+        {std::string(b.ip), b.seen.first_us, b.seen.last_us, address_sources(b.confirmed, b.traffic.packets_sent > 0)});
     return;
   }
   widen(it->first_us, it->last_us, b.seen.first_us, b.seen.last_us);
   for (auto& s : address_sources(b.confirmed, b.traffic.packets_sent > 0)) {
     if (std::find(it->sources.begin(), it->sources.end(), s) == it->sources.end()) it->sources.push_back(s);
   }
+}
+
+// Reserves, at the first row of each device, room for all of that device's rows (rows are sorted by device,
+// so this is an upper bound on its merged entries): a vector that doubles as it grows holds up to twice its
+// entries, which at 100,000 devices is tens of megabytes.
+template <typename Rows, typename Rank, typename Field>
+void reserve_at_device_start(const Rows& rows, std::size_t i, const Rank& rank, AssetView* a, Field field) {
+  if (a == nullptr || (i > 0 && rank(rows[i - 1]) == rank(rows[i]))) return;
+  std::size_t n = i + 1;
+  while (n < rows.size() && rank(rows[n]) == rank(rows[i])) ++n;
+  (a->*field).reserve(n - i);
+}
+
+// Frees the merged rows at the front of `rows` (a deque gives its blocks back as its front goes) once there
+// are many, so that the rows and the views they become do not all exist at once; `i` is then 0.
+template <typename Rows>
+void drop_merged(Rows& rows, std::size_t& i) {
+  constexpr std::size_t kBatch = 1 << 16;
+  if (i < kBatch) return;
+  rows.erase(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(i));
+  i = 0;
 }
 
 }  // namespace
@@ -101,21 +114,25 @@ void InventoryBuilder::stat(std::string_view name, std::uint64_t value) {
 std::uint32_t InventoryBuilder::owner_id(std::string_view ip, std::string_view mac) {
   // Rows come grouped by owner (a drain and a load both walk one record after the other).
   if (!owners_.empty() && owners_[last_owner_].first == ip && owners_[last_owner_].second == mac) return last_owner_;
-  auto [it, added] = owner_ids_.try_emplace(owner_key(ip, mac), static_cast<std::uint32_t>(owners_.size()));
-  if (added) owners_.emplace_back(std::string(ip), std::string(mac));
-  last_owner_ = it->second;
+  if (const auto it = owner_ids_.find(std::pair{ip, mac}); it != owner_ids_.end()) {
+    last_owner_ = it->second;
+    return last_owner_;
+  }
+  last_owner_ = static_cast<std::uint32_t>(owners_.size());
+  owners_.emplace_back(text_.intern(ip), text_.intern(mac));
+  owner_ids_.emplace(owners_.back(), last_owner_);
   return last_owner_;
 }
 
 void InventoryBuilder::mac(const MacRow& row) {
-  MacEntry& e = macs_[std::string(row.mac)];
+  MacEntry& e = macs_[text_.intern(row.mac)];
   widen(e.seen, row.seen);
   add(e.traffic, row.traffic);
   note_origin(e.origins);
 }
 
 void InventoryBuilder::vlan(std::string_view mac, std::uint16_t vlan) {
-  auto& vlans = macs_[std::string(mac)].vlans;
+  auto& vlans = macs_[text_.intern(mac)].vlans;
   if (std::find(vlans.begin(), vlans.end(), vlan) == vlans.end()) vlans.push_back(vlan);
 }
 
@@ -125,7 +142,7 @@ InventoryBuilder::BindingEntry& InventoryBuilder::binding_entry(std::string_view
   std::size_t& at = binding_of_owner_[owner];
   if (at == kNoBinding) {
     at = bindings_.size();
-    bindings_.push_back({owner, std::string(ip), std::string(mac), {}, {}, 0, {}});
+    bindings_.push_back({owner, owners_[owner].first, owners_[owner].second, {}, {}, 0, {}});
   }
   return bindings_[at];
 }
@@ -140,25 +157,62 @@ void InventoryBuilder::binding(const BindingRow& row) {
 
 void InventoryBuilder::service(const ServiceRow& row) {
   services_.push_back(
-      {owner_id(row.ip, row.mac), row.role == "offered", std::string(row.proto), row.port, row.seen, row.count});
+      {owner_id(row.ip, row.mac), row.role == "offered", text_.intern(row.proto), row.port, row.seen, row.count});
 }
 
 void InventoryBuilder::conversation(const ConversationRow& row) {
-  conversations_.push_back({owner_id(row.ip, row.mac), std::string(row.peer), std::string(row.proto),
-                            std::string(row.role), std::string(row.app), row.port, row.seen, row.traffic});
+  conversations_.push_back({owner_id(row.ip, row.mac), text_.intern(row.peer), text_.intern(row.proto),
+                            text_.intern(row.role), text_.intern(row.app), row.port, row.seen, row.traffic});
 }
 
 void InventoryBuilder::observation(const ObservationRow& row) {
   observations_.push_back(
-      {owner_id(row.ip, row.mac), std::string(row.key), std::string(row.value), row.seen, row.count});
+      {owner_id(row.ip, row.mac), text_.intern(row.key), text_.intern(row.value), row.seen, row.count});
 }
 
-void InventoryBuilder::add_mac_devices(AssetMap& assets) {
+InventoryBuilder::AddressPlan InventoryBuilder::assign_owners() {
+  // Owners are decided in (ip, mac) order: the first proof of ownership of an IP wins.
+  std::sort(bindings_.begin(), bindings_.end(),
+            [](const BindingEntry& a, const BindingEntry& b) { return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac); });
+  std::vector<AddressOwners::Binding> seen;
+  seen.reserve(bindings_.size());
+  for (const auto& b : bindings_) seen.push_back({b.ip, b.mac, b.confirmed != 0});
+  const AddressOwners owners(seen, limits_.router_min_foreign_ips);
+  AddressPlan plan;
+  plan.owner_asset.resize(owners_.size());
+  plan.via_router.resize(bindings_.size());
+  for (std::size_t i = 0; i < bindings_.size(); ++i) {
+    const AddressOwners::Owner owner = owners.owner_of(seen[i]);
+    plan.owner_asset[bindings_[i].owner] =
+        owner.mac.empty() ? "ip:" + std::string(bindings_[i].ip) : "mac:" + std::string(owner.mac);
+    plan.via_router[i] = owner.via_router;
+  }
+  plan.routers = owners.routers();
+  return plan;
+}
+
+InventoryBuilder::Assets InventoryBuilder::make_assets(const AddressPlan& plan) const {
+  std::vector<std::string> ids;
+  ids.reserve(macs_.size() + bindings_.size());
+  for (const auto& [mac, e] : macs_) ids.push_back("mac:" + std::string(mac));
+  for (const BindingEntry& b : bindings_) ids.push_back(plan.owner_asset[b.owner]);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  Assets assets;
+  assets.list.resize(ids.size());
+  assets.index.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    AssetView& a = assets.list[i];
+    a.id = std::move(ids[i]);
+    if (a.id.starts_with("mac:")) a.mac = a.id.substr(4);
+    assets.index.emplace(a.id, static_cast<std::uint32_t>(i));
+  }
+  return assets;
+}
+
+void InventoryBuilder::add_mac_devices(Assets& assets) {
   for (auto& [mac, e] : macs_) {
-    // Filled in place (a moved temporary makes GCC 12 warn, wrongly, of an uninitialized optional).
-    AssetView& a = assets.try_emplace("mac:" + mac).first->second;
-    a.id = "mac:" + mac;
-    a.mac = mac;
+    AssetView& a = *assets.find("mac:" + std::string(mac));
     a.first_us = e.seen.first_us;
     a.last_us = e.seen.last_us;
     a.packets_sent = e.traffic.packets_sent;
@@ -172,28 +226,12 @@ void InventoryBuilder::add_mac_devices(AssetMap& assets) {
   }
 }
 
-std::vector<std::string> InventoryBuilder::assign_addresses(AssetMap& assets) {
-  // Owners are decided in (ip, mac) order: the first proof of ownership of an IP wins.
-  std::sort(bindings_.begin(), bindings_.end(),
-            [](const BindingEntry& a, const BindingEntry& b) { return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac); });
-  std::vector<AddressOwners::Binding> seen;
-  seen.reserve(bindings_.size());
-  for (const auto& b : bindings_) seen.push_back({b.ip, b.mac, b.confirmed != 0});
-  const AddressOwners owners(seen, limits_.router_min_foreign_ips);
-
-  std::vector<std::string> owner_asset(owners_.size());  // the asset id of each binding's owner
+void InventoryBuilder::add_addresses(Assets& assets, const AddressPlan& plan) {
   for (std::size_t i = 0; i < bindings_.size(); ++i) {
     const BindingEntry& b = bindings_[i];
-    const AddressOwners::Owner owner = owners.owner_of(seen[i]);
-    std::string id = owner.mac.empty() ? "ip:" + b.ip : "mac:" + owner.mac;
-    auto [it, created] = assets.try_emplace(id);
-    AssetView& a = it->second;
-    if (created) {
-      a.id = id;
-      if (!owner.mac.empty()) a.mac = owner.mac;
-    }
+    AssetView& a = *assets.find(plan.owner_asset[b.owner]);
     if (!a.mac) {  // IP-keyed: its own counters
-      a.beyond_router = a.beyond_router || owner.via_router;
+      a.beyond_router = a.beyond_router || plan.via_router[i];
       widen(a.first_us, a.last_us, b.seen.first_us, b.seen.last_us);
       a.packets_sent += b.traffic.packets_sent;
       a.packets_received += b.traffic.packets_received;
@@ -202,27 +240,21 @@ std::vector<std::string> InventoryBuilder::assign_addresses(AssetMap& assets) {
     }
     merge_address(a, b);
     add_seen_by(a, b.origins);
-    owner_asset[b.owner] = std::move(id);
   }
-  for (const std::string& mac : owners.routers()) {
-    if (auto it = assets.find("mac:" + mac); it != assets.end()) it->second.router = true;
+  for (const std::string& mac : plan.routers) {
+    if (AssetView* a = assets.find("mac:" + mac)) a->router = true;
   }
-  return owner_asset;
 }
 
-InventoryBuilder::Ranks InventoryBuilder::rank_owners(AssetMap& assets, const std::vector<std::string>& owner_asset) const {
-  // Sorting rows by their device's rank groups them by device.
+InventoryBuilder::Ranks InventoryBuilder::rank_owners(Assets& assets, const AddressPlan& plan) const {
+  // Sorting rows by their device's position groups them by device, in id order.
   Ranks ranks;
-  std::unordered_map<std::string_view, std::uint32_t> rank_of;
-  for (auto& [id, a] : assets) {
-    rank_of.emplace(id, static_cast<std::uint32_t>(ranks.devices.size()));
-    ranks.devices.push_back(&a);
-  }
+  ranks.devices = &assets.list;
   ranks.of_owner.assign(owners_.size(), kNoDevice);
   for (std::size_t i = 0; i < owners_.size(); ++i) {
     const auto& [ip, mac] = owners_[i];
-    const std::string id = ip.empty() ? "mac:" + mac : owner_asset[i];
-    if (auto it = rank_of.find(id); it != rank_of.end()) ranks.of_owner[i] = it->second;
+    const auto it = assets.index.find(ip.empty() ? "mac:" + std::string(mac) : plan.owner_asset[i]);
+    if (it != assets.index.end()) ranks.of_owner[i] = it->second;
   }
   return ranks;
 }
@@ -231,21 +263,23 @@ void InventoryBuilder::merge_services(const Ranks& ranks) {
   // Services of one device, merged per (role, proto, port), in that order.
   const auto& rank = ranks.of_owner;
   std::sort(services_.begin(), services_.end(), [&](const ServiceEntry& a, const ServiceEntry& b) {
-    return std::make_tuple(rank[a.owner], !a.offered, std::cref(a.proto), a.port) <
-           std::make_tuple(rank[b.owner], !b.offered, std::cref(b.proto), b.port);
+    return std::make_tuple(rank[a.owner], !a.offered, a.proto, a.port) <
+           std::make_tuple(rank[b.owner], !b.offered, b.proto, b.port);
   });
   for (std::size_t i = 0; i < services_.size();) {
     const ServiceEntry& first = services_[i];
-    ServiceView s{first.proto, first.port, 0, 0, 0};
+    ServiceView s{std::string(first.proto), first.port, 0, 0, 0};
     std::size_t j = i;
-    for (; j < services_.size() && rank[services_[j].owner] == rank[first.owner] &&
-           services_[j].offered == first.offered && services_[j].proto == first.proto && services_[j].port == first.port;
+    for (;
+         j < services_.size() && rank[services_[j].owner] == rank[first.owner] &&
+         services_[j].offered == first.offered && services_[j].proto == first.proto && services_[j].port == first.port;
          ++j) {
       widen(s.first_us, s.last_us, services_[j].seen.first_us, services_[j].seen.last_us);
       s.count += services_[j].count;
     }
     if (AssetView* a = ranks.device(first.owner)) (first.offered ? a->offered : a->used).push_back(std::move(s));
     i = j;
+    drop_merged(services_, i);
   }
 }
 
@@ -253,8 +287,9 @@ void InventoryBuilder::merge_conversations(const Ranks& ranks) {
   // Conversations of one device (its bindings' alike), merged per (peer, proto, port, role), in that order;
   // the device's peer count is the number of distinct peers among them.
   const auto& rank = ranks.of_owner;
+  const auto by_device = [&](const ConversationEntry& c) { return rank[c.owner]; };
   const auto key = [&](const ConversationEntry& c) {
-    return std::make_tuple(rank[c.owner], std::cref(c.peer), std::cref(c.proto), c.port, std::cref(c.role));
+    return std::make_tuple(rank[c.owner], c.peer, c.proto, c.port, c.role);
   };
   std::sort(conversations_.begin(), conversations_.end(),
             [&](const ConversationEntry& a, const ConversationEntry& b) { return key(a) < key(b); });
@@ -273,27 +308,29 @@ void InventoryBuilder::merge_conversations(const Ranks& ranks) {
     }
     ConversationEntry& first = conversations_[i];
     if (AssetView* a = ranks.device(first.owner)) {
+      reserve_at_device_start(conversations_, i, by_device, a, &AssetView::conversations);
       if (a->conversations.empty() || a->conversations.back().peer != first.peer) ++a->peer_count;
-      c.peer = std::move(first.peer);
-      c.proto = std::move(first.proto);
+      c.peer = first.peer;
+      c.proto = first.proto;
       c.port = first.port;
-      c.role = std::move(first.role);
+      c.role = first.role;
       a->conversations.push_back(std::move(c));
     }
     i = j;
+    drop_merged(conversations_, i);
   }
 }
 
 void InventoryBuilder::merge_observations(const Ranks& ranks) {
   // Observations of one device, merged per (key, value), in that order.
   const auto& rank = ranks.of_owner;
+  const auto by_device = [&](const ObservationEntry& o) { return rank[o.owner]; };
   std::sort(observations_.begin(), observations_.end(), [&](const ObservationEntry& a, const ObservationEntry& b) {
-    return std::make_tuple(rank[a.owner], std::cref(a.key), std::cref(a.value)) <
-           std::make_tuple(rank[b.owner], std::cref(b.key), std::cref(b.value));
+    return std::make_tuple(rank[a.owner], a.key, a.value) < std::make_tuple(rank[b.owner], b.key, b.value);
   });
   for (std::size_t i = 0; i < observations_.size();) {
     ObservationEntry& first = observations_[i];
-    ObservationView o{std::move(first.key), std::move(first.value), first.seen.first_us, first.seen.last_us,
+    ObservationView o{std::string(first.key), std::string(first.value), first.seen.first_us, first.seen.last_us,
                       first.count};
     std::size_t j = i + 1;
     for (; j < observations_.size() && rank[observations_[j].owner] == rank[first.owner] &&
@@ -302,8 +339,12 @@ void InventoryBuilder::merge_observations(const Ranks& ranks) {
       widen(o.first_us, o.last_us, observations_[j].seen.first_us, observations_[j].seen.last_us);
       o.count += observations_[j].count;
     }
-    if (AssetView* a = ranks.device(first.owner)) a->observations.push_back(std::move(o));
+    if (AssetView* a = ranks.device(first.owner)) {
+      reserve_at_device_start(observations_, i, by_device, a, &AssetView::observations);
+      a->observations.push_back(std::move(o));
+    }
     i = j;
+    drop_merged(observations_, i);
   }
 }
 
@@ -311,11 +352,12 @@ Inventory InventoryBuilder::build() {
   // Each table of rows is freed as soon as it is merged: the rows and the devices they become never all
   // exist at once (100,000 devices: most of an export's memory, and of its time in page faults).
   const auto release = [](auto& table) { std::remove_reference_t<decltype(table)>().swap(table); };
-  AssetMap assets;
+  const AddressPlan plan = assign_owners();
+  Assets assets = make_assets(plan);
   add_mac_devices(assets);
   release(macs_);
-  const std::vector<std::string> owner_asset = assign_addresses(assets);
-  const Ranks ranks = rank_owners(assets, owner_asset);
+  add_addresses(assets, plan);
+  const Ranks ranks = rank_owners(assets, plan);
   release(bindings_);
   release(binding_of_owner_);
   release(owner_ids_);
@@ -326,16 +368,18 @@ Inventory InventoryBuilder::build() {
   release(conversations_);
   merge_observations(ranks);
   release(observations_);
-  inv_.assets.reserve(assets.size());
-  for (auto& [id, a] : assets) {
+  release(assets.index);
+  text_ = StringPool();  // after every view of it is gone
+  for (AssetView& a : assets.list) {
     std::sort(a.addresses.begin(), a.addresses.end(), [](const AddressView& x, const AddressView& y) {
       const auto px = IpAddr::parse(x.ip), py = IpAddr::parse(y.ip);
       return px && py ? *px < *py : x.ip < y.ip;
     });
-    std::sort(a.seen_by.begin(), a.seen_by.end(),
-              [](const SeenBy& x, const SeenBy& y) { return std::tie(x.agent_id, x.site) < std::tie(y.agent_id, y.site); });
-    inv_.assets.push_back(std::move(a));
+    std::sort(a.seen_by.begin(), a.seen_by.end(), [](const SeenBy& x, const SeenBy& y) {
+      return std::tie(x.agent_id, x.site) < std::tie(y.agent_id, y.site);
+    });
   }
+  inv_.assets = std::move(assets.list);
   return std::move(inv_);
 }
 

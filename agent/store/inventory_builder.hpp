@@ -3,6 +3,8 @@
 // need not pass through SQL), or both; rows with the same key are merged as the store's upserts would.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <deque>
 #include <map>
 #include <string>
@@ -13,8 +15,9 @@
 
 #include "agent/limits.hpp"
 #include "agent/pipeline/pipeline.hpp"
-#include "model/inventory.hpp"
 #include "agent/store/rows.hpp"
+#include "agent/store/string_pool.hpp"
+#include "model/inventory.hpp"
 
 namespace ww {
 
@@ -49,8 +52,8 @@ class InventoryBuilder final : public RowSink {
     Origins origins;
   };
   struct BindingEntry {
-    std::uint32_t owner;  // the binding's rows (services, conversations, facts) carry the same owner id
-    std::string ip, mac;
+    std::uint32_t owner;       // the binding's rows (services, conversations, facts) carry the same owner id
+    std::string_view ip, mac;  // text_'s
     Seen seen;
     Traffic traffic;
     int confirmed = 0;
@@ -59,42 +62,58 @@ class InventoryBuilder final : public RowSink {
   struct ServiceEntry {
     std::uint32_t owner;
     bool offered;
-    std::string proto;
+    std::string_view proto;  // text_'s
     std::uint16_t port;
     Seen seen;
     std::uint64_t count;
   };
   struct ConversationEntry {
     std::uint32_t owner;
-    std::string peer, proto, role, app;
+    std::string_view peer, proto, role, app;  // text_'s
     std::uint16_t port;
     Seen seen;
     Traffic traffic;
   };
   struct ObservationEntry {
     std::uint32_t owner;
-    std::string key, value;
+    std::string_view key, value;  // text_'s
     Seen seen;
     std::uint64_t count;
   };
 
-  using AssetMap = std::map<std::string, AssetView>;  // by id: stable, diffable output
-  // The device of each owner's rows, as its rank in id order (kNoDevice: skipped), and the devices by rank.
+  // The devices, in id order (stable, diffable output), made once in place: never a map of them and then a
+  // vector (at 100,000 devices both would hold ~70 MB of AssetViews at once).
+  struct Assets {
+    std::vector<AssetView> list;
+    absl::flat_hash_map<std::string_view, std::uint32_t> index;  // id -> position; views into list[i].id
+    AssetView* find(std::string_view id) {
+      const auto it = index.find(id);
+      return it == index.end() ? nullptr : &list[it->second];
+    }
+  };
+  // The device of each owner's rows (kNoDevice: skipped), as its position in id order.
   static constexpr std::uint32_t kNoDevice = UINT32_MAX;
   struct Ranks {
     std::vector<std::uint32_t> of_owner;
-    std::vector<AssetView*> devices;
+    std::vector<AssetView>* devices = nullptr;
     [[nodiscard]] AssetView* device(std::uint32_t owner) const {
       const std::uint32_t r = of_owner[owner];
-      return r == kNoDevice ? nullptr : devices[r];
+      return r == kNoDevice ? nullptr : &(*devices)[r];
     }
   };
-  // The steps of build(): MAC devices; every address binding given to its device (AddressOwners decides who
-  // owns an address behind a router), returning the device id of each binding's owner; then the rows of
-  // each device merged per key.
-  void add_mac_devices(AssetMap& assets);
-  std::vector<std::string> assign_addresses(AssetMap& assets);
-  Ranks rank_owners(AssetMap& assets, const std::vector<std::string>& owner_asset) const;
+  // The steps of build(): every address binding given to its device (AddressOwners decides who owns an
+  // address behind a router), giving the device id of each binding's owner; every device made, in id order;
+  // MAC devices and addresses filled in; then the rows of each device merged per key.
+  struct AddressPlan {
+    std::vector<std::string> owner_asset;  // per owner id: the id of the device a binding's rows go to
+    std::vector<bool> via_router;          // per binding (bindings_ order)
+    std::vector<std::string> routers;      // MACs
+  };
+  AddressPlan assign_owners();
+  Assets make_assets(const AddressPlan& plan) const;
+  void add_mac_devices(Assets& assets);
+  void add_addresses(Assets& assets, const AddressPlan& plan);
+  Ranks rank_owners(Assets& assets, const AddressPlan& plan) const;
   void merge_services(const Ranks& ranks);
   void merge_conversations(const Ranks& ranks);
   void merge_observations(const Ranks& ranks);
@@ -112,11 +131,14 @@ class InventoryBuilder final : public RowSink {
   static constexpr std::uint16_t kNoOrigin = UINT16_MAX;
   std::vector<SeenBy> origins_;
   std::uint16_t origin_ = kNoOrigin;
-  std::unordered_map<std::string, MacEntry> macs_;
+  // Every text of the rows below, once (rows hold views of it); destroyed after them.
+  StringPool text_;
+  absl::flat_hash_map<std::string_view, MacEntry> macs_;  // by MAC (text_'s)
   std::vector<BindingEntry> bindings_;
   std::vector<std::size_t> binding_of_owner_;  // owner id -> position in bindings_ (kNoBinding: none)
-  std::unordered_map<std::string, std::uint32_t> owner_ids_;  // "ip|mac"
-  std::vector<std::pair<std::string, std::string>> owners_;
+  // (ip, mac) -> owner id.
+  absl::flat_hash_map<std::pair<std::string_view, std::string_view>, std::uint32_t> owner_ids_;
+  std::vector<std::pair<std::string_view, std::string_view>> owners_;  // text_'s
   std::uint32_t last_owner_ = 0;
   // Deques: they grow without the copy-and-double peak of a vector (these hold every row of a run).
   std::deque<ServiceEntry> services_;
@@ -146,6 +168,7 @@ class MemorySpill final : public FlushTarget {
 // The inventory of what `store` holds merged with what `tracker` has not flushed (and, given a `spill`,
 // what it took): the same result as a flush followed by a load, without writing the tracker's rows to SQL.
 // Consumes the tracker's flows and facts, and the spill (the end of a run).
-Inventory take_inventory(const SqliteStore& store, Tracker& tracker, const Limits& limits, MemorySpill* spill = nullptr);
+Inventory take_inventory(const SqliteStore& store, Tracker& tracker, const Limits& limits,
+                         MemorySpill* spill = nullptr);
 
 }  // namespace ww

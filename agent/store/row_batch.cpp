@@ -1,94 +1,223 @@
 #include "agent/store/row_batch.hpp"
 
+#include <algorithm>
+#include <cassert>
+
 namespace ww {
+namespace {
 
-void RowBatch::keep(Op& op, int field, std::string_view s) {
-  op.size[field] = static_cast<std::uint32_t>(s.size());
-  text_.append(s);
+enum Kind : std::uint8_t { kMac = 1, kVlan, kBinding, kService, kConversation, kObservation };
+constexpr std::uint8_t kSameOwner = 0x80;  // flag on an owned row's kind: (ip, mac) as the row before
+constexpr std::size_t kMaxNumbers = 12;    // numbers in any row
+constexpr std::size_t kMaxVarint = 10;
+constexpr std::size_t kMaxTexts = 4;
+
+std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t unzigzag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
 
-std::string_view RowBatch::view(const Op& op, int field) const {
-  std::uint64_t at = op.text_start;
-  for (int i = 0; i < field; ++i) at += op.size[i];
-  return {text_.data() + at, op.size[field]};
+}  // namespace
+
+class RowBatch::Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  Writer& u(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+    return *this;
+  }
+  Writer& s(std::int64_t v) { return u(zigzag(v)); }
+  Writer& text(std::string_view t) {
+    u(t.size());
+    out_.append(t);
+    return *this;
+  }
+  Writer& seen(const Seen& x) { return s(x.first_us).s(x.last_us); }
+  Writer& traffic(const Traffic& t) {
+    return u(t.packets_sent).u(t.packets_received).u(t.bytes_sent).u(t.bytes_received);
+  }
+
+ private:
+  std::string& out_;
+};
+
+// Reads what Writer wrote; the batch wrote it, so it is trusted (asserted, not checked).
+class RowBatch::Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  [[nodiscard]] bool more() const { return at_ < in_.size(); }
+  std::uint8_t byte() { return static_cast<std::uint8_t>(in_[at_++]); }
+  std::uint64_t u() {
+    std::uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      const std::uint8_t b = byte();
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+  }
+  std::int64_t s() { return unzigzag(u()); }
+  std::string_view text() {
+    const std::size_t n = u();
+    assert(at_ + n <= in_.size());
+    const std::string_view t = in_.substr(at_, n);
+    at_ += n;
+    return t;
+  }
+  Seen seen() {
+    Seen x;
+    x.first_us = s();
+    x.last_us = s();
+    return x;
+  }
+  Traffic traffic() {
+    Traffic t;
+    t.packets_sent = u();
+    t.packets_received = u();
+    t.bytes_sent = u();
+    t.bytes_received = u();
+    return t;
+  }
+
+ private:
+  std::string_view in_;
+  std::size_t at_ = 0;
+};
+
+std::string& RowBatch::chunk_for(std::size_t max_size) {
+  if (chunks_.empty() || chunks_.back().capacity() - chunks_.back().size() < max_size) {
+    chunks_.emplace_back().reserve(std::max(kChunkBytes, max_size));
+  }
+  return chunks_.back();
 }
 
-RowBatch::Op& RowBatch::add(Kind kind) {
-  Op& op = ops_.emplace_back();
-  op.kind = kind;
-  op.text_start = text_.size();
-  return op;
+RowBatch::Writer RowBatch::begin(std::uint8_t kind, std::size_t text_size) {
+  std::string& out = chunk_for(1 + text_size + (kMaxNumbers + kMaxTexts) * kMaxVarint);
+  ++rows_;
+  out.push_back(static_cast<char>(kind));
+  return Writer(out);
+}
+
+RowBatch::Writer RowBatch::begin_owned(std::uint8_t kind, std::string_view ip, std::string_view mac,
+                                       std::size_t text_size) {
+  const bool same = has_owner_ && ip == last_ip_ && mac == last_mac_;
+  Writer w = begin(same ? kind | kSameOwner : kind, text_size + ip.size() + mac.size());
+  if (!same) {
+    w.text(ip).text(mac);
+    last_ip_.assign(ip);
+    last_mac_.assign(mac);
+    has_owner_ = true;
+  }
+  return w;
+}
+
+std::size_t RowBatch::bytes() const {
+  std::size_t n = 0;
+  for (const std::string& chunk : chunks_) n += chunk.size();
+  return n;
 }
 
 void RowBatch::mac(const MacRow& row) {
-  Op& op = add(Kind::mac);
-  keep(op, 0, row.mac);
-  op.seen = row.seen;
-  op.traffic = row.traffic;
+  begin(kMac, row.mac.size()).text(row.mac).seen(row.seen).traffic(row.traffic);
 }
 
 void RowBatch::vlan(std::string_view mac, std::uint16_t vlan) {
-  Op& op = add(Kind::vlan);
-  keep(op, 0, mac);
-  op.small = vlan;
+  begin(kVlan, mac.size()).text(mac).u(vlan);
 }
 
 void RowBatch::binding(const BindingRow& row) {
-  Op& op = add(Kind::binding);
-  keep(op, 0, row.ip);
-  keep(op, 1, row.mac);
-  op.seen = row.seen;
-  op.traffic = row.traffic;
-  op.confirmed = row.confirmed;
+  begin_owned(kBinding, row.ip, row.mac, 0).seen(row.seen).traffic(row.traffic).u(static_cast<unsigned>(row.confirmed));
 }
 
 void RowBatch::service(const ServiceRow& row) {
-  Op& op = add(Kind::service);
-  keep(op, 0, row.ip);
-  keep(op, 1, row.mac);
-  keep(op, 2, row.role);
-  keep(op, 3, row.proto);
-  op.small = row.port;
-  op.seen = row.seen;
-  op.traffic.packets_sent = row.count;
+  begin_owned(kService, row.ip, row.mac, row.role.size() + row.proto.size())
+      .text(row.role)
+      .text(row.proto)
+      .u(row.port)
+      .seen(row.seen)
+      .u(row.count);
 }
 
-// A conversation's role and transport are one of two words each: kept as bits beside its four texts.
+// A conversation's role and transport are one of two words each: kept as bits.
 void RowBatch::conversation(const ConversationRow& row) {
-  Op& op = add(Kind::conversation);
-  keep(op, 0, row.ip);
-  keep(op, 1, row.mac);
-  keep(op, 2, row.peer);
-  keep(op, 3, row.app);
-  op.confirmed = (row.role == "server" ? 1 : 0) | (row.proto == "tcp" ? 2 : 0);
-  op.small = row.port;
-  op.seen = row.seen;
-  op.traffic = row.traffic;
+  const unsigned bits = (row.role == "server" ? 1U : 0U) | (row.proto == "tcp" ? 2U : 0U);
+  begin_owned(kConversation, row.ip, row.mac, row.peer.size() + row.app.size())
+      .text(row.peer)
+      .text(row.app)
+      .u(bits)
+      .u(row.port)
+      .seen(row.seen)
+      .traffic(row.traffic);
 }
 
 void RowBatch::observation(const ObservationRow& row) {
-  Op& op = add(Kind::observation);
-  keep(op, 0, row.ip);
-  keep(op, 1, row.mac);
-  keep(op, 2, row.key);
-  keep(op, 3, row.value);
-  op.seen = row.seen;
-  op.traffic.packets_sent = row.count;
+  begin_owned(kObservation, row.ip, row.mac, row.key.size() + row.value.size())
+      .text(row.key)
+      .text(row.value)
+      .seen(row.seen)
+      .u(row.count);
 }
 
 void RowBatch::replay(RowSink& sink) const {
-  for (const Op& op : ops_) {
-    const auto t = [&](int i) { return view(op, i); };
-    switch (op.kind) {
-      case Kind::mac: sink.mac({t(0), op.seen, op.traffic}); break;
-      case Kind::vlan: sink.vlan(t(0), op.small); break;
-      case Kind::binding: sink.binding({t(0), t(1), op.seen, op.traffic, op.confirmed}); break;
-      case Kind::service: sink.service({t(0), t(1), t(2), t(3), op.small, op.seen, op.traffic.packets_sent}); break;
-      case Kind::conversation:
-        sink.conversation({t(0), t(1), t(2), (op.confirmed & 1) != 0 ? "server" : "client",
-                           (op.confirmed & 2) != 0 ? "tcp" : "udp", op.small, t(3), op.seen, op.traffic});
-        break;
-      case Kind::observation: sink.observation({t(0), t(1), t(2), t(3), op.seen, op.traffic.packets_sent}); break;
+  std::string_view ip, mac;  // the owner of the last owned row: views into a chunk, which stays put
+  for (const std::string& chunk : chunks_) {
+    Reader r(chunk);
+    while (r.more()) {
+      const std::uint8_t tag = r.byte();
+      const std::uint8_t kind = tag & ~kSameOwner;
+      if (kind >= kBinding && (tag & kSameOwner) == 0) {
+        ip = r.text();
+        mac = r.text();
+      }
+      switch (kind) {
+        case kMac: {
+          const std::string_view m = r.text();
+          const Seen seen = r.seen();
+          sink.mac({m, seen, r.traffic()});
+          break;
+        }
+        case kVlan: {
+          const std::string_view m = r.text();
+          sink.vlan(m, static_cast<std::uint16_t>(r.u()));
+          break;
+        }
+        case kBinding: {
+          const Seen seen = r.seen();
+          const Traffic traffic = r.traffic();
+          sink.binding({ip, mac, seen, traffic, static_cast<int>(r.u())});
+          break;
+        }
+        case kService: {
+          const std::string_view role = r.text(), proto = r.text();
+          const auto port = static_cast<std::uint16_t>(r.u());
+          const Seen seen = r.seen();
+          sink.service({ip, mac, role, proto, port, seen, r.u()});
+          break;
+        }
+        case kConversation: {
+          const std::string_view peer = r.text(), app = r.text();
+          const std::uint64_t bits = r.u();
+          const auto port = static_cast<std::uint16_t>(r.u());
+          const Seen seen = r.seen();
+          sink.conversation({ip, mac, peer, (bits & 1) != 0 ? "server" : "client", (bits & 2) != 0 ? "tcp" : "udp",
+                             port, app, seen, r.traffic()});
+          break;
+        }
+        case kObservation: {
+          const std::string_view key = r.text(), value = r.text();
+          const Seen seen = r.seen();
+          sink.observation({ip, mac, key, value, seen, r.u()});
+          break;
+        }
+        default:
+          assert(false && "a row kind RowBatch never writes");
+          return;
+      }
     }
   }
 }

@@ -84,6 +84,9 @@ class WriterLock {
 class SqliteStore final : public FlushTarget {
  public:
   static constexpr int kSchemaVersion = 6;
+  // Process-wide SQLite settings, once, before any database is opened (main()): SQLite's allocation
+  // statistics take a global mutex on every malloc and free, and nothing here reads them.
+  static void configure_library();
 
   // Opens (creating if needed) and migrates the database; ":memory:" for a private in-memory one.
   // Throws StoreError with a one-line message on failure (unwritable path, newer schema, not a DB).
