@@ -15,8 +15,8 @@ std::optional<std::string> attribute(const Classification& c, const char* name) 
 }
 
 std::string display_name(const AssetView& a) {
-  for (const char* key : {"dhcp.hostname", "mdns.hostname", "browser.hostname", "lldp.system_name",
-                          "snmp.sys_name", "cdp.device_id", "syslog.hostname"}) {
+  for (const char* key : {"dhcp.hostname", "mdns.hostname", "browser.hostname", "lldp.system_name", "snmp.sys_name",
+                          "cdp.device_id", "syslog.hostname"}) {
     for (const auto& o : a.observations) {
       if (o.key == key) return o.value;
     }
@@ -26,7 +26,7 @@ std::string display_name(const AssetView& a) {
 
 constexpr std::string_view kSerialNumberKeys[] = {
     "lldp.med.serial_number", "upnp.serial_number", "dicom.device_serial_number", "hl7.device_serial_number",
-    "astm.serial_number",     "dpws.serial_number", "hl7.udi_serial"};
+    "astm.serial_number",     "dpws.serial_number", "intellivue.serial_number",   "hl7.udi_serial"};
 
 // The first serial the device stated that is not a placeholder (MiniDLNA's "00000000", "To Be Filled By O.E.M.").
 std::optional<std::string> serial_number(const AssetView& a) {
@@ -73,7 +73,9 @@ AssetSummary summarize(const AssetView& a) {
   return s;
 }
 
-std::span<const std::string_view> serial_number_keys() { return kSerialNumberKeys; }
+std::span<const std::string_view> serial_number_keys() {
+  return kSerialNumberKeys;
+}
 
 std::vector<VendorRollup> supply_chain(const Inventory& inv) {
   // vendor -> model -> firmware -> asset ids (std::map: names sorted, deterministic output)
@@ -99,7 +101,8 @@ std::vector<VendorRollup> supply_chain(const Inventory& inv) {
     }
     out.push_back(std::move(v));
   }
-  std::stable_sort(out.begin(), out.end(), [](const VendorRollup& a, const VendorRollup& b) { return a.devices > b.devices; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const VendorRollup& a, const VendorRollup& b) { return a.devices > b.devices; });
   return out;
 }
 

@@ -51,6 +51,12 @@ const std::vector<Control> kControls = {
     {"StreamParsersOnClinicalWeb", {"hl7.", "astm.", "tls.", "modbus.", "smb.", "banner.", "syslog."},
      Lab::clinical_web, ""},
     {"SdcIdentityLab", {"sdc."}, Lab::identity, ""},
+    // Philips IntelliVue Data Export (UDP 24005/24105): none of the labs holds it, so every datagram of every
+    // lab is a control.
+    {"IntellivueIdentityLab", {"intellivue."}, Lab::identity, ""},
+    {"IntellivueHospitalLab", {"intellivue."}, Lab::hospital, ""},
+    {"IntellivueClinicalLab", {"intellivue."}, Lab::clinical, ""},
+    {"IntellivueClinicalWeb", {"intellivue."}, Lab::clinical_web, ""},
     {"BacnetIdentityLab", {"bacnet."}, Lab::identity, ""},
     {"BacnetHospitalLab", {"bacnet."}, Lab::hospital, ""},
     {"ModbusIdentityLab", {"modbus."}, Lab::identity, ""},
