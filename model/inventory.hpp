@@ -69,6 +69,10 @@ struct Classification {
   std::string category = "unknown";
   std::map<std::string, std::string> attributes;  // device_type, vendor, model, firmware, os, modality, role, software
   double confidence = 0;
+  // What the category rests on (docs/fingerprints.md, "Confidence"): "none" (unknown), "weak" (one generic
+  // rule, or one rule under 0.5: one weak fact), "contested" (another category was claimed too, or two strong
+  // rules disagree), "strong" (several rules agree, or one specific rule of 0.5 or more, unopposed).
+  std::string basis = "none";
   std::vector<ClaimEvidence> evidence;      // the winning value of each attribute
   std::vector<ClaimEvidence> alternatives;  // the values that lost
   std::vector<Contradiction> contradictions;

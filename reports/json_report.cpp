@@ -123,6 +123,8 @@ void write_classification(JsonWriter& w, const Classification& c) {
   }
   w.key("confidence");
   w.value(c.confidence);
+  w.key("basis");
+  w.value(c.basis);
   w.key("evidence");
   write_evidence(w, c.evidence);
   w.key("alternatives");

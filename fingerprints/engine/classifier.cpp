@@ -24,6 +24,21 @@ std::string lower(std::string s) {
 
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 
+// What a category rests on (Classification::basis), from its claims ranked by score.
+const char* category_basis(const std::vector<ClaimEvidence>& ranked, bool contradicted) {
+  if (ranked.size() > 1 || contradicted) return "contested";
+  const std::vector<RuleEvidence>& rules = ranked.front().rules;
+  if (rules.size() == 1 && (!rules.front().specific || rules.front().weight < 0.5)) return "weak";
+  return "strong";
+}
+
+std::string_view basis_text(std::string_view basis) {
+  if (basis == "weak") return "weak: rests on one generic or light rule";
+  if (basis == "contested") return "contested: another category was claimed too";
+  if (basis == "strong") return "strong";
+  return "no category claimed";
+}
+
 // Signatures kept for every device so that a rule can be written for it (docs/fingerprints.md).
 constexpr std::string_view kRawSignatureKeys[] = {"dhcp.parameter_request_list", "dhcp.vendor_class",
                                                    "dhcpv6.option_request",       "tls.ja3",
@@ -120,6 +135,7 @@ Classification classify_with(const AssetView& asset, const RuleSet& rules, Scrat
       // the confidence: the winner's score times the chance that the runner-up is wrong.
       const double runner_up = ranked.size() > 1 ? ranked[1].score : 0.0;
       c.confidence = round2(ranked.front().score * (1 - runner_up));
+      c.basis = category_basis(ranked, contradiction.values.size() > 1);
     } else {
       c.attributes[attr] = ranked.front().value;
     }
@@ -201,7 +217,7 @@ std::string explain(const AssetView& a) {
   std::ostringstream out;
   const Classification& c = a.classification;
   out << a.id << "  " << (a.vendor ? *a.vendor : "(no OUI vendor)") << "\n";
-  out << "  category: " << c.category << " (confidence " << c.confidence << ")\n";
+  out << "  category: " << c.category << " (confidence " << c.confidence << ", " << basis_text(c.basis) << ")\n";
   if (!a.seen_by.empty()) {  // the central store: the agents whose rows this explanation rests on
     out << "  seen by:";
     for (const SeenBy& s : a.seen_by) out << ' ' << s.agent_id << " (site " << s.site << ')';

@@ -84,6 +84,7 @@ ordered_json device_component(const AssetSummary& s, const CmdbComparison* cmdb,
   for (const auto& ip : s.ips) property(props, "wardwatch:ip", ip);
   if (a.vendor) property(props, "wardwatch:oui_vendor", *a.vendor);
   property(props, "wardwatch:confidence", std::to_string(a.classification.confidence));
+  property(props, "wardwatch:classification-basis", a.classification.basis);
   property(props, "wardwatch:first_seen", format_timestamp(a.first_us));
   property(props, "wardwatch:last_seen", format_timestamp(a.last_us));
   if (const AssetCmdbResult* r = cmdb_result_for(cmdb, a)) {

@@ -38,6 +38,7 @@ ordered_json asset_json(const AssetSummary& s, const CmdbComparison* cmdb,
   j["oui_vendor"] = optional_text(a.vendor);
   j["crown_jewel"] = optional_text(s.crown_jewel);
   j["confidence"] = a.classification.confidence;
+  j["classification_basis"] = a.classification.basis;  // none | weak | contested | strong
   j["first_seen"] = format_timestamp(a.first_us);
   j["last_seen"] = format_timestamp(a.last_us);
   // With --cmdb: managed | unmanaged | mismatched, and how and with what it matched; null without a CMDB.

@@ -138,6 +138,25 @@ TEST(FingerprintCombination, GenericOnlyWithoutSpecificAndNoisyOr) {
   EXPECT_TRUE(c.alternatives.empty());
 }
 
+TEST(FingerprintCombination, TheBasisSaysWhenACategoryRestsOnOneWeakFact) {
+  const RuleSet set = load(rule("g.cat", kWhenM, R"({"category": "computer"})", 0.4, "generic") + "," +
+                           rule("s.light", R"({"fact": "x.l", "op": "exists"})", R"({"category": "printer"})", 0.3) + "," +
+                           rule("s.cat", R"({"fact": "x.z", "op": "exists"})", R"({"category": "printer"})", 0.6) + "," +
+                           rule("s.cat2", R"({"fact": "x.w", "op": "exists"})", R"({"category": "printer"})", 0.5) + "," +
+                           rule("s.other", R"({"fact": "x.o", "op": "exists"})", R"({"category": "computer"})", 0.2),
+                           false);
+  std::optional<CrownJewel> cj;
+  EXPECT_EQ(classify(asset_with({{"x.q", "1"}}), set, cj).basis, "none");
+  EXPECT_EQ(classify(asset_with({{"x.y", "m"}}), set, cj).basis, "weak");  // one generic rule
+  EXPECT_EQ(classify(asset_with({{"x.l", "1"}}), set, cj).basis, "weak");  // one specific rule under 0.5
+  EXPECT_EQ(classify(asset_with({{"x.z", "1"}}), set, cj).basis, "strong");  // one specific rule of 0.6
+  const Classification two = classify(asset_with({{"x.l", "1"}, {"x.w", "1"}}), set, cj);
+  EXPECT_EQ(two.basis, "strong");  // two rules agree
+  const Classification contested = classify(asset_with({{"x.z", "1"}, {"x.o", "1"}}), set, cj);
+  EXPECT_EQ(contested.category, "printer");
+  EXPECT_EQ(contested.basis, "contested");  // a weak competitor still contests
+}
+
 TEST(FingerprintCombination, ContradictionsAreFlaggedAndLosersKept) {
   const RuleSet set = load(rule("oui.a", R"({"fact": "asset.oui_vendor", "op": "exists"})", R"({"vendor": "{value}"})", 0.7) +
                            "," + rule("uid.b", R"({"fact": "dicom.implementation_class_uid", "op": "prefix", "value": "1.2.840.113619"})",

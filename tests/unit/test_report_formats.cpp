@@ -89,6 +89,7 @@ TEST(ReportCycloneDx, DevicesWithNestedFirmwareOsAndProperties) {
                         {{"vendor", "GenHosp"}, {"model", "WardSwitch 24"}, {"firmware", "FW-4.0.3"}, {"os", "Linux 5.10"},
                          {"software", "OFFIS DCMTK 3.6.7"}});
   sw.observations.push_back({"lldp.med.serial_number", "SN-1", 0, 0, 1});
+  sw.classification.basis = "weak";
   AssetView unnamed = device("02:88:00:00:00:04", "unknown", {});
   unnamed.observations.push_back({"dhcp.hostname", "icu-monitor-12", 0, 0, 1});
   inv.assets = {sw, unnamed};
@@ -113,6 +114,7 @@ TEST(ReportCycloneDx, DevicesWithNestedFirmwareOsAndProperties) {
   EXPECT_TRUE(props.count({"cdx:device:serialNumber", "SN-1"}));
   EXPECT_TRUE(props.count({"cdx:device:macAddress", "02:88:00:00:00:03"}));
   EXPECT_TRUE(props.count({"wardwatch:ip", "10.0.0.1"}));
+  EXPECT_TRUE(props.count({"wardwatch:classification-basis", "weak"}));
   // No model: the device's own name; no vendor: no manufacturer; nothing running: no nested components.
   const auto& u = bom["components"][1];
   EXPECT_EQ(u["name"], "icu-monitor-12");
@@ -124,8 +126,11 @@ TEST(ReportJson, ContractFieldsAndCounts) {
   Inventory inv;
   inv.assets = {device("00:00:00:00:00:01", "infusion", {{"vendor", "Baxter"}}), device("00:00:00:00:00:02", "printer", {})};
   inv.assets[1].crown_jewel = CrownJewel{"pacs", {}, {}};
+  inv.assets[1].classification.basis = "contested";
   const auto doc = nlohmann::json::parse(written("json", inv));
   ASSERT_EQ(doc["assets"].size(), 2u);
+  EXPECT_EQ(doc["assets"][0]["classification_basis"], "none");
+  EXPECT_EQ(doc["assets"][1]["classification_basis"], "contested");
   EXPECT_EQ(doc["assets"][0]["mac"], "00:00:00:00:00:01");
   EXPECT_TRUE(doc["assets"][0]["management"].is_null());
   EXPECT_TRUE(doc["stale"].is_array());
