@@ -45,7 +45,7 @@ constexpr std::uint16_t kPorts[] = {kConnectIndicationPort, kDataExportPort};
 // clang-format off
 constexpr FactDecl kFacts[] = {
     {"intellivue.role", FactType::code, "sender: `monitor` (Connect Indication, MDS Create, association accept/refuse, command results), `client` (association request, get/set/action, MDS Create result); receiver of an association accept: `client`", "message type (PIPG Protocol Dialog)", "`monitor`, `client`"},
-    {"intellivue.message", FactType::code, "sender", "Connect Indication; session header type; ROapdus ro_type + command_type + event type", "`connect-indication`, `association-request`, `association-accept`, `mds-create`, `mds-create-result`, `get-result`, `request`, `result`"},
+    {"intellivue.message", FactType::code, "sender", "Connect Indication; session header type; ROapdus ro_type + command_type + event type", "`connect-indication`, `association-request`, `association-accept`, `association-refuse`, `association-release`, `association-abort`, `mds-create`, `mds-create-result`, `get-result`, `request`, `result`"},
     {"intellivue.system_type", FactType::code, "", "NOM_ATTR_SYS_TYPE (0x0986), TYPE {partition, code}: the NOM_DEV_..._MDS name, else `<partition>/0x<code>`", "NOM_DEV_MON_PHYSIO_MULTI_PARAM_MDS"},
     {"intellivue.manufacturer", FactType::text, "", "NOM_ATTR_ID_MODEL (0x0928) SystemModel.manufacturer (VariableLabel)", "Philips"},
     {"intellivue.model_number", FactType::text, "", "NOM_ATTR_ID_MODEL (0x0928) SystemModel.model_number (VariableLabel)", "M8007A"},
