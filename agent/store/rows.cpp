@@ -143,7 +143,7 @@ std::vector<std::pair<std::string, std::uint64_t>> stat_rows(const Stats& stats)
     }
   }
   for (const CounterInfo& c : kCounters) out.emplace_back(c.name, stats[c.id]);
-  if (stats.writer.flushes != 0) {  // a live capture's writer thread (summed over runs like the rest)
+  if (stats.writer.flushes != 0) {  // the writer thread of a live capture or a read --db (summed over runs like the rest)
     const Stats::Writer& w = stats.writer;
     out.insert(out.end(), {{"writer.flushes", w.flushes},
                            {"writer.flush_us", w.flush_us},
