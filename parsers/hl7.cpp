@@ -388,6 +388,9 @@ class Hl7Session final : public StreamSession {
     sep.subcomponent = enc.size() > 3 ? enc[3] : '\0';
     m.sep = sep;
     m.have_msh = true;
+    // An HL7 message on this connection makes its server endpoint a known HL7 interface: a TLS session to
+    // the same IP and port later in the capture is HL7 over TLS (tls.hl7).
+    sink.tag_server("hl7");
     const char fs = sep.field;
     const std::string sending_app = value_of(field(seg, 3, fs, true), sep);
     const std::string sending_fac = value_of(field(seg, 4, fs, true), sep);

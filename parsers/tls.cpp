@@ -44,6 +44,7 @@ constexpr FactDecl kFacts[] = {
     {"tls.cert.not_after", FactType::text, "", "ISO 8601 UTC", "2014-04-09T12:07:45Z"},
     {"tls.cert.self_signed", FactType::flag, "", "`X509_self_signed(cert, 0)`: names and key identifiers, signature not verified", "`true` / `false`"},
     {"tls.dicom", FactType::flag, "", "encrypted DICOM: a TLS session to a server IP and port on which a plaintext DICOM association was accepted earlier in the capture (the DICOM parser tags the endpoint, StreamMeta::server_service; the stream follower remembers up to 4,096 tagged endpoints). Port 2762 (dicom-tls, DICOM PS3.15 Annex B) alone does not decide", "true"},
+    {"tls.hl7", FactType::flag, "", "HL7 v2 over TLS: a TLS session to a server IP and port on which plaintext HL7 messages were seen earlier in the capture (the HL7 parser tags the endpoint, as for `tls.dicom`). No port decides it", "true"},
 };
 constexpr AnomalyDecl kAnomalies[] = {
     {"tls.bad_record_header", "A record header (RFC 5246 §6.2.1) has a content type outside 20..24, a major version other than 3, or a length over 18432 (RFC 5246 §6.2.3); the direction is given up."},
@@ -452,13 +453,17 @@ class TlsSession final : public StreamSession {
     }
   }
 
-  void emit_dicom(Party server, ObservationSink& sink) {
-    // DICOM over TLS: a server endpoint on which a DICOM association was accepted earlier (the DICOM parser
-    // tagged it). The dicom-tls port 2762 alone decides nothing: a port orders probes, never proves a
+  void emit_service(Party server, ObservationSink& sink) {
+    // DICOM or HL7 over TLS: a server endpoint on which a DICOM association was accepted, or HL7 messages
+    // seen, earlier (the DICOM or HL7 parser tagged it). The dicom-tls port 2762 alone decides nothing: a port orders probes, never proves a
     // protocol; a rule weighs it as port evidence (fingerprints/rules/generic.json).
-    if (meta_.server_service == "dicom" && !dicom_emitted_) {
+    if (service_emitted_) return;
+    if (meta_.server_service == "dicom") {
       sink.observe(server, "tls.dicom", "true");
-      dicom_emitted_ = true;
+      service_emitted_ = true;
+    } else if (meta_.server_service == "hl7") {
+      sink.observe(server, "tls.hl7", "true");
+      service_emitted_ = true;
     }
   }
 
@@ -467,7 +472,7 @@ class TlsSession final : public StreamSession {
   void emit_client_hello(const ClientHello& ch, bool whole, ObservationSink& sink) {
     // The SNI names the server being asked for: a fact about the receiver.
     if (!ch.sni.empty()) sink.observe(Party::receiver, "tls.sni", printable(ch.sni));
-    emit_dicom(Party::receiver, sink);
+    emit_service(Party::receiver, sink);
     if (!whole) return;
     const std::vector<std::uint8_t> key = hello_key(ch);
     if (const FactList* known = memos_.hellos.find(key)) {
@@ -521,7 +526,7 @@ class TlsSession final : public StreamSession {
       if (!r.ok() || !exts.ok()) sink.anomaly("tls.malformed_server_hello");
     }
     sink.observe(Party::sender, "tls.server_version", version_name(version));
-    emit_dicom(Party::sender, sink);
+    emit_service(Party::sender, sink);
     if (version == 0x0304) d.done = true;  // TLS 1.3: the rest of the handshake is encrypted
   }
 
@@ -575,7 +580,7 @@ class TlsSession final : public StreamSession {
   TlsMemos& memos_;
   const Digests& digests_;
   std::array<Dir, 2> dirs_{};
-  bool dicom_emitted_ = false;
+  bool service_emitted_ = false;
 };
 
 class TlsParser final : public StreamParser {

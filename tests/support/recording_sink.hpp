@@ -24,6 +24,7 @@ class RecordingSink final : public ObservationSink {
   }
   void bind_ip(const MacAddr& mac, const IpAddr& ip) override { bindings.emplace_back(mac.to_string(), ip.to_string()); }
   void anomaly(std::string_view name) override { anomalies.emplace_back(name); }
+  void tag_server(std::string_view service) override { server_tags.emplace_back(service); }
 
   // The value of the first fact with `key` ("" if none).
   [[nodiscard]] std::string value(std::string_view key) const {
@@ -44,6 +45,7 @@ class RecordingSink final : public ObservationSink {
   std::vector<Recorded> facts;
   std::vector<std::pair<std::string, std::string>> bindings;
   std::vector<std::string> anomalies;
+  std::vector<std::string> server_tags;  // each ObservationSink::tag_server call
 };
 
 // Finds a registered parser by name (nullptr if absent).

@@ -28,6 +28,7 @@ class SideSink final : public ObservationSink {
   }
   void bind_ip(const MacAddr& mac, const IpAddr& ip) override { out_.bind_ip(mac, ip); }
   void anomaly(std::string_view name) override { out_.anomaly(name); }
+  void tag_server(std::string_view service) override { out_.tag_server(service); }
 
  private:
   RecordingSink& out_;

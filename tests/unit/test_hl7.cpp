@@ -75,6 +75,8 @@ TEST_F(Hl7Test, MllpMessageHeaderAndSoftwareSegment) {
   EXPECT_TRUE(f.has("client", "hl7.software_version", "2023.1.4"));
   EXPECT_TRUE(f.has("client", "hl7.software_product", "EpicCare Inpatient"));
   EXPECT_TRUE(f.has("client", "hl7.software_binary_id", "E2023.1.4.7"));
+  // The server endpoint is now a known HL7 interface: TLS to it later is HL7 over TLS (tls.hl7).
+  EXPECT_EQ(f.sink.server_tags, std::vector<std::string>{"hl7"});
   EXPECT_TRUE(f.sink.anomalies.empty());
   EXPECT_TRUE(f.buf[0].empty());
   expect_no_phi();

@@ -270,6 +270,20 @@ TEST_F(TlsTest, TlsToAKnownDicomScpIsEncryptedDicom) {
   EXPECT_FALSE(plain.has("tls.dicom"));
 }
 
+TEST_F(TlsTest, TlsToAKnownHl7InterfaceIsHl7OverTls) {
+  meta.server_port = 2575;  // HL7 messages were seen on this endpoint before (the HL7 parser tagged it)
+  meta.server_service = "hl7";
+  auto session = parser->open(meta);
+  const Buf flight = server_flight(self_signed_der());
+  feeder.feed(*session, StreamDir::to_client, flight, sink);
+  EXPECT_EQ(sink.value("tls.hl7"), "true");
+  EXPECT_FALSE(sink.has("tls.dicom"));
+  EXPECT_EQ(sink.value("tls.cert.subject_cn"), "pacs01");  // the certificate's facts land on the same server
+  // The client's hello on the same session does not repeat it.
+  feeder.feed(*session, StreamDir::to_server, record(22, handshake(1, client_hello_body())), sink);
+  EXPECT_EQ(sink.values("tls.hl7").size(), 1u);
+}
+
 TEST_F(TlsTest, CertificateOfDicomTlsServer) {
   meta.server_port = 2762;
   auto session = parser->open(meta);
