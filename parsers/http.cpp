@@ -204,28 +204,6 @@ std::string_view fhir_version_param(std::string_view content_type) {
   return v.substr(0, n);
 }
 
-std::string xml_unescape(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '&') {
-      static constexpr std::pair<std::string_view, char> ents[] = {
-          {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-      bool hit = false;
-      for (const auto& [e, c] : ents) {
-        if (s.substr(i, e.size()) == e) {
-          out += c;
-          i += e.size() - 1;
-          hit = true;
-          break;
-        }
-      }
-      if (hit) continue;
-    }
-    out += s[i];
-  }
-  return out;
-}
-
 class HttpSession final : public StreamSession {
  public:
   ParseStatus on_data(StreamDir dir, Bytes data, std::size_t& consumed, ObservationSink& sink) override {

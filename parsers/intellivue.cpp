@@ -188,14 +188,6 @@ std::string utf16_text(Bytes b) {
   return printable(trim(out));
 }
 
-// A value worth keeping: has a letter or digit (monitors fill unset revisions with "--------").
-bool meaningful(std::string_view v) {
-  for (char c : v) {
-    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) return true;
-  }
-  return false;
-}
-
 class IntellivueParser final : public DatagramParser {
  public:
   const ParserSpec& spec() const override { return spec_; }

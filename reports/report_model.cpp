@@ -26,7 +26,8 @@ std::string display_name(const AssetView& a) {
 
 constexpr std::string_view kSerialNumberKeys[] = {
     "lldp.med.serial_number", "upnp.serial_number", "dicom.device_serial_number", "hl7.device_serial_number",
-    "astm.serial_number",     "dpws.serial_number", "intellivue.serial_number",   "hl7.udi_serial"};
+    "astm.serial_number",     "dpws.serial_number", "intellivue.serial_number",   "poct1.serial_number",
+    "hl7.udi_serial"};
 
 // The first serial the device stated that is not a placeholder (MiniDLNA's "00000000", "To Be Filled By O.E.M.").
 std::optional<std::string> serial_number(const AssetView& a) {

@@ -82,6 +82,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* raw, std::size_t size)
     meta.has_ip = true;
     meta.src_port = meta.dst_port = p->spec().port_hints.empty() ? 0 : p->spec().port_hints[0];
     meta.ethertype = 0x88cc;
+    // A sender address from input octets 7-10, for parsers that check an address inside the payload against
+    // the packet's sender (carescape): otherwise no input could get past their probe.
+    if (size >= 10) meta.src_ip = ww::IpAddr::v4_from_bytes(raw + 6);
+    meta.dst_ip = ww::IpAddr::v4(0xFFFFFFFF);
     ww::Bytes payload = data;
     if (p->spec().transport == ww::Transport::tcp_handshake && size >= 6) {
       // Header fields of a SYN / SYN+ACK from the first bytes; the rest are the TCP options.

@@ -20,6 +20,9 @@ SHARED = os.path.join(os.path.dirname(REPO), "shared", "pcaps")
 
 def captures():
     yield os.path.join(REPO, "tests", "fixtures", "lab", "hospital-lab.pcap")
+    # The spec-built captures: the only samples of the protocols no public capture holds.
+    for name in ("intellivue", "carescape", "poct1a"):
+        yield os.path.join(REPO, "tests", "fixtures", name, f"{name}.pcap")
     yield from sorted(glob.glob(os.path.join(SHARED, "*.pcap*")))
 
 

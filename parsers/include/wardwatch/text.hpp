@@ -37,6 +37,14 @@ struct StringViewHash {
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// A value worth keeping: it has a letter or digit (devices fill unset fields with "--------", "   ", "-").
+constexpr bool meaningful(std::string_view v) {
+  for (const char c : v) {
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) return true;
+  }
+  return false;
+}
+
 // ASCII case-insensitive comparisons, for protocol keywords (HTTP header names, DNS labels, banners):
 // no locale, no table lookups.
 bool iequals(std::string_view a, std::string_view b);
