@@ -1,7 +1,9 @@
 #include "fingerprints/engine/classifier.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <exception>
@@ -45,11 +47,40 @@ constexpr std::string_view kRawSignatureKeys[] = {"dhcp.parameter_request_list",
                                                    "tls.ja4",                     "tcp.syn_signature",
                                                    "tcp.synack_signature",        "http.user_agent"};
 
+// The first octet of each IPv4 address of the device whose last three octets are its MAC's last three, as
+// text: some makers derive a factory address from the MAC (GE's Unity Network monitors: 126.x.x.x from the
+// MAC's last three octets, GE Dash 3000/4000/5000 network disclosure 2000966-542D). Rules decide what a
+// network number means (asset.ipv4_from_mac, docs/fingerprints.md).
+std::vector<std::string> ipv4_from_mac_networks(const AssetView& a) {
+  std::vector<std::string> out;
+  if (!a.mac || a.mac->size() != 17) return out;
+  std::array<unsigned, 3> tail{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const char* p = a.mac->data() + 9 + 3 * i;
+    if (std::from_chars(p, p + 2, tail[i], 16).ptr != p + 2) return out;
+  }
+  for (const auto& address : a.addresses) {
+    std::array<unsigned, 4> octet{};
+    const char* p = address.ip.data();
+    const char* end = p + address.ip.size();
+    std::size_t n = 0;
+    for (; n < 4 && p < end; ++n) {
+      const auto r = std::from_chars(p, end, octet[n]);
+      if (r.ec != std::errc() || octet[n] > 255 || (n < 3 && (r.ptr == end || *r.ptr != '.'))) break;
+      p = n < 3 ? r.ptr + 1 : r.ptr;
+    }
+    if (n != 4 || p != end) continue;  // not IPv4
+    if (octet[1] == tail[0] && octet[2] == tail[1] && octet[3] == tail[2]) out.push_back(std::to_string(octet[0]));
+  }
+  return out;
+}
+
 // The device facts that are not observations (docs/fingerprints.md), as text. `derived` holds the
 // strings; reserved up front so that the views added to `facts` stay valid.
 void add_asset_facts(const AssetView& a, std::vector<std::string>& derived, DeviceFacts& facts) {
   derived.clear();
-  derived.reserve(a.offered.size() + a.used.size() + 1);
+  std::vector<std::string> from_mac = ipv4_from_mac_networks(a);
+  derived.reserve(a.offered.size() + a.used.size() + from_mac.size() + 1);
   if (a.vendor) facts.add("asset.oui_vendor", *a.vendor);
   for (const auto& s : a.offered) facts.add("asset.offered", derived.emplace_back(s.proto + "/" + std::to_string(s.port)));
   for (const auto& s : a.used) facts.add("asset.used", derived.emplace_back(s.proto + "/" + std::to_string(s.port)));
@@ -57,6 +88,7 @@ void add_asset_facts(const AssetView& a, std::vector<std::string>& derived, Devi
   facts.add("asset.locally_administered", a.locally_administered ? "true" : "false");
   facts.add("asset.beyond_router", a.beyond_router ? "true" : "false");
   facts.add("asset.peer_count", derived.emplace_back(std::to_string(a.peer_count)));
+  for (auto& network : from_mac) facts.add("asset.ipv4_from_mac", derived.emplace_back(std::move(network)));
 }
 
 // Scratch space reused from device to device.
@@ -171,6 +203,7 @@ FactSet facts_of(const AssetView& a) {
   f["asset.locally_administered"].push_back(a.locally_administered ? "true" : "false");
   f["asset.beyond_router"].push_back(a.beyond_router ? "true" : "false");
   f["asset.peer_count"].push_back(std::to_string(a.peer_count));
+  for (auto& network : ipv4_from_mac_networks(a)) f["asset.ipv4_from_mac"].push_back(std::move(network));
   return f;
 }
 

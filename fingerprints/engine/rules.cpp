@@ -31,7 +31,7 @@ const std::map<std::string, Op, std::less<>>& operators() {
 const std::set<std::string, std::less<>>& asset_facts() {
   static const std::set<std::string, std::less<>> facts{"asset.oui_vendor", "asset.offered", "asset.used",
                                                        "asset.router", "asset.locally_administered",
-                                                       "asset.beyond_router", "asset.peer_count"};
+                                                       "asset.beyond_router", "asset.peer_count", "asset.ipv4_from_mac"};
   return facts;
 }
 

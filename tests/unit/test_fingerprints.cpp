@@ -138,6 +138,29 @@ TEST(FingerprintCombination, GenericOnlyWithoutSpecificAndNoisyOr) {
   EXPECT_TRUE(c.alternatives.empty());
 }
 
+// asset.ipv4_from_mac: the first octet of an IPv4 address whose last three octets are the MAC's last three.
+TEST(FingerprintAssetFacts, Ipv4AddressDerivedFromTheMac) {
+  AssetView a;
+  a.mac = "00:00:0e:12:34:56";
+  for (const char* ip : {"126.18.52.86", "10.18.52.86", "126.18.52.87", "fe80::212:34ff:fe56", "126.18.52",
+                         "126.18.52.86.1", "126.018.052.086x"}) {
+    a.addresses.push_back(AddressView{ip, 0, 0, {}});
+  }
+  const FactSet f = facts_of(a);
+  ASSERT_TRUE(f.contains("asset.ipv4_from_mac"));
+  EXPECT_EQ(f.at("asset.ipv4_from_mac"), (std::vector<std::string>{"126", "10"}));
+  // The classifier sees the same fact: a rule on it matches.
+  const RuleSet set = load(rule("ge.unity", R"({"fact": "asset.ipv4_from_mac", "op": "equals", "value": "126"})",
+                                R"({"category": "patient-monitoring"})"),
+                           false);
+  std::optional<CrownJewel> cj;
+  EXPECT_EQ(classify(a, set, cj).category, "patient-monitoring");
+  a.addresses.erase(a.addresses.begin());
+  EXPECT_EQ(classify(a, set, cj).category, "unknown");
+  a.mac.reset();  // an IP-keyed device has no MAC to compare with
+  EXPECT_FALSE(facts_of(a).contains("asset.ipv4_from_mac"));
+}
+
 TEST(FingerprintCombination, TheBasisSaysWhenACategoryRestsOnOneWeakFact) {
   const RuleSet set = load(rule("g.cat", kWhenM, R"({"category": "computer"})", 0.4, "generic") + "," +
                            rule("s.light", R"({"fact": "x.l", "op": "exists"})", R"({"category": "printer"})", 0.3) + "," +
