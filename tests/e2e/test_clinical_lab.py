@@ -10,7 +10,9 @@ and the parser reads a capture that was not tuned for it. Needs root (network na
   web: make_web_capture.sh (Orthanc + DICOMweb plugin, curl, a FHIR R4 stub) -> tests/cases/clinical-web
        (API codes, crown jewels, planted patient data absent)
   consumer: tests/fixtures/consumer/make_capture.sh (Debian's MiniDLNA and a searching client) ->
-       tests/cases/dlna-minidlna (software defaults are not a vendor; a media server is consumer IoT)"""
+       tests/cases/dlna-minidlna (software defaults are not a vendor; a media server is consumer IoT)
+  interfaces: tests/fixtures/interfaces/make_capture.sh (python3-hl7's mllp_send, OpenSSL s_server and
+       s_client) -> tests/cases/hl7-tls-openssl (HL7 over TLS linked to the clear-text interface)"""
 import os
 import shutil
 import subprocess
@@ -27,13 +29,14 @@ CAPTURES = {
     "web": ("clinical", "make_web_capture.sh", "clinical-web.pcap", "clinical-web",
             ("Orthanc", "curl", "storescu", "tshark")),
     "consumer": ("consumer", "make_capture.sh", "consumer-media.pcap", "dlna-minidlna", ("minidlnad", "curl", "tshark")),
+    "interfaces": ("interfaces", "make_capture.sh", "hl7-tls.pcap", "hl7-tls-openssl", ("mllp_send", "openssl", "tshark")),
 }
 
 
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "lab"
     fixture, script, capture, case_name, tools = CAPTURES[which]
-    name = {"consumer": "e2e_consumer_media"}.get(which, "e2e_clinical_" + which)
+    name = {"consumer": "e2e_consumer_media", "interfaces": "e2e_hl7_tls"}.get(which, "e2e_clinical_" + which)
     if os.geteuid() != 0:
         print(f"SKIP {name}: needs root (network namespaces)")
         return 77
