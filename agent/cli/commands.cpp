@@ -373,29 +373,31 @@ int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std
   }
   phases.mark("classify");
   print_summary(opts, *inv, stats, seconds);
-  if (opts.db_path && feed == nullptr) {
-    // The classification is saved on a second thread once the last write is done, while the JSON is written:
-    // the two only read the inventory. The JSON appears (renamed into place) only once the database has its
-    // rows and their classification: a run whose write failed (a full disk) leaves no export of what it does
-    // not hold.
-    std::future<void> saved = std::async(std::launch::async, [&] {
+  // The JSON is written while the database write goes on, and appears (renamed into place) only once the
+  // database has its rows: a run whose write failed (a full disk) leaves no export of what it does not hold.
+  // Without an event feed the classification is saved too on a second thread, once the last write is done,
+  // while the JSON is written (the two only read the inventory), and the JSON waits for it as well.
+  const bool save_beside = opts.db_path && feed == nullptr;
+  std::future<void> saved;
+  if (save_beside) {
+    saved = std::async(std::launch::async, [&] {
       if (last.write.valid()) last.write.get();
       store.save_classifications(*inv);
     });
-    const bool written = write_inventory(opts, *inv, [&] {
-      phases.mark("json");
-      saved.get();  // a StoreError of either write is thrown here
-      phases.mark("write-wait+save-classification");
-    });
+  }
+  const bool written = write_inventory(opts, *inv, [&] {
+    phases.mark("json");
+    if (!save_beside) {
+      wait_for_write();
+      return;
+    }
+    saved.get();  // a StoreError of either write is thrown here
+    phases.mark("write-wait+save-classification");
+  });
+  if (save_beside) {
     if (saved.valid()) saved.get();  // the JSON failed before its rename: the store's error, if any, first
     return written ? kExitOk : kExitRuntime;
   }
-  // The JSON is written while the database write goes on, and appears (renamed into place) only once the
-  // database has its rows: a run whose write failed (a full disk) leaves no export of what it does not hold.
-  const bool written = write_inventory(opts, *inv, [&] {
-    phases.mark("json");
-    wait_for_write();
-  });
   if (feed != nullptr && written) {
     // Against the classification the database holds from the last run (none without --db): before it is
     // replaced.

@@ -60,16 +60,20 @@ struct Attr {
   Buf value;
 };
 // AttributeList {count, length, AVAType {attribute_id, length, value}...} (PIPG Attribute List).
+// The counted lists of the PIPG (AttributeList, ProductionSpec, ProtoSupport): {u16 count, u16 length, entries}.
+Buf counted_list(std::size_t count, const Buf& entries) {
+  Buf b;
+  u16(b, static_cast<unsigned>(count));
+  append(b, with_length(entries));
+  return b;
+}
 Buf attribute_list(const std::vector<Attr>& attrs) {
   Buf body;
   for (const auto& a : attrs) {
     u16(body, a.id);
     append(body, with_length(a.value));
   }
-  Buf b;
-  u16(b, static_cast<unsigned>(attrs.size()));
-  append(b, with_length(body));
-  return b;
+  return counted_list(attrs.size(), body);
 }
 
 // Attribute values, one per allow-listed type.
@@ -95,10 +99,7 @@ Buf production_spec(const std::vector<Spec>& entries) {  // ProductionSpec {coun
     u16(body, e.component);
     append(body, variable_label(e.text));
   }
-  Buf b;
-  u16(b, static_cast<unsigned>(entries.size()));
-  append(b, with_length(body));
-  return b;
+  return counted_list(entries.size(), body);
 }
 Buf protocol_support(unsigned export_port, unsigned options) {  // ProtoSupport {count, length, entries}
   Buf body;
@@ -110,10 +111,7 @@ Buf protocol_support(unsigned export_port, unsigned options) {  // ProtoSupport 
   u16(body, 1);  // TP_ID_UDP
   u16(body, export_port);
   u16(body, options);
-  Buf b;
-  u16(b, 2);
-  append(b, with_length(body));
-  return b;
+  return counted_list(2, body);
 }
 Buf ip_address_info() {  // IpAddressInfo {MACAddress, IPAddress, subnet_mask}
   return {0x00, 0x09, 0xFB, 0x12, 0x34, 0x56, 10, 20, 30, 41, 255, 255, 255, 0};
