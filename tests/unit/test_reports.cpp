@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <sstream>
 
 #include "reports/report.hpp"
 
@@ -84,6 +85,30 @@ TEST(JsonWriter, WritesExactlyWhatNlohmannDumpWrites) {
   w.end_object();
 
   EXPECT_EQ(text, dom.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+// The inventory JSON is written in chunks of assets, in a large inventory two at a time on two threads:
+// whatever the number of assets (one, a chunk's, serial, parallel, with a partial last pair), it is one
+// dump(2) of the document, with the assets in order.
+TEST(JsonReport, ChunkedAssetsAreOneDocumentInOrder) {
+  // Serial below 10,000 assets (chunks of 64), two threads from there on (pairs of chunks).
+  for (const std::size_t count : {std::size_t{1}, std::size_t{64}, std::size_t{1300}, std::size_t{10'000},
+                                  std::size_t{10'100}}) {
+    Inventory inv;
+    for (std::size_t i = 0; i < count; ++i) {
+      AssetView a;
+      a.id = "ip:10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+      a.addresses.push_back(AddressView{a.id.substr(3), 1, 2, {"arp"}});
+      a.observations.push_back(ObservationView{"dhcp.hostname", "host-" + std::to_string(i) + " \xc3", 1, 2});
+      inv.assets.push_back(std::move(a));
+    }
+    std::ostringstream out;
+    write_json(inv, "test", out);
+    const auto dom = nlohmann::ordered_json::parse(out.str(), nullptr, true, false);
+    ASSERT_EQ(dom["assets"].size(), count);
+    for (std::size_t i = 0; i < count; ++i) ASSERT_EQ(dom["assets"][i]["id"], inv.assets[i].id) << i;
+    EXPECT_EQ(out.str(), dom.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n") << count;
+  }
 }
 
 TEST(JsonWriter, NestsAtTheDepthItIsSplicedInto) {
