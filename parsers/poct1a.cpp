@@ -49,7 +49,7 @@ constexpr AnomalyDecl kAnomalies[] = {
 };
 // clang-format on
 
-constexpr std::size_t kMaxHelloBytes = 16 * 1024;
+constexpr std::size_t kMaxHelloBytes = std::size_t{16} * 1024;
 constexpr std::size_t kMaxNameLength = 7;  // "HEL.R01"
 constexpr std::size_t kMaxDeclarationBytes = 512;
 
