@@ -107,7 +107,10 @@ class CarescapeParser final : public DatagramParser {
       if (!location.room.empty()) sink.observe(Party::sender, "carescape.room", printable(location.room));
     }
     ByteReader time(payload.subspan(kTimeOffset));
-    const std::int64_t announced = static_cast<std::int64_t>(time.u32be()) - kNtpToUnixSeconds;
+    // RFC 4330 §3: a value with its top bit clear is in the era that starts in 2036.
+    const std::uint32_t raw = time.u32be();
+    const std::int64_t era_offset = (raw & 0x80000000U) != 0 ? 0 : std::int64_t{1} << 32;
+    const std::int64_t announced = std::int64_t{raw} + era_offset - kNtpToUnixSeconds;
     const std::int64_t captured = meta.ts_us / 1'000'000;
     const std::int64_t skew = announced - captured;
     sink.observe(Party::sender, "carescape.clock_skew",

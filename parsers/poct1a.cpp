@@ -45,6 +45,7 @@ constexpr FactDecl kFacts[] = {
 };
 constexpr AnomalyDecl kAnomalies[] = {
     {"poct1.hello_too_long", "A HEL.R01 document is longer than 16 KiB (a hello is a few hundred bytes); it is passed over unread to its closing tag."},
+    {"poct1.unterminated_message", "A message's root element is not closed before the next message's root start tag; it ends there (a hello is read up to it)."},
     {"poct1.resync", "Bytes between two messages that do not start a POCT1-A message (a root element named like `HEL.R01`); they are skipped up to the next '<'. Reported once per run of skipped bytes."},
 };
 // clang-format on
@@ -52,6 +53,8 @@ constexpr AnomalyDecl kAnomalies[] = {
 constexpr std::size_t kMaxHelloBytes = std::size_t{16} * 1024;
 constexpr std::size_t kMaxNameLength = 7;  // "HEL.R01"
 constexpr std::size_t kMaxDeclarationBytes = 512;
+constexpr std::size_t kMaxStartTagBytes = 512;  // a root start tag's attributes, before its '>'
+constexpr std::size_t kMaxCloseTagBlanks = 16;  // whitespace allowed in "</NAME  >"
 
 struct DeviceField {
   std::string_view element, key;
@@ -144,6 +147,7 @@ class Poct1aSession final : public StreamSession {
     bool resyncing = false;
     std::string_view role_reported;  // the last role reported for this side (a constant of kMessageSides)
     std::string close_tag;           // "</HEL.R01"
+    std::size_t scanned = 0;         // how far into the buffered hello no tag ends it
     std::array<char, kMaxNameLength> seen_names[16]{};
     std::size_t seen_count = 0;
   };
@@ -159,55 +163,114 @@ class Poct1aSession final : public StreamSession {
     switch (classify_start(b, name)) {
       case Start::need_more:
         return 0;
-      case Start::other: {
-        if (b[1] == '?' || b[1] == '!') {  // a declaration or comment: up to its '>'
-          const std::size_t gt = b.find('>');
-          if (gt != std::string_view::npos) return gt + 1;
-          return b.size() > kMaxDeclarationBytes ? 1 : 0;
-        }
+      case Start::other:
+        if (b[1] == '?' || b[1] == '!') return skip_markup(b);
         resync(s, sink);
         return 1;
-      }
       case Start::message:
         break;
     }
+    // The whole start tag is needed to tell an empty root element ("<END.R01/>") from an open one.
+    const std::size_t gt = b.find('>');
+    if (gt == std::string_view::npos && b.size() < kMaxStartTagBytes) return 0;
     s.resyncing = false;
     on_message(s, name, sink);
-    // An empty root element ("<END.R01/>") ends where its start tag ends.
-    const std::size_t gt = b.find('>');
-    if (gt != std::string_view::npos && b[gt - 1] == '/') {
-      s.in_message = false;
-      return gt + 1;
-    }
+    if (gt != std::string_view::npos && b[gt - 1] == '/') return gt + 1;
     s.in_message = true;
     s.copy = name == "HEL.R01";
+    s.scanned = 0;
     s.close_tag = "</" + std::string(name);
     // A hello is read whole, from its '<' (0 keeps it all buffered until it is); others are passed over.
     return s.copy ? inside_message(s, b, sink) : 1 + kMaxNameLength;
   }
 
-  // Inside a message: up to its closing tag. A HEL.R01 is read when whole; any other is never copied.
-  std::size_t inside_message(Side& s, std::string_view b, ObservationSink& sink) {
-    const std::size_t close = b.find(s.close_tag);
-    const std::size_t gt = close == std::string_view::npos ? close : b.find('>', close);
-    if (gt == std::string_view::npos) {
-      if (s.copy) {
-        if (b.size() <= kMaxHelloBytes) return 0;  // wait for the rest of the hello
-        sink.anomaly("poct1.hello_too_long");
-        s.copy = false;
+  // A declaration (<?...?>) or comment (<!--...-->) or other markup (<!...>): its length, 0 to wait for its
+  // end, or 1 (skip the '<') past kMaxDeclarationBytes.
+  static std::size_t skip_markup(std::string_view b) {
+    const std::string_view end = b.starts_with("<!--") ? "-->" : ">";
+    const std::size_t at = b.find(end, 1);
+    if (at != std::string_view::npos) return at + end.size();
+    return b.size() > kMaxDeclarationBytes ? 1 : 0;
+  }
+
+  enum class Tag : std::uint8_t { close, root, need_more, other };
+
+  // At a '<' inside a message: its closing tag ("</NAME" then optional whitespace and '>'), the start tag
+  // of the next message (the current one was never closed), or neither; `end` is past a closing tag.
+  [[nodiscard]] static Tag tag_at(const Side& s, std::string_view b, std::size_t& end) {
+    if (b.size() < s.close_tag.size()) {
+      return s.close_tag.starts_with(b) || b.size() < 2 + kMaxNameLength ? Tag::need_more : Tag::other;
+    }
+    if (b.starts_with(s.close_tag)) {
+      std::size_t i = s.close_tag.size();
+      while (i < b.size() && i < s.close_tag.size() + kMaxCloseTagBlanks &&
+             kWhitespace.find(b[i]) != std::string_view::npos) {
+        ++i;
       }
-      // Keep what could be the start of the closing tag (or all of a found one, waiting for its '>').
-      if (close != std::string_view::npos) return close;
-      return b.size() > s.close_tag.size() ? b.size() - s.close_tag.size() : 0;
+      if (i == b.size() && i < s.close_tag.size() + kMaxCloseTagBlanks) return Tag::need_more;
+      if (i < b.size() && b[i] == '>') {
+        end = i + 1;
+        return Tag::close;
+      }
+      return Tag::other;
     }
-    if (s.copy && close > kMaxHelloBytes) {
-      sink.anomaly("poct1.hello_too_long");
-    } else if (s.copy) {
-      on_hello(b.substr(0, close), sink);
+    std::string_view name;
+    switch (classify_start(b, name)) {
+      case Start::message:
+        return Tag::root;
+      case Start::need_more:
+        return Tag::need_more;
+      case Start::other:
+        return Tag::other;
     }
+    return Tag::other;
+  }
+
+  // Inside a message: up to its closing tag, or up to the next message's start tag if it never closes. A
+  // HEL.R01 is read when whole (and never past the next message's start); any other is never copied: its
+  // bytes are passed over as they come.
+  std::size_t inside_message(Side& s, std::string_view b, ObservationSink& sink) {
+    // A hello's own '<' is at 0; what an earlier call already looked at in it is not looked at again.
+    std::size_t pos = s.copy ? std::max<std::size_t>(1, s.scanned) : 0;
+    while (true) {
+      const std::size_t lt = b.find('<', pos);
+      if (lt == std::string_view::npos) return wait_inside(s, b, b.size(), sink);
+      if (s.copy && lt > kMaxHelloBytes) return wait_inside(s, b, lt, sink);
+      std::size_t end = 0;
+      switch (tag_at(s, b.substr(lt), end)) {
+        case Tag::close:
+          return end_message(s, b, lt, lt + end, sink);
+        case Tag::root:
+          sink.anomaly("poct1.unterminated_message");
+          return end_message(s, b, lt, lt, sink);
+        case Tag::need_more:
+          return wait_inside(s, b, lt, sink);
+        case Tag::other:
+          pos = lt + 1;
+          break;
+      }
+    }
+  }
+
+  // The message goes on past b[0, keep): a hello waits whole (up to its limit); any other message drops it.
+  std::size_t wait_inside(Side& s, std::string_view b, std::size_t keep, ObservationSink& sink) {
+    if (!s.copy) return keep;
+    if (b.size() <= kMaxHelloBytes) {
+      s.scanned = keep;
+      return 0;
+    }
+    sink.anomaly("poct1.hello_too_long");
+    s.copy = false;
+    return keep;  // > 0: past the hello's own '<'
+  }
+
+  // The message's content is b[0, content_end); the bytes up to `next` are used.
+  std::size_t end_message(Side& s, std::string_view b, std::size_t content_end, std::size_t next,
+                          ObservationSink& sink) {
+    if (s.copy) on_hello(b.substr(0, content_end), sink);
     s.in_message = false;
     s.copy = false;
-    return gt + 1;
+    return next;
   }
 
   void on_message(Side& s, std::string_view name, ObservationSink& sink) {

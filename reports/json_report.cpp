@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <system_error>
 
 #include <sstream>
 #include <tuple>
@@ -421,7 +422,11 @@ void write_json(const Inventory& inv, const std::string& generator_version, std:
     const std::size_t end = std::min(n, begin + 2 * kAssetChunk);
     std::future<void> other;
     if (middle < end) {
-      other = std::async(std::launch::async, [&, middle, end] { write_assets(inv.assets, middle, end, second); });
+      try {
+        other = std::async(std::launch::async, [&, middle, end] { write_assets(inv.assets, middle, end, second); });
+      } catch (const std::system_error&) {  // no thread to be had: this one formats it
+        other = std::async(std::launch::deferred, [&, middle, end] { write_assets(inv.assets, middle, end, second); });
+      }
     }
     write_assets(inv.assets, begin, middle, first);
     out.write(first.data(), static_cast<std::streamsize>(first.size()));

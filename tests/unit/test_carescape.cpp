@@ -75,6 +75,14 @@ TEST_F(CarescapeTest, FullLengthLocationAndSkewedClock) {
   EXPECT_EQ(sink.value("carescape.clock_skew"), "behind");
 }
 
+TEST_F(CarescapeTest, TheClockReadsRightAfterTheNtpEraRollover) {
+  // 2040-01-01: past 2036-02-07, when seconds since 1900 wrap around 32 bits (RFC 4330 §3).
+  constexpr std::int64_t k2040 = 2208988800;
+  meta.ts_us = k2040 * 1'000'000;
+  EXPECT_EQ(feed(time_message(kCentral, "ICU3|CNTRL", k2040 + 30)), ParseStatus::ok);
+  EXPECT_EQ(sink.value("carescape.clock_skew"), "in-step");
+}
+
 TEST_F(CarescapeTest, EmptyLocationKeepsTheRole) {
   EXPECT_EQ(feed(time_message(kCentral, "", kCaptureSeconds)), ParseStatus::ok);
   EXPECT_EQ(sink.value("carescape.role"), "time-master");

@@ -147,6 +147,46 @@ TEST_F(Poct1aTest, StrayBytesAreSkippedOnce) {
   EXPECT_TRUE(f.has("client", "poct1.serial_number", "371234"));
 }
 
+// Hostile or unlucky framing never makes the parser skip the messages that follow.
+TEST_F(Poct1aTest, SplitEmptyRootAndCommentsKeepTheStreamInStep) {
+  // A self-closing root whose "/>" arrives in the next segment, then a hello, one byte at a time.
+  f.feed_bytewise(StreamDir::to_server, as_bytes(std::string("<END.R01/>") + std::string(kHello)));
+  EXPECT_TRUE(f.has("client", "poct1.model", "i-STAT 1"));
+  // A comment with a '>' and a message name inside ends at "-->".
+  test::StreamFeeder g;
+  g.session = parser->open(StreamMeta{});
+  g.feed(StreamDir::to_server, std::string("<!-- a > <OBS.R01> -->") + std::string(kHello));
+  EXPECT_TRUE(g.has("client", "poct1.model", "i-STAT 1"));
+  EXPECT_TRUE(g.values("client", "poct1.message") == std::vector<std::string>{"HEL.R01"});
+  EXPECT_TRUE(g.sink.anomalies.empty());
+}
+
+TEST_F(Poct1aTest, AClosingTagWithoutItsBracketIsNotAClose) {
+  // "</OBS.R01" followed by anything but blanks and '>' is not its end; the buffer stays small.
+  std::string obs = "<OBS.R01><PT.name V=\"ZZPOCTPATIENT\"/></OBS.R01";
+  for (int i = 0; i < 2000; ++i) obs += " junk";
+  obs += "</OBS.R01 >";
+  f.feed_bytewise(StreamDir::to_server, as_bytes(obs + std::string(kHello)));
+  EXPECT_LT(f.max_buffered, 64u + kHello.size());
+  EXPECT_TRUE(f.has("client", "poct1.serial_number", "371234"));
+  expect_no_phi();
+}
+
+TEST_F(Poct1aTest, AnUnclosedMessageEndsAtTheNextMessage) {
+  // A hello that never closes, an observation, then a complete hello: the first hello is read only up to the
+  // observation's start tag, and the observation's own elements never count as the hello's.
+  f.feed(StreamDir::to_server,
+         "<HEL.R01><DEV><DEV.model_id V=\"FIRST\"/></DEV>"
+         "<OBS.R01><DEV.serial_id V=\"NOT-THE-HELLO\"/><PT.name V=\"ZZPOCTPATIENT\"/></OBS.R01>");
+  f.feed(StreamDir::to_server, kHello);
+  EXPECT_TRUE(f.anomaly("poct1.unterminated_message"));
+  EXPECT_TRUE(f.has("client", "poct1.model", "FIRST"));
+  EXPECT_TRUE(f.has("client", "poct1.model", "i-STAT 1"));
+  EXPECT_FALSE(f.has("client", "poct1.serial_number", "NOT-THE-HELLO"));
+  EXPECT_TRUE(f.has("client", "poct1.message", "OBS.R01"));
+  expect_no_phi();
+}
+
 TEST_F(Poct1aTest, ControlCharactersInValuesAreEscaped) {
   f.feed(StreamDir::to_server, "<HEL.R01><DEV><DEV.model_id V=\"evil\x1b[31mred\"/></DEV></HEL.R01>");
   const auto v = f.values("client", "poct1.model");
