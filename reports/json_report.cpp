@@ -408,24 +408,19 @@ void write_json(const Inventory& inv, const std::string& generator_version, std:
     return;
   }
   const std::size_t n = inv.assets.size();
+  // Below kParallelAssets a step is one chunk and nothing is handed to the second thread.
+  const std::size_t step = n < kParallelAssets ? kAssetChunk : 2 * kAssetChunk;
   std::string first, second;
-  if (n < kParallelAssets) {
-    for (std::size_t begin = 0; begin < n; begin += kAssetChunk) {
-      write_assets(inv.assets, begin, std::min(n, begin + kAssetChunk), first);
-      out.write(first.data(), static_cast<std::streamsize>(first.size()));
-    }
-    out << "\n  ]\n}\n";
-    return;
-  }
-  for (std::size_t begin = 0; begin < n; begin += 2 * kAssetChunk) {
+  for (std::size_t begin = 0; begin < n; begin += step) {
     const std::size_t middle = std::min(n, begin + kAssetChunk);
-    const std::size_t end = std::min(n, begin + 2 * kAssetChunk);
+    const std::size_t end = std::min(n, begin + step);
     std::future<void> other;
     if (middle < end) {
+      const auto format_second = [&, middle, end] { write_assets(inv.assets, middle, end, second); };
       try {
-        other = std::async(std::launch::async, [&, middle, end] { write_assets(inv.assets, middle, end, second); });
+        other = std::async(std::launch::async, format_second);
       } catch (const std::system_error&) {  // no thread to be had: this one formats it
-        other = std::async(std::launch::deferred, [&, middle, end] { write_assets(inv.assets, middle, end, second); });
+        other = std::async(std::launch::deferred, format_second);
       }
     }
     write_assets(inv.assets, begin, middle, first);
