@@ -18,6 +18,8 @@
 
 namespace ww {
 
+class PhaseTimes;
+
 class SqliteStore;
 
 void error_line(const std::string& msg);
@@ -36,9 +38,10 @@ std::future<ReferenceData> start_loading_reference_data(const CommonOptions& opt
 // Vendors and classification; prints the reference data's warnings when `report` (once per run).
 std::optional<Inventory> enrich_inventory(Inventory inv, const ReferenceData& ref, bool report = true);
 
-// The stored inventory, enriched (reference data loaded on this thread).
+// The stored inventory, enriched (the reference data read on a second thread meanwhile). `phases`, when
+// given, marks load, inventory, reference and classify.
 std::optional<Inventory> build_inventory(SqliteStore& store, const Limits& limits, const std::string& ieee_dir,
-                                         const std::optional<std::string>& rules_dir);
+                                         const std::optional<std::string>& rules_dir, PhaseTimes* phases = nullptr);
 
 // Evaluates the finding rules on a classified inventory (docs/findings.md). Returns an error line for a broken
 // finding file; without any finding rules the inventory is left without findings, with a warning.
@@ -48,7 +51,8 @@ std::optional<std::string> add_findings(Inventory& inv, const std::optional<std:
 // Throws StoreError (an unreadable file, an unreachable server, --site on a file).
 std::optional<Inventory> build_stored_inventory(const std::string& db, const std::optional<std::string>& site,
                                                 const Limits& limits, const std::string& ieee_dir,
-                                                const std::optional<std::string>& rules_dir);
+                                                const std::optional<std::string>& rules_dir,
+                                                PhaseTimes* phases = nullptr);
 
 // Writes the JSON to opts.json_path: "-" is stdout; a file is written beside its final name and renamed
 // over it (a reader never sees half a file), created 0640.

@@ -386,7 +386,7 @@ Inventory InventoryBuilder::build() {
 Inventory take_inventory(const SqliteStore& store, Tracker& tracker, const Limits& limits, MemorySpill* spill) {
   std::optional<InventoryBuilder> own;
   InventoryBuilder& builder = spill ? spill->builder() : own.emplace(limits);
-  store.load_into(builder);
+  store.load_into(builder, 0, SqliteStore::ReadAhead::off);  // a memory store: few rows, if any
   tracker.release_flows();  // settles their pending counts into the records, and frees them
   drain_deltas(tracker, builder, /*release=*/true);
   return builder.build();

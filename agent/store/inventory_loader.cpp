@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "agent/store/inventory_builder.hpp"
+#include "agent/store/row_pipe.hpp"
 #include "agent/store/sqlite_store.hpp"
 #include "agent/store/statement.hpp"
 
@@ -47,7 +48,7 @@ SourceView source_view(const SourceInfo& info) {
   return s;
 }
 
-void SqliteStore::load_into(InventoryBuilder& builder, std::int64_t except_run) const {
+void SqliteStore::load_into(InventoryBuilder& builder, std::int64_t except_run, ReadAhead read_ahead) const {
   {
     Stmt q(db_, "SELECT path, format, linktype_name, packets, bytes, first_us, last_us, truncated FROM sources ORDER BY id");
     while (q.step()) {
@@ -74,7 +75,13 @@ void SqliteStore::load_into(InventoryBuilder& builder, std::int64_t except_run) 
     q.bind(1, except_run);
     while (q.step()) builder.flood(flood_at(q));
   }
-  load_device_rows(builder, nullptr);
+  if (read_ahead == ReadAhead::off) {
+    load_device_rows(builder, nullptr);
+    return;
+  }
+  // SQLite reads the device tables on a second thread (the connection is used by one thread at a time: this
+  // one waits in run()) while this one hands the rows read so far to the builder.
+  RowPipe::run([this](RowSink& rows) { load_device_rows(rows, nullptr); }, builder);
 }
 
 void SqliteStore::load_device_into(InventoryBuilder& builder, const std::string& mac) const {
@@ -83,7 +90,7 @@ void SqliteStore::load_device_into(InventoryBuilder& builder, const std::string&
 
 // The device tables, whole or (`mac`) for one MAC: its own rows, and every binding of its addresses (another
 // device claiming one of them, or the hosts a router carries, are resolved as in the whole inventory).
-void SqliteStore::load_device_rows(InventoryBuilder& builder, const std::string* mac) const {
+void SqliteStore::load_device_rows(RowSink& builder, const std::string* mac) const {
   const auto each_row = [&](const std::string& sql, const char* filter, const auto& row) {
     Stmt q(db_, (mac ? sql + filter : sql).c_str());
     if (mac) q.bind(1, std::string_view(*mac));

@@ -10,7 +10,7 @@ enum Kind : std::uint8_t { kMac = 1, kVlan, kBinding, kService, kConversation, k
 constexpr std::uint8_t kSameOwner = 0x80;  // flag on an owned row's kind: (ip, mac) as the row before
 constexpr std::size_t kMaxNumbers = 12;    // numbers in any row
 constexpr std::size_t kMaxVarint = 10;
-constexpr std::size_t kMaxTexts = 4;
+constexpr std::size_t kMaxTexts = 6;
 
 std::uint64_t zigzag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
@@ -143,16 +143,24 @@ void RowBatch::service(const ServiceRow& row) {
       .u(row.count);
 }
 
-// A conversation's role and transport are one of two words each: kept as bits.
+// A conversation's role and transport are one of two words each, kept as bits; anything else is spelled out
+// (a conversation migrated from a schema 4 peer has neither: '' and '', docs/output.md).
+namespace conversation_bits {
+constexpr unsigned kServer = 1, kTcp = 2, kRoleText = 4, kProtoText = 8;
+}
+
 void RowBatch::conversation(const ConversationRow& row) {
-  const unsigned bits = (row.role == "server" ? 1U : 0U) | (row.proto == "tcp" ? 2U : 0U);
-  begin_owned(kConversation, row.ip, row.mac, row.peer.size() + row.app.size())
-      .text(row.peer)
-      .text(row.app)
-      .u(bits)
-      .u(row.port)
-      .seen(row.seen)
-      .traffic(row.traffic);
+  using namespace conversation_bits;
+  const bool role_word = row.role == "server" || row.role == "client";
+  const bool proto_word = row.proto == "tcp" || row.proto == "udp";
+  const unsigned bits = (row.role == "server" ? kServer : 0U) | (row.proto == "tcp" ? kTcp : 0U) |
+                        (role_word ? 0U : kRoleText) | (proto_word ? 0U : kProtoText);
+  const std::size_t spelled = (role_word ? 0 : row.role.size()) + (proto_word ? 0 : row.proto.size());
+  Writer w = begin_owned(kConversation, row.ip, row.mac, row.peer.size() + row.app.size() + spelled);
+  w.text(row.peer).text(row.app).u(bits);
+  if (!role_word) w.text(row.role);
+  if (!proto_word) w.text(row.proto);
+  w.u(row.port).seen(row.seen).traffic(row.traffic);
 }
 
 void RowBatch::observation(const ObservationRow& row) {
@@ -200,12 +208,16 @@ void RowBatch::replay(RowSink& sink) const {
           break;
         }
         case kConversation: {
+          using namespace conversation_bits;
           const std::string_view peer = r.text(), app = r.text();
           const std::uint64_t bits = r.u();
+          const std::string_view role = (bits & kRoleText) != 0 ? r.text()
+                                        : (bits & kServer) != 0 ? "server"
+                                                                : "client";
+          const std::string_view proto = (bits & kProtoText) != 0 ? r.text() : (bits & kTcp) != 0 ? "tcp" : "udp";
           const auto port = static_cast<std::uint16_t>(r.u());
           const Seen seen = r.seen();
-          sink.conversation({ip, mac, peer, (bits & 1) != 0 ? "server" : "client", (bits & 2) != 0 ? "tcp" : "udp",
-                             port, app, seen, r.traffic()});
+          sink.conversation({ip, mac, peer, role, proto, port, app, seen, r.traffic()});
           break;
         }
         case kObservation: {

@@ -136,8 +136,12 @@ class SqliteStore final : public FlushTarget {
   // Loads the resolved inventory: bindings folded into MAC assets, routers split from remote hosts.
   [[nodiscard]] Inventory load(const Limits& limits) const;
   // Hands every stored row to `builder` (to be merged with rows from elsewhere before it builds); with
-  // `except_run`, without that run's statistics and floods (the caller hands over newer ones).
-  void load_into(InventoryBuilder& builder, std::int64_t except_run = 0) const;
+  // `except_run`, without that run's statistics and floods (the caller hands over newer ones). With
+  // `read_ahead`, the rows are read on a second thread while the builder takes those already read (an export:
+  // a tenth faster at 100,000 devices); without, on this thread (a run whose database writer is busy on the
+  // other core).
+  enum class ReadAhead : bool { off, on };
+  void load_into(InventoryBuilder& builder, std::int64_t except_run = 0, ReadAhead read_ahead = ReadAhead::on) const;
   // Hands `builder` the rows of one MAC's device (and every binding of its addresses): what explaining one
   // device needs, without reading the whole database.
   void load_device_into(InventoryBuilder& builder, const std::string& mac) const;
@@ -173,7 +177,7 @@ class SqliteStore final : public FlushTarget {
   void write_sources(const std::vector<SourceInfo>& sources);
   void mark_flushed();
   std::int64_t advance_change_clock();
-  void load_device_rows(InventoryBuilder& builder, const std::string* mac) const;
+  void load_device_rows(RowSink& sink, const std::string* mac) const;
 
   std::unique_ptr<WriterLock> lock_;
   sqlite3* db_ = nullptr;

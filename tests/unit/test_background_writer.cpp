@@ -14,6 +14,7 @@
 #include "agent/pipeline/pipeline.hpp"
 #include "agent/store/background_writer.hpp"
 #include "agent/store/row_batch.hpp"
+#include "agent/store/row_pipe.hpp"
 #include "agent/store/sqlite_store.hpp"
 #include "agent/store/statement.hpp"
 #include "support/run_capture.hpp"
@@ -154,6 +155,8 @@ TEST(RowBatch, KeepsEveryFieldOfExtremeRows) {
     sink.service({"10.0.0.1", "", "offered", "udp", 65535, extreme, 3});                    // same owner again
     sink.conversation({"10.0.0.1", "", "10.0.0.2", "server", "tcp", 0, "", negative, big});
     sink.conversation({"10.0.0.1", "", "10.0.0.2", "client", "udp", 53, "dns", negative, Traffic{}});
+    sink.conversation({"10.0.0.1", "", "10.0.0.3", "", "", 0, "", Seen{}, Traffic{}});  // a schema 4 peer, migrated
+    sink.conversation({"10.0.0.1", "", "10.0.0.4", "client", "sctp", 0, "", Seen{}, Traffic{}});
     sink.binding({"", "", Seen{}, Traffic{}, 0});  // empty owner after a non-empty one
     sink.observation({"", "", "k", "v", Seen{}, 2});
     for (int i = 0; i < 60'000; ++i) {  // several 1 MiB chunks
@@ -173,6 +176,85 @@ TEST(RowBatch, KeepsEveryFieldOfExtremeRows) {
   // Each of the 60,000 rows holds ~94 bytes of text (ip, mac, key, value); its numbers and lengths take a
   // few more, where a fixed struct took 80 beside the text.
   EXPECT_LT(batch.bytes(), huge.size() + 60'000u * 110u);
+}
+
+// Rows of every kind, owners repeating and alternating (a batch encodes an owner once per run of its rows):
+// `n` of them.
+void feed_rows(RowSink& sink, int n) {
+  for (int i = 0; i < n; ++i) {
+    const std::string ip = "10.2." + std::to_string(i / 3 / 256) + "." + std::to_string(i / 3 % 256);
+    const std::string mac = "02:00:00:00:00:" + std::to_string(10 + i % 7);
+    switch (i % 6) {
+      case 0:
+        sink.mac({mac, Seen{i, i + 1}, Traffic{1, 2, 3, static_cast<std::uint64_t>(i)}});
+        break;
+      case 1:
+        sink.vlan(mac, static_cast<std::uint16_t>(i % 4096));
+        break;
+      case 2:
+        sink.binding({ip, mac, Seen{i, i}, Traffic{}, i % 8});
+        break;
+      case 3:
+        sink.service({ip, mac, "offered", "tcp", static_cast<std::uint16_t>(i), Seen{0, i}, 1});
+        break;
+      case 4:
+        sink.conversation({ip, mac, "10.9.9.9", "client", "udp", 53, "dns", Seen{i, i}, Traffic{}});
+        break;
+      default:
+        sink.observation({ip, "", "dhcp.hostname", "host-" + std::to_string(i), Seen{i, i}, 1});
+        break;
+    }
+  }
+}
+
+TEST(RowPipe, ReplaysEveryRowInOrderAcrossBatches) {
+  EveryFieldSink direct, piped;
+  feed_rows(direct, 20'000);
+  // Batches of 7 rows, 2 waiting at most: the producer waits for the consumer thousands of times.
+  RowPipe::run([](RowSink& rows) { feed_rows(rows, 20'000); }, piped, 7, 2);
+  ASSERT_EQ(piped.lines.size(), 20'000u);
+  EXPECT_EQ(piped.lines, direct.lines);
+}
+
+TEST(RowPipe, AProducerErrorComesAfterTheRowsBeforeIt) {
+  EveryFieldSink piped;
+  const auto failing = [](RowSink& rows) {
+    feed_rows(rows, 100);
+    throw StoreError("database error: disk I/O error");
+  };
+  EXPECT_THROW(RowPipe::run(failing, piped, 16, 2), StoreError);
+  EXPECT_EQ(piped.lines.size(), 100u);  // the 4 full batches and the partial one before the error
+}
+
+// A sink that fails at its 50th row (out of memory, say).
+class FailingSink final : public RowSink {
+ public:
+  int rows = 0;
+  void count() {
+    if (++rows == 50) throw std::runtime_error("out of memory");
+  }
+  void mac(const MacRow&) override { count(); }
+  void vlan(std::string_view, std::uint16_t) override { count(); }
+  void binding(const BindingRow&) override { count(); }
+  void service(const ServiceRow&) override { count(); }
+  void conversation(const ConversationRow&) override { count(); }
+  void observation(const ObservationRow&) override { count(); }
+};
+
+TEST(RowPipe, AConsumerErrorStopsTheProducer) {
+  FailingSink sink;
+  std::atomic<int> produced{0};
+  const auto endless = [&](RowSink& rows) {
+    for (int i = 0; i < 10'000'000; ++i) {
+      rows.observation({"10.0.0.1", "", "k", "v", Seen{}, 1});
+      produced.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  EXPECT_THROW(RowPipe::run(endless, sink, 10, 2), std::runtime_error);
+  EXPECT_EQ(sink.rows, 50);
+  // The producer stopped at its next batch: at most the queue (2 batches), the one it was filling and the
+  // one being replayed, not ten million rows.
+  EXPECT_LT(produced.load(), 100);
 }
 
 TEST(BackgroundWriter, WritesEveryBatchAndTheSourcesWithTheLastOne) {
