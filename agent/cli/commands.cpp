@@ -473,14 +473,15 @@ PcapSource::Next ingest_file(PcapSource& src, Pipeline& pipeline, SourceInfo& in
 // that ends in a broken record keeps what was read before it, with a warning (and is marked truncated). A
 // capture libpcap cannot read on (a pcapng whose interfaces have different link types) is an error: returned,
 // never a silently empty inventory.
+// `digest_of(i)`: the content hash of capture i, asked for once it is read (it may still be being computed).
+using DigestOf = std::function<std::string(std::size_t)>;
 std::optional<std::string> ingest_captures(std::vector<PcapSource>& sources, const std::vector<std::string>& paths,
                                            Pipeline& pipeline, SqliteStore& store, Progress& progress,
-                                           const std::vector<std::string>& digests = {}) {
+                                           const DigestOf& digest_of = {}) {
   std::uint64_t done_before = 0, packets_before = 0;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     PcapSource& src = sources[i];
     SourceInfo info{paths[i], src.format(), src.linktype(), src.linktype_name()};
-    if (i < digests.size()) info.content_hash = digests[i];
     std::string error;
     const PcapSource::Next end = ingest_file(src, pipeline, info, error, [&](std::uint64_t offset, std::uint64_t packets) {
       progress.update(done_before + offset, packets_before + packets);
@@ -500,6 +501,7 @@ std::optional<std::string> ingest_captures(std::vector<PcapSource>& sources, con
     }
     done_before += src.file_size();
     packets_before += info.packets;
+    if (digest_of) info.content_hash = digest_of(i);
     store.record_source(info);
   }
   progress.finish();
@@ -512,18 +514,43 @@ std::string store_path(const CommonOptions& opts) { return opts.db_path.value_or
 // one named twice) is dropped with a warning, unless `force`. Without a database nothing is hashed.
 struct CapturesToRead {
   std::vector<PcapSource> sources;
-  std::vector<std::string> paths, digests;
+  std::vector<std::string> paths;
+  // Their content hashes, in order: computed before (when one may be skipped) or while they are read.
+  std::shared_future<std::vector<std::string>> digests;
+  [[nodiscard]] DigestOf digest_of() const {
+    if (!digests.valid()) return {};
+    return [future = digests](std::size_t i) { return i < future.get().size() ? future.get()[i] : std::string(); };
+  }
 };
+
+std::string content_hash_or_warn(const std::string& path) {
+  std::string error;
+  std::string digest = file_content_hash(path, error);
+  if (!error.empty()) warning_line(path + ": cannot hash it (" + error + "); read without a content hash");
+  return digest;
+}
 
 CapturesToRead drop_captures_already_read(std::vector<PcapSource> sources, const std::vector<std::string>& paths,
                                           const SqliteStore& store, bool force) {
   CapturesToRead keep;
+  // When no capture can be skipped — --force, or one capture and a database that holds no hashed capture — the
+  // hashes are computed on a helper thread while the packets are read (0.14 s of a 924 MB capture's run
+  // otherwise spent before its first packet); async | deferred: without a thread, when first asked for.
+  if (force || (sources.size() == 1 && !store.has_hashed_source())) {
+    keep.sources = std::move(sources);
+    keep.paths = paths;
+    keep.digests = std::async(std::launch::async | std::launch::deferred, [paths] {
+                     std::vector<std::string> digests;
+                     for (const std::string& path : paths) digests.push_back(content_hash_or_warn(path));
+                     return digests;
+                   }).share();
+    return keep;
+  }
+  std::vector<std::string> digests;
   std::set<std::string> this_run;
   for (std::size_t i = 0; i < sources.size(); ++i) {
-    std::string error;
-    std::string digest = file_content_hash(paths[i], error);
-    if (!error.empty()) warning_line(paths[i] + ": cannot hash it (" + error + "); read without a content hash");
-    if (!force && !digest.empty()) {
+    std::string digest = content_hash_or_warn(paths[i]);
+    if (!digest.empty()) {
       if (const auto earlier = store.find_source(digest)) {
         warning_line(paths[i] + ": already read into this database (same content hash as " + earlier->path + ", run " +
                      std::to_string(earlier->run_id) + " of " + earlier->run_started_at +
@@ -537,8 +564,11 @@ CapturesToRead drop_captures_already_read(std::vector<PcapSource> sources, const
     }
     keep.sources.push_back(std::move(sources[i]));
     keep.paths.push_back(paths[i]);
-    keep.digests.push_back(std::move(digest));
+    digests.push_back(std::move(digest));
   }
+  std::promise<std::vector<std::string>> ready;
+  ready.set_value(std::move(digests));
+  keep.digests = ready.get_future().share();
   return keep;
 }
 
@@ -586,7 +616,7 @@ int run_read(const ReadOptions& opts) {
     Progress progress(opts.progress && !opts.quiet && isatty(STDERR_FILENO) && total_size > (64u << 20), total_size);
     const auto started = std::chrono::steady_clock::now();
     std::future<ReferenceData> reference = start_loading_reference_data(opts);
-    const auto failed = ingest_captures(input.sources, input.paths, *pipeline, store, progress, input.digests);
+    const auto failed = ingest_captures(input.sources, input.paths, *pipeline, store, progress, input.digest_of());
     if (writer) {  // the store is this thread's again once the writer has written what it was handed
       writer->finish();
       if (const auto error = writer->error()) throw StoreError(*error);

@@ -330,6 +330,11 @@ std::optional<EarlierSource> SqliteStore::find_source(const std::string& content
   return EarlierSource{std::string(q.text(0)), q.i64(1), std::string(q.text(2))};
 }
 
+bool SqliteStore::has_hashed_source() const {
+  Stmt q(db_, "SELECT 1 FROM sources WHERE content_hash IS NOT NULL LIMIT 1");
+  return q.step();
+}
+
 namespace {
 
 std::string joined(const std::vector<std::string>& items, char sep) {

@@ -126,6 +126,8 @@ class SqliteStore final : public FlushTarget {
 
   // The first source with this content hash, if any run read it (its rows then are in the database).
   [[nodiscard]] std::optional<EarlierSource> find_source(const std::string& content_hash) const;
+  // Whether any source of the database has a content hash (else no capture can be one read before).
+  [[nodiscard]] bool has_hashed_source() const;
   // Replaces the stored classification (tables classifications and classification_rules) with the
   // inventory's: one row per device, and one per rule behind each winning claim.
   void save_classifications(const Inventory& inv);

@@ -259,10 +259,12 @@ class Outputs(unittest.TestCase):
         self.assertEqual(con.execute("SELECT state FROM runs ORDER BY id DESC").fetchone()[0], "complete")
         con.close()
         self.assertEqual(sqlite3.connect(other).execute("SELECT count(*) FROM sources").fetchone()[0], 1)
-        # --force reads it again, and counts it again.
+        # --force reads it again, and counts it again; its hash (computed while the packets were read, as for the
+        # first run into the empty database) is stored with the new source too.
         self.assertEqual(run("read", copy, "--db", db, "--quiet", "--force").returncode, 0)
         con = sqlite3.connect(db)
         self.assertEqual(con.execute("SELECT sum(packets_sent) FROM macs").fetchone()[0], 2 * before[0])
+        self.assertEqual(con.execute("SELECT count(*), count(DISTINCT content_hash) FROM sources").fetchone(), (2, 1))
         con.close()
 
     def test_classification_is_in_the_database(self):
