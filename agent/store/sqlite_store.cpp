@@ -524,29 +524,32 @@ class SqlRowWriter final : public RowSink {
 
   void mac(const MacRow& r) override {
     const Traffic& t = r.traffic;
-    up_mac_.bind(1, r.mac).bind(2, r.seen.first_us).bind(3, r.seen.last_us).bind(4, t.packets_sent);
+    up_mac_.bind_view(1, r.mac).bind(2, r.seen.first_us).bind(3, r.seen.last_us).bind(4, t.packets_sent);
     up_mac_.bind(5, t.packets_received).bind(6, t.bytes_sent).bind(7, t.bytes_received).bind(8, seq_).run();
   }
-  void vlan(std::string_view mac, std::uint16_t vlan) override { ins_vlan_.bind(1, mac).bind(2, int{vlan}).bind(3, seq_).run(); }
+  void vlan(std::string_view mac, std::uint16_t vlan) override {
+    ins_vlan_.bind_view(1, mac).bind(2, int{vlan}).bind(3, seq_).run();
+  }
   void binding(const BindingRow& r) override {
     const Traffic& t = r.traffic;
-    up_binding_.bind(1, r.ip).bind(2, r.mac).bind(3, r.seen.first_us).bind(4, r.seen.last_us);
+    up_binding_.bind_view(1, r.ip).bind_view(2, r.mac).bind(3, r.seen.first_us).bind(4, r.seen.last_us);
     up_binding_.bind(5, t.packets_sent).bind(6, t.packets_received).bind(7, t.bytes_sent);
     up_binding_.bind(8, t.bytes_received).bind(9, r.confirmed).bind(10, seq_).run();
   }
   void service(const ServiceRow& r) override {
-    up_service_.bind(1, r.ip).bind(2, r.mac).bind(3, r.role).bind(4, r.proto).bind(5, int{r.port});
+    up_service_.bind_view(1, r.ip).bind_view(2, r.mac).bind_view(3, r.role).bind_view(4, r.proto).bind(5, int{r.port});
     up_service_.bind(6, r.seen.first_us).bind(7, r.seen.last_us).bind(8, r.count).bind(9, seq_).run();
   }
   void conversation(const ConversationRow& r) override {
     const Traffic& t = r.traffic;
-    up_conversation_.bind(1, r.ip).bind(2, r.mac).bind(3, r.peer).bind(4, r.proto).bind(5, int{r.port});
-    up_conversation_.bind(6, r.role).bind(7, r.app).bind(8, r.seen.first_us).bind(9, r.seen.last_us);
+    up_conversation_.bind_view(1, r.ip).bind_view(2, r.mac).bind_view(3, r.peer).bind_view(4, r.proto);
+    up_conversation_.bind(5, int{r.port}).bind_view(6, r.role).bind_view(7, r.app);
+    up_conversation_.bind(8, r.seen.first_us).bind(9, r.seen.last_us);
     up_conversation_.bind(10, t.packets_sent).bind(11, t.packets_received).bind(12, t.bytes_sent);
     up_conversation_.bind(13, t.bytes_received).bind(14, seq_).run();
   }
   void observation(const ObservationRow& r) override {
-    up_obs_.bind(1, r.ip).bind(2, r.mac).bind(3, r.key).bind(4, r.value).bind(5, r.seen.first_us);
+    up_obs_.bind_view(1, r.ip).bind_view(2, r.mac).bind_view(3, r.key).bind_view(4, r.value).bind(5, r.seen.first_us);
     up_obs_.bind(6, r.seen.last_us).bind(7, r.count).bind(8, seq_).run();
   }
 

@@ -34,6 +34,12 @@ class Stmt {
     sqlite3_bind_text(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  // Text SQLite does not copy: `v` must stay valid until the statement's next run(). A flush's upserts bind
+  // their rows' texts this way (a copy of each was a malloc per field, ~900,000 on the benchmark capture).
+  Stmt& bind_view(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   Stmt& bind(int i, double v) {
     sqlite3_bind_double(stmt_, i, v);
     return *this;
