@@ -8,8 +8,9 @@
 #include <vector>
 
 #include "agent/cli/commands.hpp"
-#include "agent/store/sqlite_store.hpp"
+#include "agent/cli/huge_pages.hpp"
 #include "agent/store/central_store.hpp"
+#include "agent/store/sqlite_store.hpp"
 #include "reports/report_format.hpp"
 #include "wardwatch/text.hpp"
 
@@ -475,15 +476,25 @@ int cmd_push(const std::vector<std::string>& args) {
   return ww::run_push(o);
 }
 
+// The commands that build a whole inventory at once and exit: given large inputs, their heap asks for huge pages
+// (huge_pages.hpp).
+bool builds_inventory_and_exits(const std::string& command) {
+  return command == "read" || command == "export" || command == "report" || command == "diff" ||
+         command == "fingerprint";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  ww::SqliteStore::configure_library();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;
     return ww::kExitUsage;
   }
+  if (builds_inventory_and_exits(args.front()) && ww::bytes_of_named_files(args) >= ww::kHugePagesFromInputBytes) {
+    ww::run_with_heap_huge_pages(argv);
+  }
+  ww::SqliteStore::configure_library();
   const std::string command = args.front();
   args.erase(args.begin());
   if (command == "--version" || command == "-V") {

@@ -1,5 +1,7 @@
 #include "agent/cli/progress.hpp"
 
+#include "agent/cli/huge_pages.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -99,7 +101,9 @@ void Progress::finish() {
 PhaseTimes::PhaseTimes() : enabled_(std::getenv("WARDWATCH_PHASE_TIMES") != nullptr) {}
 
 PhaseTimes::~PhaseTimes() {
-  if (enabled_ && !line_.empty()) std::fprintf(stderr, "wardwatch: phases:%s\n", line_.c_str());
+  if (enabled_ && !line_.empty()) {
+    std::fprintf(stderr, "wardwatch: phases:%s; heap huge pages: %s\n", line_.c_str(), heap_huge_pages_state().c_str());
+  }
 }
 
 void PhaseTimes::mark(const char* phase) {

@@ -322,6 +322,60 @@ class Outputs(unittest.TestCase):
         self.assertIn("cannot read database", p.stderr)
 
 
+class HeapHugePages(unittest.TestCase):
+    """A batch command re-executes itself once with glibc.malloc.hugetlb=1 (agent/cli/huge_pages.hpp)."""
+
+    def setUp(self):
+        try:
+            with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+                mode = f.read()
+        except OSError:
+            mode = ""
+        if "[madvise]" not in mode:
+            self.skipTest(f"the kernel's transparent huge page mode is {mode.strip() or 'unknown'}, not madvise: "
+                          "wardwatch asks for nothing there")
+
+        # Inputs of at least 32 MiB (kHugePagesFromInputBytes): the lab capture, then 560 frames of 60,000
+        # bytes (an Ethernet header and zeros: counted as malformed, skipped).
+        self.dir = tempfile.mkdtemp(prefix="ww-e2e-huge-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.big = os.path.join(self.dir, "big.pcap")
+        big_frame = frame("02:00:00:00:00:01", "02:00:00:00:00:02", b"\x45" + bytes(59985))
+        write_pcap(self.big, 1, [(1700000000 + i, big_frame) for i in range(560)])
+        self.assertGreaterEqual(os.path.getsize(self.big), 32 << 20)
+
+    def phases(self, *args, tunables=None):
+        env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+        env["WARDWATCH_PHASE_TIMES"] = "1"
+        if tunables is not None:
+            env["GLIBC_TUNABLES"] = tunables
+        proc = run(*args, env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        line = [l for l in proc.stderr.splitlines() if l.startswith("wardwatch: phases:")]
+        self.assertEqual(len(line), 1, proc.stderr)
+        return proc.stdout, line[0].split("; heap huge pages: ")[1]
+
+    def test_small_inputs_run_as_they_are(self):
+        _, state = self.phases("read", LAB_PCAP, "--json", "-", "--quiet")
+        self.assertTrue(state.startswith("off"), state)
+
+    def test_read_asks_and_keeps_the_users_tunables_and_choice(self):
+        args = ("read", LAB_PCAP, self.big, "--json", "-", "--quiet")
+        out, state = self.phases(*args)
+        self.assertTrue(state.startswith("glibc.malloc.hugetlb=1"), state)
+        out_kept, state = self.phases(*args, tunables="glibc.malloc.check=0")
+        self.assertTrue(state.startswith("glibc.malloc.hugetlb=1"), state)
+        out_off, state = self.phases(*args, tunables="glibc.malloc.hugetlb=0")
+        self.assertTrue(state.startswith("glibc.malloc.hugetlb=0"), state)
+        self.assertIn("anon huge pages 0 MiB", state)
+        # The same inventory either way (generated_at aside).
+        docs = [json.loads(o) for o in (out, out_kept, out_off)]
+        for d in docs:
+            d.pop("generated_at", None)
+        self.assertEqual(docs[0], docs[1])
+        self.assertEqual(docs[0], docs[2])
+
+
 class TcpdumpHabits(unittest.TestCase):
     """read -r FILE, '-' for standard input (pcap and pcapng), --filter."""
 
