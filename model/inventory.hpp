@@ -1,6 +1,8 @@
 // The resolved inventory that every exporter consumes: one entry per device, plain data, stable order.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -76,7 +78,10 @@ struct Classification {
   std::vector<ClaimEvidence> evidence;      // the winning value of each attribute
   std::vector<ClaimEvidence> alternatives;  // the values that lost
   std::vector<Contradiction> contradictions;
-  std::map<std::string, std::vector<std::string>> raw_signatures;
+  // Set by the classifier: the device's raw signatures are listed with its classification, for writing
+  // rules (raw_signatures_of, below). Derived when written rather than copied here: at 100,000 devices the
+  // copies held 36 MiB at the peak of `read --db --json` (docs/performance.md).
+  bool lists_raw_signatures = false;
 };
 
 struct CrownJewel {
@@ -111,6 +116,34 @@ struct AssetView {
   Classification classification;
   std::optional<CrownJewel> crown_jewel;
 };
+
+// The observation keys a classification lists as raw signatures (docs/output.md), in sorted order: the
+// order they are written in.
+inline constexpr std::array<std::string_view, 8> kRawSignatureKeys = {"dhcp.parameter_request_list",
+                                                                      "dhcp.vendor_class",
+                                                                      "dhcpv6.option_request",
+                                                                      "http.user_agent",
+                                                                      "tcp.syn_signature",
+                                                                      "tcp.synack_signature",
+                                                                      "tls.ja3",
+                                                                      "tls.ja4"};
+static_assert(std::is_sorted(kRawSignatureKeys.begin(), kRawSignatureKeys.end()));
+
+// A classified device's raw signatures: each key of kRawSignatureKeys it has observations of, with their
+// values in the observations' order. Views into `a`; empty unless the classifier listed them.
+using RawSignatures = std::vector<std::pair<std::string_view, std::vector<std::string_view>>>;
+inline RawSignatures raw_signatures_of(const AssetView& a) {
+  RawSignatures out;
+  if (!a.classification.lists_raw_signatures) return out;
+  for (const std::string_view key : kRawSignatureKeys) {
+    std::vector<std::string_view> values;
+    for (const ObservationView& o : a.observations) {
+      if (o.key == key) values.emplace_back(o.value);
+    }
+    if (!values.empty()) out.emplace_back(key, std::move(values));
+  }
+  return out;
+}
 
 struct SourceView {
   std::string path, name, format, linktype;

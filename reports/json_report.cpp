@@ -110,7 +110,8 @@ void write_evidence(JsonWriter& w, const std::vector<ClaimEvidence>& list) {
   w.end_array();
 }
 
-void write_classification(JsonWriter& w, const Classification& c) {
+void write_classification(JsonWriter& w, const AssetView& a) {
+  const Classification& c = a.classification;
   w.begin_object();
   w.key("category");
   w.value(c.category);
@@ -144,9 +145,11 @@ void write_classification(JsonWriter& w, const Classification& c) {
   w.end_array();
   w.key("raw_signatures");
   w.begin_object();
-  for (const auto& [k, v] : c.raw_signatures) {
+  for (const auto& [k, values] : raw_signatures_of(a)) {
     w.key(k);
-    w.strings(v);
+    w.begin_array();
+    for (const std::string_view v : values) w.value(v);
+    w.end_array();
   }
   w.end_object();
   w.end_object();
@@ -269,7 +272,7 @@ void write_asset(JsonWriter& w, const AssetView& a) {
   }
   w.end_array();
   w.key("classification");
-  write_classification(w, a.classification);
+  write_classification(w, a);
   w.key("crown_jewel");
   if (a.crown_jewel) {
     w.begin_object();

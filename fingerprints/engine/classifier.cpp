@@ -41,12 +41,6 @@ std::string_view basis_text(std::string_view basis) {
   return "no category claimed";
 }
 
-// Signatures kept for every device so that a rule can be written for it (docs/fingerprints.md).
-constexpr std::string_view kRawSignatureKeys[] = {"dhcp.parameter_request_list", "dhcp.vendor_class",
-                                                   "dhcpv6.option_request",       "tls.ja3",
-                                                   "tls.ja4",                     "tcp.syn_signature",
-                                                   "tcp.synack_signature",        "http.user_agent"};
-
 // The first octet of each IPv4 address of the device whose last three octets are its MAC's last three, as
 // text: some makers derive a factory address from the MAC (GE's Unity Network monitors: 126.x.x.x from the
 // MAC's last three octets, GE Dash 3000/4000/5000 network disclosure 2000966-542D). Rules decide what a
@@ -174,12 +168,7 @@ Classification classify_with(const AssetView& asset, const RuleSet& rules, Scrat
     c.evidence.push_back(std::move(ranked.front()));
     for (std::size_t i = 1; i < ranked.size(); ++i) c.alternatives.push_back(std::move(ranked[i]));
   }
-  for (const auto& o : asset.observations) {
-    // The observations' values of these keys, in order: what facts_of lists for them.
-    for (const std::string_view key : kRawSignatureKeys) {
-      if (o.key == key) c.raw_signatures[std::string(key)].push_back(o.value);
-    }
-  }
+  c.lists_raw_signatures = true;  // what facts_of lists for kRawSignatureKeys: raw_signatures_of(asset)
   crown_jewel.reset();
   double best = 0;
   for (auto& [kind, entry] : jewels) {
@@ -277,9 +266,9 @@ std::string explain(const AssetView& a) {
       out << "      because " << a.crown_jewel->reasons[i] << "  (rule " << a.crown_jewel->rules[i] << ")\n";
     }
   }
-  if (!c.raw_signatures.empty()) {
+  if (const RawSignatures raw = raw_signatures_of(a); !raw.empty()) {
     out << "  raw signatures (for writing rules):\n";
-    for (const auto& [k, vals] : c.raw_signatures) {
+    for (const auto& [k, vals] : raw) {
       for (const auto& v : vals) out << "      " << k << " = " << v << "\n";
     }
   }

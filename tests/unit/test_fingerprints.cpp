@@ -239,10 +239,16 @@ TEST(FingerprintCombination, TemplatesAndCrownJewels) {
 TEST(FingerprintCombination, RawSignaturesAreKept) {
   const RuleSet set = load(rule("a.b", kWhenM, R"({"vendor": "V"})"), false);
   std::optional<CrownJewel> cj;
-  const Classification c =
-      classify(asset_with({{"dhcp.parameter_request_list", "1,3,6"}, {"tls.ja4", "t13d1516h2_8daaf6152771_e5627efa2ab1"}}), set, cj);
-  EXPECT_EQ(c.raw_signatures.at("dhcp.parameter_request_list"), std::vector<std::string>{"1,3,6"});
-  EXPECT_EQ(c.raw_signatures.at("tls.ja4").size(), 1u);
+  AssetView a = asset_with({{"tls.ja4", "t13d1516h2_8daaf6152771_e5627efa2ab1"},
+                            {"dhcp.parameter_request_list", "1,3,6"},
+                            {"dns.query", "x.example"},
+                            {"dhcp.parameter_request_list", "1,3,6,15"}});
+  EXPECT_TRUE(raw_signatures_of(a).empty());  // not classified: nothing listed
+  a.classification = classify(a, set, cj);
+  // Keys in sorted order, values in the observations' order, other keys left out.
+  const RawSignatures expected = {{"dhcp.parameter_request_list", {"1,3,6", "1,3,6,15"}},
+                                  {"tls.ja4", {"t13d1516h2_8daaf6152771_e5627efa2ab1"}}};
+  EXPECT_EQ(raw_signatures_of(a), expected);
 }
 
 TEST(FingerprintRegex, GroupsOfWholeValueAndSearch) {
