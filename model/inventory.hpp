@@ -117,7 +117,7 @@ struct AssetView {
   std::optional<CrownJewel> crown_jewel;
 };
 
-// The observation keys a classification lists as raw signatures (docs/output.md), in sorted order: the
+// The observation keys a classification lists as raw signatures (docs/fingerprints.md), in sorted order: the
 // order they are written in.
 inline constexpr std::array<std::string_view, 8> kRawSignatureKeys = {"dhcp.parameter_request_list",
                                                                       "dhcp.vendor_class",
