@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -491,7 +492,8 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return ww::kExitUsage;
   }
-  if (builds_inventory_and_exits(args.front()) && ww::bytes_of_named_files(args) >= ww::kHugePagesFromInputBytes) {
+  if (builds_inventory_and_exits(args.front()) &&
+      ww::bytes_of_named_files(std::span(args).subspan(1)) >= ww::kHugePagesFromInputBytes) {
     ww::run_with_heap_huge_pages(argv);
   }
   ww::SqliteStore::configure_library();
