@@ -73,7 +73,10 @@ class ObservationSet {
   std::vector<ObservationStat> items_;
   // Open addressing over one array (linear probing, at most half full): each slot holds an item's 32-bit hash
   // and its index + 1 (0: empty). A lookup reads one slot's cache line and then the item — a general hash
-  // map's control bytes and separate slot array were two more cache misses per fact.
+  // map's control bytes and separate slot array were two more cache misses per fact. Built only past
+  // kUnindexedItems: most records hold one or two facts, and an index of 8 slots for them was 80 bytes a
+  // record (16 MiB at 100,000 devices); up to that many, the items are read in turn.
+  static constexpr std::size_t kUnindexedItems = 4;
   std::vector<std::uint64_t> slots_;
   std::uint32_t next_hint_ = 0;  // the item after the last one added or hit
   struct KeyCount {

@@ -49,5 +49,30 @@ TEST(ObservationSet, LongAndShortFactsAreKeptExactlyThroughGrowthAndMoves) {
   EXPECT_EQ(moved.add("http.user_agent", almost, 6000, 512, 512), ObservationSet::Added::added);
 }
 
+// Up to kUnindexedItems facts are found by reading the items in turn; past that by the index built then (it
+// takes the facts already there). Every size around the switch: repeats found in reverse order (not the item
+// after the last one, which is tried first), the key/value split told apart, nothing counted twice.
+TEST(ObservationSet, FactsAreFoundBeforeAndAfterTheIndexIsBuilt) {
+  for (int n = 1; n <= 12; ++n) {
+    ObservationSet set;
+    const auto key_of = [](int i) { return i % 2 ? std::string("a") : std::string("ab"); };
+    const auto value_of = [](int i) { return (i % 2 ? "bc" : "c") + std::to_string(i); };
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(set.add(key_of(i), value_of(i), 100 + i, 64, 64), ObservationSet::Added::added) << n << ' ' << i;
+    }
+    for (int i = n - 1; i >= 0; --i) {
+      EXPECT_EQ(set.add(key_of(i), value_of(i), 500, 64, 64), ObservationSet::Added::existing) << n << ' ' << i;
+    }
+    // "ab" + "c1" is not "a" + "bc1" (there from two facts on), though the two are the same bytes.
+    EXPECT_EQ(set.add("ab", "c1", 600, 64, 64), ObservationSet::Added::added) << n;
+    EXPECT_EQ(set.add("ab", "c1", 700, 64, 64), ObservationSet::Added::existing) << n;
+    ASSERT_EQ(set.items().size(), static_cast<std::size_t>(n) + 1);
+    for (const ObservationStat& o : set.items()) {
+      EXPECT_EQ(o.count, 2U) << n << ' ' << o.key() << '=' << o.value();
+      EXPECT_EQ(o.seen.last_us, o.key() == "ab" && o.value() == "c1" ? 700 : 500);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ww
