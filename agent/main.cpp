@@ -1,11 +1,14 @@
 // wardwatch: the command line. Parses arguments with Boost.Program_options and hands over to the core
 // library (agent/cli/commands.hpp). Exit codes: 0 ok, 1 runtime error, 2 usage error.
+#include <algorithm>
+#include <array>
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/cli/commands.hpp"
@@ -477,11 +480,28 @@ int cmd_push(const std::vector<std::string>& args) {
   return ww::run_push(o);
 }
 
-// The commands that build a whole inventory at once and exit: given large inputs, their heap asks for huge pages
-// (huge_pages.hpp).
-bool builds_inventory_and_exits(const std::string& command) {
-  return command == "read" || command == "export" || command == "report" || command == "diff" ||
-         command == "fingerprint";
+struct Command {
+  std::string_view name;
+  int (*run)(const std::vector<std::string>& args);
+  // Builds a whole inventory at once and exits: given large inputs, its heap asks for huge pages
+  // (huge_pages.hpp). Not capture (months-long) nor the small ones.
+  bool builds_inventory_and_exits;
+};
+
+constexpr std::array kCommands = {
+    Command{"read", cmd_read, true},
+    Command{"capture", cmd_capture, false},
+    Command{"status", cmd_status, false},
+    Command{"export", cmd_export, true},
+    Command{"report", cmd_report, true},
+    Command{"diff", cmd_diff, true},
+    Command{"fingerprint", cmd_fingerprint, true},
+    Command{"push", cmd_push, false},
+};
+
+const Command* find_command(std::string_view name) {
+  const auto it = std::find_if(kCommands.begin(), kCommands.end(), [&](const Command& c) { return c.name == name; });
+  return it == kCommands.end() ? nullptr : &*it;
 }
 
 }  // namespace
@@ -492,7 +512,8 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return ww::kExitUsage;
   }
-  if (builds_inventory_and_exits(args.front()) &&
+  const Command* const known = find_command(args.front());
+  if (known != nullptr && known->builds_inventory_and_exits &&
       ww::bytes_of_named_files(std::span(args).subspan(1)) >= ww::kHugePagesFromInputBytes) {
     ww::run_with_heap_huge_pages(argv);
   }
@@ -507,19 +528,14 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return ww::kExitOk;
   }
+  if (known == nullptr) {
+    std::cerr << "wardwatch: usage error: unknown command '" << command << "'\n" << kUsage;
+    return ww::kExitUsage;
+  }
   try {
-    if (command == "read") return cmd_read(args);
-    if (command == "capture") return cmd_capture(args);
-    if (command == "export") return cmd_export(args);
-    if (command == "report") return cmd_report(args);
-    if (command == "diff") return cmd_diff(args);
-    if (command == "status") return cmd_status(args);
-    if (command == "fingerprint") return cmd_fingerprint(args);
-    if (command == "push") return cmd_push(args);
+    return known->run(args);
   } catch (const std::exception& e) {
     std::cerr << "wardwatch: error: " << e.what() << '\n';
     return ww::kExitRuntime;
   }
-  std::cerr << "wardwatch: usage error: unknown command '" << command << "'\n" << kUsage;
-  return ww::kExitUsage;
 }
