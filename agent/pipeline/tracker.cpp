@@ -189,7 +189,8 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
     touch(next_hint_, ts);
     return Added::existing;
   }
-  const std::uint32_t hash = hash_of(key, value);
+  // Without an index (kUnindexedItems or fewer) no hash is needed: the first index hashes every item.
+  const std::uint32_t hash = slots_.empty() ? 0 : hash_of(key, value);
   if (const std::uint32_t i = find(key, value, hash); i != kNoItem) {
     touch(i, ts);
     return Added::existing;
@@ -213,13 +214,12 @@ ObservationSet::Added ObservationSet::add(std::string_view key, std::string_view
   stat.seen.touch(ts);
   if (per_key == per_key_.end()) per_key = per_key_.insert(per_key_.end(), KeyCount{key_hash, n, 0});
   ++per_key->values;
-  if (items_.size() <= kUnindexedItems) return Added::added;
   if (slots_.empty()) {
-    grow_index();  // the first index: this item too
-  } else {
-    if (2 * items_.size() > slots_.size()) grow_index();
-    index(n, hash);
+    if (items_.size() > kUnindexedItems) grow_index();  // the first index: this item too
+    return Added::added;
   }
+  if (2 * items_.size() > slots_.size()) grow_index();
+  index(n, hash);
   return Added::added;
 }
 
