@@ -147,9 +147,7 @@ void write_classification(JsonWriter& w, const AssetView& a) {
   w.begin_object();
   for (const auto& [k, values] : raw_signatures_of(a)) {
     w.key(k);
-    w.begin_array();
-    for (const std::string_view v : values) w.value(v);
-    w.end_array();
+    w.strings(values);
   }
   w.end_object();
   w.end_object();

@@ -109,12 +109,6 @@ void JsonWriter::null() {
   out_ += "null";
 }
 
-void JsonWriter::strings(const std::vector<std::string>& list) {
-  begin_array();
-  for (const auto& s : list) value(s);
-  end_array();
-}
-
 // nlohmann's escaping with ensure_ascii off: quote, backslash and control characters; everything else as is.
 void JsonWriter::escaped(std::string_view text) {
   const std::size_t start = out_.size();

@@ -36,8 +36,13 @@ class JsonWriter {
   void value(bool flag);
   void null();
 
-  // Writes `list` as an array of strings.
-  void strings(const std::vector<std::string>& list);
+  // Writes `list` (std::string or std::string_view elements) as an array of strings.
+  template <typename Strings = std::vector<std::string>>  // (the default: for a braced list of literals)
+  void strings(const Strings& list) {
+    begin_array();
+    for (const auto& s : list) value(std::string_view(s));
+    end_array();
+  }
 
  private:
   struct Level {
