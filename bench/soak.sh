@@ -3,7 +3,7 @@
 #
 # Replays the benchmark capture (../shared/bench/gen_hospital.py) with tcpreplay into a veth pair between two
 # network namespaces; wardwatch captures on the other end with --db and the default flush interval. Every 10 s
-# it samples the agent's RSS, the database's size and the latest status line; at the end it prints libpcap's
+# it samples the agent's RSS and peak RSS, the database's size and the latest status line; at the end it prints libpcap's
 # counters (kernel/interface drops), the sustained packet rate, the writer's flush figures, and whether the
 # inventory's devices equal those of `wardwatch read` on the same file.
 #
@@ -69,15 +69,16 @@ ip netns exec wwsoak-tx tcpreplay -i soak-tx "${rate[@]}" --loop=0 --duration="$
   >"$work/tcpreplay.log" 2>&1 &
 replay=$!
 
-printf '%6s %10s %10s  %s\n' "t(s)" "RSS(MiB)" "DB(MiB)" "status"
+printf '%6s %10s %10s %10s  %s\n' "t(s)" "RSS(MiB)" "peak(MiB)" "DB(MiB)" "status"
 t=0
 while kill -0 "$replay" 2>/dev/null; do
   sleep 10
   t=$((t + 10))
   rss=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$agent/status" 2>/dev/null || echo "?")
+  peak=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$agent/status" 2>/dev/null || echo "?")  # the peak so far
   size=$(du -cm "$db" "$db-wal" 2>/dev/null | awk 'END {print $1}')
   last=$(grep 'status:' "$work/agent.log" | tail -n1 | sed 's/^wardwatch: status: //' | cut -c1-110 || true)
-  printf '%6d %10s %10s  %s\n' "$t" "$rss" "$size" "$last"
+  printf '%6d %10s %10s %10s  %s\n' "$t" "$rss" "$peak" "$size" "$last"
 done
 wait "$replay" || true
 sleep 2
