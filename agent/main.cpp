@@ -507,6 +507,7 @@ const Command* find_command(std::string_view name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ww::keep_program_name(argc > 0 ? argv[0] : nullptr);  // after run_with_heap_huge_pages' exec
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

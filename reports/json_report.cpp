@@ -10,6 +10,7 @@
 #include "reports/json_writer.hpp"
 #include "reports/report.hpp"
 #include "wardwatch/dicom_pdu.hpp"
+#include "wardwatch/thread_name.hpp"
 
 namespace ww {
 
@@ -419,7 +420,10 @@ void write_json(const Inventory& inv, const std::string& generator_version, std:
     if (middle < end) {
       const auto format_second = [&, middle, end] { write_assets(inv.assets, middle, end, second); };
       try {
-        other = std::async(std::launch::async, format_second);
+        other = std::async(std::launch::async, [format_second] {
+          name_this_thread("ww-json");
+          format_second();
+        });
       } catch (const std::system_error&) {  // no thread to be had: this one formats it
         other = std::async(std::launch::deferred, format_second);
       }

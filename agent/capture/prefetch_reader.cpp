@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "wardwatch/thread_name.hpp"
+
 namespace ww {
 
 PrefetchReader::PrefetchReader(PcapSource& source, std::size_t batch_bytes, std::size_t max_batches)
@@ -50,6 +52,7 @@ void PrefetchReader::recycle(std::unique_ptr<Batch> batch) {
 
 // Runs on the reader thread. Nothing here throws out: an allocation failure ends the stream as an error.
 void PrefetchReader::read_loop() {
+  name_this_thread("ww-reader");
   std::unique_ptr<Batch> batch;
   try {
     for (;;) {

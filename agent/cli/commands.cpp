@@ -30,10 +30,11 @@
 #include "agent/store/sqlite_store.hpp"
 #include "fingerprints/engine/classifier.hpp"
 #include "fingerprints/engine/findings.hpp"
-#include "reports/report.hpp"
 #include "reports/cmdb.hpp"
 #include "reports/diff.hpp"
+#include "reports/report.hpp"
 #include "reports/report_format.hpp"
+#include "wardwatch/thread_name.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -317,12 +318,13 @@ struct LastWrite {
 };
 
 Inventory inventory_while_writing(const CommonOptions& opts, SqliteStore& store, std::unique_ptr<Pipeline>& pipeline,
-                                  Stats& stats, LastWrite& last) {
+                                  Stats& stats, LastWrite& last, PhaseTimes& phases) {
   auto batch = std::make_shared<RowBatch>();
   pipeline->tracker().settle();
   drain_deltas(pipeline->tracker(), *batch);
   stats = pipeline->stats();
   pipeline.reset();  // the batch holds copies: the tracker's memory goes before the inventory is built
+  phases.mark("drain");
   const SqliteStore snapshot(*opts.db_path, /*read_only=*/true);
   snapshot.begin_read();
   const std::int64_t run = store.run_id();
@@ -330,6 +332,7 @@ Inventory inventory_while_writing(const CommonOptions& opts, SqliteStore& store,
   // Whichever of the two threads finishes with the batch last frees it (std::async keeps its callable, and
   // so a captured copy, until the future is read: the writer lets go of its own).
   last.write = std::async(std::launch::async, [&store, writer_batch = batch, sources, &stats]() mutable {
+    name_this_thread("ww-writer");
     store.write_batch(*writer_batch, stats, *sources);
     writer_batch.reset();
     store.complete_run();
@@ -339,11 +342,13 @@ Inventory inventory_while_writing(const CommonOptions& opts, SqliteStore& store,
   InventoryBuilder builder(opts.limits);
   snapshot.load_into(builder, run, SqliteStore::ReadAhead::off);  // the other core is writing the batch
   snapshot.end_read();
+  phases.mark("load");
   for (const SourceInfo& s : *sources) builder.source(source_view(s));
   for (const auto& [name, value] : stat_rows(stats)) builder.stat(name, value);
   for (const FloodEpisode& f : stats.floods) builder.flood(f);
   batch->replay(builder);
   batch.reset();
+  phases.mark("replay");
   return builder.build();
 }
 
@@ -359,7 +364,7 @@ std::optional<Inventory> end_run(const CommonOptions& opts, SqliteStore& store, 
   pipeline->end_of_input();
   if (opts.db_path) {
     // Always resolved with a database: its classification tables are rewritten from it (finish_run).
-    Inventory inv = inventory_while_writing(opts, store, pipeline, stats, last);
+    Inventory inv = inventory_while_writing(opts, store, pipeline, stats, last, phases);
     // The rows the inventory was built from are freed; glibc keeps most of their pages unless asked (at
     // 100,000 devices 40 MiB of resident memory, for 10-40 ms).
     malloc_trim(0);
@@ -411,6 +416,7 @@ int finish_run(const CommonOptions& opts, std::optional<Inventory> resolved, std
   std::future<void> saved;
   if (save_beside) {
     saved = std::async(std::launch::async, [&] {
+      name_this_thread("ww-save");
       if (last.write.valid()) last.write.get();
       store.save_classifications(*inv);
     });

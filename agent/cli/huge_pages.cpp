@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "wardwatch/thread_name.hpp"
+
 namespace ww {
 
 namespace {
@@ -71,6 +73,21 @@ void run_with_heap_huge_pages(char** argv) {
   } else {
     unsetenv(kTunablesVariable);
   }
+}
+
+std::optional<std::string> program_name_after_exec(std::string_view comm, std::string_view argv0) {
+  const auto slash = argv0.find_last_of('/');
+  const std::string_view base = slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1);
+  if (comm != "exe" || base.empty() || base == "exe") return std::nullopt;
+  return std::string(base);
+}
+
+void keep_program_name(const char* argv0) {
+  if (argv0 == nullptr) return;
+  std::ifstream in("/proc/self/comm");
+  std::string comm;
+  if (!std::getline(in, comm)) return;
+  if (const auto name = program_name_after_exec(comm, argv0)) name_this_thread(*name);
 }
 
 std::string heap_huge_pages_state() {

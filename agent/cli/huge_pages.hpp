@@ -42,6 +42,13 @@ std::uint64_t bytes_of_named_files(std::span<const std::string> args);
 // with 4 KiB pages and its environment as it was).
 void run_with_heap_huge_pages(char** argv);
 
+// An exec of /proc/self/exe names the process "exe" (the kernel takes the name from the path executed), and
+// `ps`, `top`, `pgrep wardwatch` and the system journal would show that. The name to give the process back:
+// the last part of argv[0], when the process is called "exe" and argv[0] does not say so itself.
+std::optional<std::string> program_name_after_exec(std::string_view comm, std::string_view argv0);
+// Applies it to this process (the main thread's name is the process's); call first thing in main().
+void keep_program_name(const char* argv0);
+
 // What the process runs with, for WARDWATCH_PHASE_TIMES: "glibc.malloc.hugetlb=1" or "off", and the
 // anonymous memory in huge pages now (AnonHugePages of /proc/self/smaps_rollup), in MiB.
 std::string heap_huge_pages_state();

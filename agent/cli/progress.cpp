@@ -106,16 +106,37 @@ PhaseTimes::~PhaseTimes() {
   }
 }
 
+namespace {
+
+double seconds_of(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+}
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
 void PhaseTimes::mark(const char* phase) {
   if (!enabled_) return;
   const auto now = Clock::now();
-  // The process's peak RSS so far: which phase raised it is the phase whose figure grew.
+  // The process's peak RSS so far: which phase raised it is the phase whose figure grew. The CPU time of the
+  // process and of the marking thread: a phase whose wall time exceeds its thread's CPU time waited (for a
+  // lock, the other thread, the disk); the process's figure says whether the other core worked meanwhile.
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
+  const double cpu = seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
+  const double thread = thread_cpu_seconds();
   line_ += std::string(line_.empty() ? " " : ", ") + phase + " " +
-           fixed(std::chrono::duration<double>(now - last_).count(), 3) + " s (rss " +
-           std::to_string(resident_mib()) + ", peak " + std::to_string(usage.ru_maxrss / 1024) + " MiB)";
+           fixed(std::chrono::duration<double>(now - last_).count(), 3) + " s (cpu " + fixed(cpu - last_cpu_, 2) +
+           ", thread " + fixed(thread - last_thread_cpu_, 2) + " s; rss " + std::to_string(resident_mib()) + ", peak " +
+           std::to_string(usage.ru_maxrss / 1024) + " MiB)";
   last_ = now;
+  last_cpu_ = cpu;
+  last_thread_cpu_ = thread;
 }
 
 }  // namespace ww

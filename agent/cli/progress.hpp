@@ -49,6 +49,8 @@ class PhaseTimes {
   using Clock = std::chrono::steady_clock;
   bool enabled_;
   Clock::time_point last_ = Clock::now();
+  double last_cpu_ = 0;         // the process's user + system CPU seconds at the last mark
+  double last_thread_cpu_ = 0;  // the marking thread's
   std::string line_;
 };
 

@@ -10,6 +10,7 @@
 #include "agent/cli/commands.hpp"
 #include "agent/cli/run_common.hpp"
 #include "agent/store/sqlite_store.hpp"
+#include "wardwatch/thread_name.hpp"
 
 namespace ww {
 
@@ -103,6 +104,7 @@ bool PeriodicPush::push_once() {
 }
 
 void PeriodicPush::run() {
+  name_this_thread("ww-push");
   std::unique_lock lock(mutex_);
   for (;;) {
     const bool stop = wake_.wait_for(lock, std::chrono::duration<double>(interval_s_), [this] { return stopping_; });

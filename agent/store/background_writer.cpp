@@ -6,6 +6,8 @@
 #include <chrono>
 #include <iostream>
 
+#include "wardwatch/thread_name.hpp"
+
 namespace ww {
 namespace {
 
@@ -54,6 +56,7 @@ void BackgroundWriter::flush(Tracker& tracker, Stats& stats, DrainScope scope) {
 }
 
 void BackgroundWriter::run() {
+  name_this_thread("ww-writer");
   // The capture thread comes first: on a 2-core sensor a writer competing at equal priority (an inventory
   // build for the status line or the JSON takes a second of CPU) is what overflows the kernel ring. Linux
   // applies a nice value per thread; a failure only leaves the thread at the process's priority.

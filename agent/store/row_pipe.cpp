@@ -4,6 +4,8 @@
 #include <thread>
 #include <utility>
 
+#include "wardwatch/thread_name.hpp"
+
 namespace ww {
 
 void RowPipe::push() {
@@ -49,6 +51,7 @@ void RowPipe::run(const std::function<void(RowSink&)>& produce, RowSink& sink, s
   std::thread producer;
   try {
     producer = std::thread([&pipe, &produce] {
+      name_this_thread("ww-load");
       std::exception_ptr error;
       try {
         produce(pipe);

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <thread>
 
+#include "wardwatch/thread_name.hpp"
+
 namespace ww {
 namespace {
 
@@ -224,6 +226,7 @@ void classify_inventory(Inventory& inv, const RuleSet& rules) {
   std::exception_ptr helper_failed;
   {
     std::jthread helper([&] {
+      name_this_thread("ww-classify");
       try {
         work();
       } catch (...) {

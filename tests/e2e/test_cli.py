@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -374,6 +375,33 @@ class HeapHugePages(unittest.TestCase):
             d.pop("generated_at", None)
         self.assertEqual(docs[0], docs[1])
         self.assertEqual(docs[0], docs[2])
+
+    def test_the_re_executed_process_keeps_its_name(self):
+        # The exec of /proc/self/exe would call the process "exe" in ps, top and pgrep. The read is held on its
+        # second capture, standard input (a pipe this test keeps open), after it re-executed itself and opened
+        # its first capture.
+        env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+        proc = subprocess.Popen([BINARY, "read", self.big, "-", "--json", os.path.join(self.dir, "o.json"), "--quiet"],
+                                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def has_big_open():
+            fds = f"/proc/{proc.pid}/fd"
+            try:
+                return any(os.readlink(os.path.join(fds, fd)) == self.big for fd in os.listdir(fds))
+            except OSError:
+                return False
+
+        try:
+            deadline = time.monotonic() + 60
+            while not has_big_open() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.assertTrue(has_big_open(), "the read never opened its first capture")
+            with open(f"/proc/{proc.pid}/environ", "rb") as f:
+                self.assertIn(b"glibc.malloc.hugetlb=1", f.read(), "the read did not re-execute itself")
+            with open(f"/proc/{proc.pid}/comm") as f:
+                self.assertEqual(f.read().strip(), "wardwatch")
+        finally:
+            proc.communicate(timeout=60)  # standard input closed empty: the read ends (its error, not this test's)
 
 
 class TcpdumpHabits(unittest.TestCase):

@@ -6,9 +6,11 @@
 #include <tins/tins.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "agent/pipeline/pipeline.hpp"
@@ -18,6 +20,7 @@
 #include "agent/store/sqlite_store.hpp"
 #include "agent/store/statement.hpp"
 #include "support/run_capture.hpp"
+#include "wardwatch/thread_name.hpp"
 
 namespace ww {
 namespace {
@@ -430,6 +433,47 @@ TEST(StoreRuns, AVersion1DatabaseIsMigratedAndItsRunsCountAsComplete) {
   SqliteStore store(dir.file("v1.db"));
   EXPECT_EQ(store.schema_version(), SqliteStore::kSchemaVersion);
   EXPECT_EQ(store.last_run().state, "complete");
+}
+
+// The names of this process's threads (/proc/self/task/*/comm), for `top -H` and perf.
+std::vector<std::string> thread_names() {
+  std::vector<std::string> names;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.push_back(name);
+  }
+  return names;
+}
+
+long count_named(const std::string& name) {
+  const auto names = thread_names();
+  return std::count(names.begin(), names.end(), name);
+}
+
+TEST(ThreadNames, TheWriterThreadIsNamedWhileItRuns) {
+  TempDir dir;
+  SqliteStore store(dir.file("named.db"));
+  {
+    BackgroundWriter writer(store, nullptr);
+    // The thread names itself when it starts: wait for it (bounded; not a timing assertion).
+    for (int i = 0; i < 2000 && count_named("ww-writer") == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(count_named("ww-writer"), 1);
+    writer.finish();
+    EXPECT_EQ(count_named("ww-writer"), 0);
+  }
+}
+
+TEST(ThreadNames, ALongNameIsCutToWhatLinuxKeeps) {
+  std::string seen;
+  std::thread t([&] {
+    name_this_thread("ww-a-name-longer-than-fifteen");
+    std::ifstream comm("/proc/thread-self/comm");
+    std::getline(comm, seen);
+  });
+  t.join();
+  EXPECT_EQ(seen, "ww-a-name-longe");
 }
 
 }  // namespace

@@ -21,6 +21,17 @@ TEST(HugePages, ReadsTheBracketedModeOfTheSysfsFile) {
   EXPECT_EQ(parse_thp_mode("[sometimes]"), ThpMode::unknown);
 }
 
+TEST(HugePages, TheReExecutedProcessGetsItsNameBack) {
+  EXPECT_EQ(program_name_after_exec("exe", "/usr/bin/wardwatch"), "wardwatch");
+  EXPECT_EQ(program_name_after_exec("exe", "build/wardwatch"), "wardwatch");
+  EXPECT_EQ(program_name_after_exec("exe", "wardwatch"), "wardwatch");
+  // Not re-executed, or nothing better to say: left as it is.
+  EXPECT_EQ(program_name_after_exec("wardwatch", "/usr/bin/wardwatch"), std::nullopt);
+  EXPECT_EQ(program_name_after_exec("exe", "/opt/exe"), std::nullopt);
+  EXPECT_EQ(program_name_after_exec("exe", "/usr/bin/"), std::nullopt);
+  EXPECT_EQ(program_name_after_exec("exe", ""), std::nullopt);
+}
+
 TEST(HugePages, AsksOnlyWhereTheKernelWaitsToBeAsked) {
   EXPECT_EQ(huge_page_tunables(nullptr, ThpMode::madvise, false), "glibc.malloc.hugetlb=1");
   EXPECT_FALSE(huge_page_tunables(nullptr, ThpMode::always, false));
