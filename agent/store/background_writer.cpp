@@ -18,9 +18,14 @@ std::uint64_t micros_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-BackgroundWriter::BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending, int nice)
-    : store_(store), after_write_(std::move(after_write)), max_pending_(max_pending == 0 ? 1 : max_pending),
-      writer_nice_(nice), thread_([this] { run(); }) {}
+BackgroundWriter::BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending, int nice,
+                                   std::size_t max_forced_bytes)
+    : store_(store),
+      after_write_(std::move(after_write)),
+      max_pending_(max_pending == 0 ? 1 : max_pending),
+      max_forced_bytes_(max_forced_bytes),
+      writer_nice_(nice),
+      thread_([this] { run(); }) {}
 
 BackgroundWriter::~BackgroundWriter() { finish(); }
 
@@ -41,15 +46,22 @@ void BackgroundWriter::flush(Tracker& tracker, Stats& stats, DrainScope scope) {
   // capture thread).
   drain_deltas(tracker, job->rows, false, scope, store_.record_budget());
   job->stats = stats;
+  job->memory = job->rows.reserved_bytes();
   std::unique_lock lock(mu_);
-  if (in_flight_ >= max_pending_ && !error_ && !stop_) {
+  // A periodic flush comes here only when has_room(); past max_pending_, a flush that cannot be put off is
+  // queued while the memory in flight allows it (the first batch always: one batch is never refused).
+  const auto admitted = [&] {
+    return in_flight_ < max_pending_ || in_flight_bytes_ + job->memory <= max_forced_bytes_ || error_ || stop_;
+  };
+  if (!admitted()) {
     const auto start = std::chrono::steady_clock::now();
-    room_.wait(lock, [&] { return in_flight_ < max_pending_ || error_ || stop_; });
+    room_.wait(lock, admitted);
     ++figures_.waits;
     figures_.wait_us += micros_since(start);
   }
   if (error_ || stop_) return;  // nothing can be written any more; the caller stops on error()
   if (scope == DrainScope::all) job->sources.swap(pending_sources_);
+  in_flight_bytes_ += job->memory;
   queue_.push_back(std::move(job));
   ++in_flight_;
   work_.notify_one();
@@ -71,9 +83,12 @@ void BackgroundWriter::run() {
       queue_.pop_front();
     }
     write(*job);
+    const std::size_t memory = job->memory;
+    job.reset();  // its rows' memory goes before room is announced
     {
       std::lock_guard lock(mu_);
       --in_flight_;
+      in_flight_bytes_ -= memory;
     }
     room_.notify_all();
   }

@@ -4,8 +4,11 @@
 // large export ever stops packet reading: the kernel ring would overflow within a quarter second at 1 Gbit/s.
 //
 // The hand-off is bounded (`max_pending` batches, queued or being written). A periodic flush is put off while
-// it is full (the deltas stay in the tracker, bounded by its limits, and go with the next flush); only a flush
-// that must happen now (an eviction hands its records over) waits. Both are counted in Stats::writer.
+// it is full (the deltas stay in the tracker, bounded by its limits, and go with the next flush). A flush that
+// must happen now (an eviction hands its records over) is queued past that bound while the batches in flight
+// hold at most `max_forced_bytes` of memory together, so that a burst of evictions while the writer is busy
+// (a periodic inventory build takes ~2 s at 100,000 devices) does not stop the capture thread; beyond that it
+// waits. Both are counted in Stats::writer.
 #pragma once
 
 #include <condition_variable>
@@ -31,7 +34,10 @@ class BackgroundWriter final : public FlushTarget {
 
   // `nice`: the writer thread's nice value (0: the process's own; the live agent uses kWriterNice).
   static constexpr int kWriterNice = 10;
-  BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending = 2, int nice = 0);
+  // The memory the batches in flight may hold before a flush that cannot be put off waits (docs/limits.md).
+  static constexpr std::size_t kMaxForcedBytes = 32u << 20;
+  BackgroundWriter(SqliteStore& store, AfterWrite after_write, std::size_t max_pending = 2, int nice = 0,
+                   std::size_t max_forced_bytes = kMaxForcedBytes);
   ~BackgroundWriter() override;  // finish()es
   BackgroundWriter(const BackgroundWriter&) = delete;
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
@@ -56,6 +62,7 @@ class BackgroundWriter final : public FlushTarget {
     RowBatch rows;
     Stats stats;
     std::vector<SourceInfo> sources;
+    std::size_t memory = 0;  // rows.reserved_bytes(), counted in in_flight_bytes_ until written
   };
   void run();
   void write(Job& job);
@@ -63,12 +70,14 @@ class BackgroundWriter final : public FlushTarget {
   SqliteStore& store_;
   AfterWrite after_write_;
   const std::size_t max_pending_;
+  const std::size_t max_forced_bytes_;
   const int writer_nice_;
   mutable std::mutex mu_;
   std::condition_variable work_;   // a job was queued, or stop
   std::condition_variable room_;   // a job was written
   std::deque<std::unique_ptr<Job>> queue_;
   std::size_t in_flight_ = 0;      // queued + being written
+  std::size_t in_flight_bytes_ = 0;  // their batches' memory
   std::vector<SourceInfo> pending_sources_;
   std::optional<std::string> error_;
   Stats::Writer figures_;

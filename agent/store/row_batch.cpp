@@ -122,6 +122,12 @@ std::size_t RowBatch::bytes() const {
   return n;
 }
 
+std::size_t RowBatch::reserved_bytes() const {
+  std::size_t n = 0;
+  for (const std::string& chunk : chunks_) n += chunk.capacity();
+  return n;
+}
+
 void RowBatch::mac(const MacRow& row) {
   begin(kMac, row.mac.size()).text(row.mac).seen(row.seen).traffic(row.traffic);
 }

@@ -31,6 +31,7 @@ class RowBatch final : public RowSink {
   void replay(RowSink& sink) const;
   [[nodiscard]] std::size_t rows() const { return rows_; }
   [[nodiscard]] std::size_t bytes() const;  // encoded
+  [[nodiscard]] std::size_t reserved_bytes() const;  // the memory its chunks hold (1 MiB at least, once it has a row)
 
  private:
   class Writer;

@@ -142,6 +142,14 @@ class EveryFieldSink final : public RowSink {
   }
 };
 
+TEST(RowBatch, ReservedBytesAreTheChunksItHolds) {
+  RowBatch batch;
+  EXPECT_EQ(batch.reserved_bytes(), 0u);
+  batch.mac({"00:00:00:00:00:01", {1, 2}, {}});
+  EXPECT_GE(batch.reserved_bytes(), std::size_t{1} << 20);  // one chunk, reserved whole
+  EXPECT_LT(batch.bytes(), batch.reserved_bytes());
+}
+
 TEST(RowBatch, KeepsEveryFieldOfExtremeRows) {
   constexpr std::uint64_t kMax = UINT64_MAX;
   const Seen extreme{INT64_MIN, INT64_MAX};
@@ -303,7 +311,7 @@ TEST(BackgroundWriter, AFullHandOffPutsNothingOnTheCaptureThreadButCountsTheWait
       [&](SqliteStore&, const Stats&) {
         while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a slow disk
       },
-      /*max_pending=*/1);
+      /*max_pending=*/1, /*nice=*/0, /*max_forced_bytes=*/0);
   Pipeline pipeline(limits, registry, &writer);
   feed(pipeline, 1, 1);
   pipeline.flush();
@@ -324,6 +332,43 @@ TEST(BackgroundWriter, AFullHandOffPutsNothingOnTheCaptureThreadButCountsTheWait
   EXPECT_GE(w.wait_us, 20'000u);
   EXPECT_EQ(w.flushes, 2u);
   EXPECT_EQ(count(store, "SELECT count(*) FROM macs WHERE mac LIKE '00:00:00:00:01:%'"), 2);
+}
+
+TEST(BackgroundWriter, FlushesThatCannotWaitAreQueuedWithinTheirMemoryBudgetThenWait) {
+  TempDir dir;
+  const Limits limits;
+  const ParserRegistry registry = make_default_registry();
+  SqliteStore store(dir.file("burst.db"));
+  store.begin_run("test");
+  std::atomic<bool> release{false};
+  // One batch of one row holds one 1 MiB chunk: a budget of 2 MiB takes the batch being written and one more.
+  BackgroundWriter writer(
+      store,
+      [&](SqliteStore&, const Stats&) {
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a long inventory build
+      },
+      /*max_pending=*/1, /*nice=*/0, /*max_forced_bytes=*/2u << 20);
+  Pipeline pipeline(limits, registry, &writer);
+  feed(pipeline, 1, 1);
+  pipeline.flush();                 // in flight: the writer is held in its periodic job
+  EXPECT_FALSE(writer.has_room());  // periodic flushes are still put off past max_pending
+  feed(pipeline, 2, 2);
+  pipeline.flush();  // past max_pending, within the budget: queued, no wait
+  EXPECT_EQ(writer.figures().waits, 0u);
+  feed(pipeline, 3, 3);
+  std::thread unblock([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    release = true;
+  });
+  pipeline.flush();  // past the budget: waits until the writer has written a batch
+  unblock.join();
+  writer.finish();
+  const Stats::Writer w = writer.figures();
+  EXPECT_EQ(w.waits, 1u);
+  EXPECT_GE(w.wait_us, 20'000u);
+  EXPECT_EQ(w.flushes, 3u);
+  EXPECT_FALSE(writer.error());
+  EXPECT_EQ(count(store, "SELECT count(*) FROM macs WHERE mac LIKE '00:00:00:00:01:%'"), 3);
 }
 
 TEST(BackgroundWriter, AWriteErrorIsReportedAndStopsFurtherWrites) {
