@@ -299,6 +299,13 @@ TEST(BackgroundWriter, WritesEveryBatchAndTheSourcesWithTheLastOne) {
   EXPECT_EQ(count(store, "SELECT count(*) FROM runs WHERE last_flush_at IS NOT NULL"), 1);
 }
 
+// A periodic job that holds the writer thread until `release` (a slow disk, a long inventory build).
+BackgroundWriter::AfterWrite held_until(const std::atomic<bool>& release) {
+  return [&release](SqliteStore&, const Stats&) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+}
+
 TEST(BackgroundWriter, AFullHandOffPutsNothingOnTheCaptureThreadButCountsTheWaits) {
   TempDir dir;
   const Limits limits;
@@ -306,12 +313,7 @@ TEST(BackgroundWriter, AFullHandOffPutsNothingOnTheCaptureThreadButCountsTheWait
   SqliteStore store(dir.file("slow.db"));
   store.begin_run("test");
   std::atomic<bool> release{false};
-  BackgroundWriter writer(
-      store,
-      [&](SqliteStore&, const Stats&) {
-        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a slow disk
-      },
-      /*max_pending=*/1, /*nice=*/0, /*max_forced_bytes=*/0);
+  BackgroundWriter writer(store, held_until(release), /*max_pending=*/1, /*nice=*/0, /*max_forced_bytes=*/0);
   Pipeline pipeline(limits, registry, &writer);
   feed(pipeline, 1, 1);
   pipeline.flush();
@@ -342,12 +344,8 @@ TEST(BackgroundWriter, FlushesThatCannotWaitAreQueuedWithinTheirMemoryBudgetThen
   store.begin_run("test");
   std::atomic<bool> release{false};
   // One batch of one row holds one 1 MiB chunk: a budget of 2 MiB takes the batch being written and one more.
-  BackgroundWriter writer(
-      store,
-      [&](SqliteStore&, const Stats&) {
-        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a long inventory build
-      },
-      /*max_pending=*/1, /*nice=*/0, /*max_forced_bytes=*/2u << 20);
+  BackgroundWriter writer(store, held_until(release), /*max_pending=*/1, /*nice=*/0,
+                          /*max_forced_bytes=*/2u << 20);
   Pipeline pipeline(limits, registry, &writer);
   feed(pipeline, 1, 1);
   pipeline.flush();                 // in flight: the writer is held in its periodic job
