@@ -51,7 +51,10 @@ class JsonWriter {
   void before_value();
   void open(char bracket);
   void close(char bracket);
-  void newline_indent(std::size_t depth);
+  // A newline and the indentation of `depth` levels, after a comma if `comma`.
+  void newline_indent(std::size_t depth, bool comma);
+  // `text` as a JSON string, then `suffix`.
+  void quoted(std::string_view text, std::string_view suffix);
   void escaped(std::string_view text);
 
   std::string& out_;

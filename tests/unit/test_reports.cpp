@@ -111,6 +111,61 @@ TEST(JsonReport, ChunkedAssetsAreOneDocumentInOrder) {
   }
 }
 
+// Separators and indentation come from a table of 32 levels and short plain strings from a buffer of 64 bytes:
+// past both (deeper nesting, longer keys and values, a string that is 64 bytes exactly, escapes in a short
+// one) the text is still dump(2)'s.
+TEST(JsonWriter, DeepNestingAndLongStringsAsNlohmannDumps) {
+  const std::string exactly_short(64, 'k'), long_key(65, 'k'), long_value(300, 'v');
+  std::string text;
+  JsonWriter w(text);
+  nlohmann::ordered_json dom = nlohmann::ordered_json::array();
+  nlohmann::ordered_json* innermost = &dom;
+  w.begin_array();
+  for (int depth = 1; depth < 40; ++depth) {
+    w.value(depth);
+    w.begin_object();
+    w.key(exactly_short);
+    w.value(long_value);
+    w.key(long_key);
+    w.value("short \"escaped\"");
+    w.key("next");
+    w.begin_array();
+    innermost->push_back(depth);
+    innermost->push_back(
+        {{exactly_short, long_value}, {long_key, "short \"escaped\""}, {"next", nlohmann::ordered_json::array()}});
+    innermost = &innermost->back()["next"];
+  }
+  w.value("");
+  innermost->push_back("");
+  for (int depth = 1; depth < 40; ++depth) {
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  EXPECT_EQ(text, dom.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+// Strings are scanned eight bytes at a time for bytes to escape: each such byte (and a UTF-8 sequence, whole
+// or cut), at every position of a string of up to 20 bytes, is found and written as dump(2) writes it.
+TEST(JsonWriter, EveryByteToEscapeFoundAtEveryPosition) {
+  const std::vector<std::string> specials = {
+      "\"", "\\", std::string(1, '\0'), "\x1f", "\n", "\x7f", "\xc3\xa9", "\xc3", "\x80", "\xff"};
+  for (const std::string& special : specials) {
+    for (std::size_t length = 1; length <= 20; ++length) {
+      for (std::size_t at = 0; at + special.size() <= length; ++at) {
+        std::string text(length, 'a');
+        text.replace(at, special.size(), special);
+        std::string written;
+        JsonWriter w(written);
+        w.value(text);
+        ASSERT_EQ(written, nlohmann::json(text).dump(2, ' ', false, nlohmann::json::error_handler_t::replace))
+            << "special byte " << static_cast<int>(static_cast<unsigned char>(special[0])) << " at " << at << " of "
+            << length;
+      }
+    }
+  }
+}
+
 TEST(JsonWriter, NestsAtTheDepthItIsSplicedInto) {
   std::string text;
   JsonWriter w(text, 2);
